@@ -1,0 +1,200 @@
+"""CaseRoom's wiring, declared once as data.
+
+The CDK stack (infra/stack.py) builds the cloud from this module and the local runtime
+(local/) serves from it, so the two cannot disagree about which routes, functions, rules
+and tables exist. tests/unit/test_manifest.py fails when a route exists in the manifest
+but not in the function's router (or the other way round); tests/cdk checks the
+synthesized template against the same lists.
+
+This module is plain data: importing it must never import aws_cdk or boto3.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+# The table schema lives in the Lambda layer (data access needs index names at run time).
+from caseroom.table_schema import CASE_SORT_INDEXES, LAB_QUEUE_INDEX, TABLE, GlobalIndex, Table
+
+__all__ = ["CASE_SORT_INDEXES", "LAB_QUEUE_INDEX", "TABLE", "GlobalIndex", "Table"]
+
+
+class Grant(StrEnum):
+    """What a function may touch. infra/ turns each grant into least-privilege IAM."""
+
+    TABLE_READ = "table:read"  # GetItem, Query, BatchGetItem
+    TABLE_WRITE = "table:write"  # PutItem, UpdateItem, DeleteItem, TransactWriteItems (conditional)
+    FILES_READ = "files:read"  # s3:GetObject (presigned downloads are signed with this)
+    FILES_WRITE = "files:write"  # s3:PutObject
+    EMAIL_SEND = "email:send"  # ses:SendEmail
+    EVENTS_PUT = "events:put"  # events:PutEvents on the CaseRoom bus
+    WEBSOCKET_POST = "websocket:post"  # execute-api:ManageConnections
+
+
+@dataclass(frozen=True)
+class Function:
+    name: str  # logical name, also the folder under functions/
+    description: str
+    grants: tuple[Grant, ...]
+    memory_mb: int = 512
+    timeout_s: int = 10
+
+    @property
+    def module(self) -> str:
+        """Import path used by the local runtime (the Lambda handler is handler.lambda_handler)."""
+        return f"functions.{self.name}.handler"
+
+    @property
+    def asset_dir(self) -> str:
+        return f"functions/{self.name}"
+
+
+@dataclass(frozen=True)
+class HttpRoute:
+    method: str
+    path: str  # API Gateway syntax: /cases/{caseId}
+    function: str
+    public: bool = False  # True: no JWT authorizer (health checks only)
+
+    @property
+    def route_key(self) -> str:
+        return f"{self.method} {self.path}"
+
+
+@dataclass(frozen=True)
+class WebSocketRoute:
+    route_key: str  # $connect, $disconnect, $default or an action name
+    function: str
+
+
+@dataclass(frozen=True)
+class EventRule:
+    name: str
+    description: str
+    pattern: dict[str, object]
+    function: str
+
+
+EVENT_SOURCE = "caseroom"
+EVENT_BUS = "caseroom"
+
+FILES_BUCKET = "files"
+
+FUNCTIONS: tuple[Function, ...] = (
+    Function(
+        name="cases_api",
+        description="Cases HTTP API: create, list, get, modify, archive, lab status, audit trail",
+        grants=(Grant.TABLE_READ, Grant.TABLE_WRITE, Grant.FILES_READ),
+    ),
+    Function(
+        name="rx_script",
+        description="Generates the Rx script PDF of a case when it is created or its Rx changes",
+        grants=(Grant.TABLE_READ, Grant.TABLE_WRITE, Grant.FILES_WRITE),
+        timeout_s=30,
+    ),
+    Function(
+        name="notifications",
+        description="Emails the people a case event concerns (case created confirmation, ...)",
+        grants=(Grant.TABLE_READ, Grant.TABLE_WRITE, Grant.EMAIL_SEND),
+        timeout_s=30,
+    ),
+    Function(
+        name="realtime",
+        description="WebSocket API: authenticated connections, kept for live pushes",
+        grants=(Grant.TABLE_READ, Grant.TABLE_WRITE, Grant.WEBSOCKET_POST),
+    ),
+)
+
+HTTP_ROUTES: tuple[HttpRoute, ...] = (
+    HttpRoute("GET", "/health", "cases_api", public=True),
+    HttpRoute("GET", "/me", "cases_api"),
+    HttpRoute("POST", "/cases", "cases_api"),
+    HttpRoute("GET", "/cases", "cases_api"),
+    HttpRoute("GET", "/cases/{caseId}", "cases_api"),
+    HttpRoute("PATCH", "/cases/{caseId}", "cases_api"),
+    HttpRoute("POST", "/cases/{caseId}/archive", "cases_api"),
+    HttpRoute("POST", "/cases/{caseId}/unarchive", "cases_api"),
+    HttpRoute("PUT", "/cases/{caseId}/status", "cases_api"),
+    HttpRoute("GET", "/cases/{caseId}/audit", "cases_api"),
+    HttpRoute("GET", "/cases/{caseId}/rx-script", "cases_api"),
+    HttpRoute("GET", "/lab/cases", "cases_api"),
+)
+
+WEBSOCKET_ROUTES: tuple[WebSocketRoute, ...] = (
+    WebSocketRoute("$connect", "realtime"),
+    WebSocketRoute("$disconnect", "realtime"),
+    WebSocketRoute("$default", "realtime"),
+)
+
+EVENT_RULES: tuple[EventRule, ...] = (
+    EventRule(
+        name="rx-script-on-case-rx-changed",
+        description="Build the Rx script PDF when a case is created or its Rx is modified",
+        pattern={"source": [EVENT_SOURCE], "detail-type": ["CaseCreated", "CaseRxModified"]},
+        function="rx_script",
+    ),
+    EventRule(
+        name="notify-on-case-created",
+        description="Confirmation email to the clinician who created the case",
+        pattern={"source": [EVENT_SOURCE], "detail-type": ["CaseCreated"]},
+        function="notifications",
+    ),
+)
+
+
+def function(name: str) -> Function:
+    for fn in FUNCTIONS:
+        if fn.name == name:
+            return fn
+    raise KeyError(name)
+
+
+def routes_of(function_name: str) -> tuple[HttpRoute, ...]:
+    return tuple(r for r in HTTP_ROUTES if r.function == function_name)
+
+
+@dataclass(frozen=True)
+class OutboxRelay:
+    """DynamoDB stream -> event bus, the transactional outbox's delivery leg.
+
+    In the cloud this is an EventBridge Pipe; the local runtime's stream relay renders the
+    very same template, so both put byte-identical events on the bus.
+    """
+
+    # Only newly inserted outbox items travel; every other table write is ignored.
+    stream_filter: dict[str, object]
+    detail_type_path: str
+    # Pipe input-template syntax: <$.path> is replaced by the string at that path.
+    detail_template: str
+
+
+OUTBOX_RELAY = OutboxRelay(
+    stream_filter={"eventName": ["INSERT"], "dynamodb": {"NewImage": {"kind": {"S": ["outbox"]}}}},
+    detail_type_path="$.dynamodb.NewImage.eventType.S",
+    detail_template=(
+        '{"id": "<$.dynamodb.NewImage.eventId.S>", '
+        '"type": "<$.dynamodb.NewImage.eventType.S>", '
+        '"version": "<$.dynamodb.NewImage.eventVersion.S>", '
+        '"time": "<$.dynamodb.NewImage.eventTime.S>", '
+        '"caseId": "<$.dynamodb.NewImage.caseId.S>", '
+        '"actor": "<$.dynamodb.NewImage.actor.S>", '
+        '"correlationId": "<$.dynamodb.NewImage.correlationId.S>"}'
+    ),
+)
+
+# Environment variables every function receives (values differ per stage / local runtime).
+FUNCTION_ENVIRONMENT_KEYS = (
+    "CASEROOM_STAGE",  # dev | prod | local
+    "CASEROOM_TABLE_NAME",
+    "CASEROOM_FILES_BUCKET",
+    "CASEROOM_EVENT_BUS_NAME",
+    "CASEROOM_EMAIL_FROM",
+    "CASEROOM_JWT_ISSUER",  # realtime $connect verifies the same JWTs the HTTP authorizer does
+    "CASEROOM_JWT_AUDIENCE",
+    "CASEROOM_JWKS_URL",
+    "CASEROOM_WEBSOCKET_ENDPOINT",  # https endpoint of the @connections management API
+    "CASEROOM_DEEP_TRACING",  # "true" imports the Powertools Tracer (X-Ray SDK); off by default
+    "POWERTOOLS_SERVICE_NAME",
+    "POWERTOOLS_METRICS_NAMESPACE",
+)

@@ -1,0 +1,60 @@
+"""The audit trail: who touched which patient data, when, from where (HIPAA 164.312(b)).
+
+One mechanism for every feature: logic builds an AuditRecord; writes put it in the same
+DynamoDB transaction as the change (the change and its record cannot part), reads append
+it on their own. Records are insert-only (conditional put on a fresh key); no API route
+updates or deletes them, and no function's IAM grant is needed beyond the table's.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class Outcome(StrEnum):
+    ALLOWED = "allowed"
+    DENIED = "denied"
+
+
+@dataclass(frozen=True)
+class RequestMeta:
+    """Where a request came from; carried from the HTTP adapter down to the audit record."""
+
+    request_id: str
+    source_ip: str
+    correlation_id: str = ""
+
+
+SYSTEM_REQUEST = RequestMeta(request_id="system", source_ip="internal")
+
+
+class AuditRecord(BaseModel):
+    model_config = ConfigDict(populate_by_name=True, frozen=True)
+
+    actor_id: str = Field(alias="actorId")
+    actor_role: str = Field(alias="actorRole")
+    action: str  # e.g. case.read, case.create, case.status.set, rx_script.download
+    case_id: str | None = Field(default=None, alias="caseId")
+    object_type: str = Field(alias="objectType")
+    object_id: str = Field(alias="objectId")
+    at: str
+    source_ip: str = Field(alias="sourceIp")
+    request_id: str = Field(alias="requestId")
+    outcome: Outcome = Outcome.ALLOWED
+
+
+def audit_partition(record: AuditRecord) -> str:
+    # Records about a case live with the case (the owner lists them); anything else, such
+    # as a list read or a denied probe of a case the actor may not see, lives with the actor.
+    if record.case_id and record.outcome is Outcome.ALLOWED:
+        return f"AUDIT#CASE#{record.case_id}"
+    return f"AUDIT#ACTOR#{record.actor_id}"
+
+
+def audit_sort_key(record: AuditRecord) -> str:
+    # Time first for ordering; request id and a random suffix make every key fresh.
+    return f"{record.at}#{record.request_id}#{secrets.token_hex(4)}"

@@ -1,0 +1,111 @@
+"""Who is calling.
+
+HTTP routes: API Gateway's JWT authorizer (Cognito in the cloud, the local gateway here)
+has already verified the token; handlers read its claims from the request context.
+WebSocket $connect: browsers cannot send headers, so the realtime function verifies the
+token from the query string itself with JwtVerifier, the same checks the authorizer makes.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import urllib.request
+from collections.abc import Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+from caseroom.errors import Unauthenticated
+
+
+class Role(StrEnum):
+    CLINICIAN = "clinician"
+    LAB = "lab"
+    PATIENT = "patient"
+
+
+# Cognito group name -> role. A user in several groups takes the first match in this order.
+GROUP_ROLES: dict[str, Role] = {"clinicians": Role.CLINICIAN, "lab": Role.LAB, "patients": Role.PATIENT}
+
+
+@dataclass(frozen=True)
+class Principal:
+    user_id: str  # Cognito sub: unique, never reused (HIPAA 164.312(a)(2)(i))
+    email: str
+    name: str
+    role: Role
+    lab_id: str | None = None
+
+
+def _parse_groups(raw: object) -> list[str]:
+    # API Gateway flattens array claims to "[a b]"; a verified token gives a real list.
+    if isinstance(raw, list):
+        return [str(g) for g in raw]
+    if isinstance(raw, str):
+        return [g for g in raw.strip("[]").replace(",", " ").split() if g]
+    return []
+
+
+def principal_from_claims(claims: Mapping[str, Any]) -> Principal:
+    sub = claims.get("sub")
+    if not sub:
+        raise Unauthenticated()
+    role = next((GROUP_ROLES[g] for g in GROUP_ROLES if g in _parse_groups(claims.get("cognito:groups"))), None)
+    if role is None:
+        raise Unauthenticated("Your account has no CaseRoom role yet.")
+    return Principal(
+        user_id=str(sub),
+        email=str(claims.get("email", "")),
+        name=str(claims.get("name", claims.get("email", ""))),
+        role=role,
+        lab_id=str(claims["custom:lab_id"]) if claims.get("custom:lab_id") else None,
+    )
+
+
+def principal_from_http_event(event: Mapping[str, Any]) -> Principal:
+    claims = (((event.get("requestContext") or {}).get("authorizer") or {}).get("jwt") or {}).get("claims")
+    if not claims:
+        raise Unauthenticated()
+    return principal_from_claims(claims)
+
+
+class JwtVerifier:
+    """Verifies an ID token the way API Gateway's JWT authorizer does: RS256 signature over a
+    JWKS, issuer, audience, expiry. PyJWT is imported on first use (only $connect pays for it)."""
+
+    def __init__(self, issuer: str, audience: str, jwks: Mapping[str, Any] | None = None, jwks_url: str = "") -> None:
+        self.issuer = issuer
+        self.audience = audience
+        self._jwks = dict(jwks) if jwks is not None else None
+        self._jwks_url = jwks_url
+
+    def _keys(self) -> Mapping[str, Any]:
+        if self._jwks is None:
+            if not self._jwks_url.startswith(("https://", "http://127.0.0.1")):
+                raise Unauthenticated()
+            with urllib.request.urlopen(self._jwks_url, timeout=5) as response:  # noqa: S310 - https or loopback only
+                self._jwks = json.loads(response.read())
+        return self._jwks
+
+    def verify(self, token: str, now: float | None = None) -> dict[str, Any]:
+        import jwt  # noqa: PLC0415 - heavy (cryptography); only token verification needs it
+
+        try:
+            header = jwt.get_unverified_header(token)
+            key_data = next(k for k in self._keys().get("keys", []) if k.get("kid") == header.get("kid"))
+            key = jwt.PyJWK.from_dict(dict(key_data)).key
+            claims: dict[str, Any] = jwt.decode(
+                token,
+                key=key,
+                algorithms=["RS256"],
+                audience=self.audience,
+                issuer=self.issuer,
+                options={"require": ["exp", "iat", "sub", "iss", "aud"], "verify_exp": False},
+            )
+        except (jwt.PyJWTError, StopIteration, ValueError, KeyError) as exc:
+            raise Unauthenticated() from exc
+        # Expiry checked against the injected time so tests never sleep.
+        if float(claims["exp"]) <= (now if now is not None else time.time()):
+            raise Unauthenticated("The token has expired; sign in again.")
+        return claims

@@ -1,0 +1,37 @@
+"""boto3 clients, created on first use and reused across warm invocations.
+
+Nothing here runs at import time: importing a handler must not need a region or
+credentials, and a cold start pays only for the clients its request touches.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+from caseroom.settings import get_settings
+
+_clients: dict[tuple[str, str | None], Any] = {}
+_lock = threading.Lock()
+
+
+def client(service: str, endpoint_url: str | None = None) -> Any:
+    """A shared client for `service`. Locally every service is moto on 127.0.0.1."""
+    endpoint = endpoint_url or get_settings().aws_endpoint_url
+    key = (service, endpoint)
+    found = _clients.get(key)
+    if found is None:
+        with _lock:
+            found = _clients.get(key)
+            if found is None:
+                import boto3  # noqa: PLC0415 - deferred: ~150 ms that only request paths pay
+
+                found = boto3.session.Session().client(service, endpoint_url=endpoint)  # type: ignore[call-overload]
+                _clients[key] = found
+    return found
+
+
+def reset_clients() -> None:
+    """Tests and the local runtime call this when the endpoint or moto backend changes."""
+    with _lock:
+        _clients.clear()

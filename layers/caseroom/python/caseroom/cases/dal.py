@@ -1,0 +1,204 @@
+"""Data access for cases. The only cases module that talks to DynamoDB.
+
+Key design (single table, see README "Data model"):
+  case            pk=CASE#<id>        sk=CASE
+  Rx script doc   pk=CASE#<id>        sk=DOC#RX_SCRIPT
+  audit records   pk=AUDIT#CASE#<id>  sk=<time>#<request>#<rand>   (caseroom.audit_store)
+  outbox events   pk=OUTBOX#<event>   sk=OUTBOX                     (caseroom.events)
+Access patterns:
+  get a case (authorization)        consistent GetItem / BatchGetItem on the base table
+  list my cases sorted by column X  Query GSI byOwner-X, pk ownerList=OWNER#<user>#ACTIVE|ARCHIVED
+  lab queue by attention            Query GSI byLab-attention, pk labList=LAB#<lab>
+Each list is one Query with Limit = page size, so its cost is the page, not the table.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from caseroom import dynamo
+from caseroom.cases.models import SortColumn, SortOrder
+from caseroom.cases.records import Case, RxScriptDocument
+from caseroom.cases.statuses import ATTENTION_RANK, STATUS_ORDER
+from caseroom.errors import VersionConflict
+from caseroom.table_schema import CASE_SORT_INDEXES, LAB_QUEUE_INDEX
+
+CASE_SK = "CASE"
+RX_SCRIPT_SK = "DOC#RX_SCRIPT"
+NO_DUE_DATE = "9999-12-31"  # sorts cases without a due date after every dated one
+
+
+def case_pk(case_id: str) -> str:
+    return f"CASE#{case_id}"
+
+
+def owner_list(owner_id: str, archived: bool) -> str:
+    return f"OWNER#{owner_id}#{'ARCHIVED' if archived else 'ACTIVE'}"
+
+
+def lab_list(lab_id: str) -> str:
+    return f"LAB#{lab_id}"
+
+
+def _sort_keys(case: Case) -> dict[str, str]:
+    status_order = f"{STATUS_ORDER[case.status]:02d}"
+    return {
+        # Most urgent colour first; inside a colour, lifecycle order, then the case that has
+        # waited longest since the clinician touched it.
+        "sort_attention": f"{ATTENTION_RANK[case.attention]}#{status_order}#{case.last_modified}#{case.case_id}",
+        "sort_caseId": case.case_id,
+        "sort_patient": f"{case.patient_name.casefold()[:80]}#{case.case_id}",
+        "sort_status": f"{status_order}#{case.case_id}",
+        "sort_lastModified": f"{case.last_modified}#{case.case_id}",
+        "sort_dueDate": f"{case.due_date or NO_DUE_DATE}#{case.case_id}",
+    }
+
+
+def _case_values(case: Case) -> dict[str, Any]:
+    values: dict[str, Any] = {"pk": case_pk(case.case_id), "sk": CASE_SK, "kind": "case"}
+    values.update(case.model_dump(by_alias=True, mode="json"))
+    values["ownerList"] = owner_list(case.owner_id, case.archived)
+    values["labList"] = lab_list(case.lab_id)
+    values.update(_sort_keys(case))
+    return values
+
+
+def _case_from(values: dict[str, Any]) -> Case:
+    return Case.model_validate({k: v for k, v in values.items() if k in _CASE_FIELDS})
+
+
+_CASE_FIELDS = {field.alias or name for name, field in Case.model_fields.items()}
+
+
+def get_case(case_id: str) -> Case | None:
+    response = dynamo.dynamodb().get_item(
+        TableName=dynamo.table_name(), Key=dynamo.key(case_pk(case_id), CASE_SK), ConsistentRead=True
+    )
+    item = response.get("Item")
+    return _case_from(dynamo.from_item(item)) if item else None
+
+
+def get_case_and_rx_script(case_id: str) -> tuple[Case | None, RxScriptDocument | None]:
+    """One consistent round trip for the case and its Rx script document."""
+    table = dynamo.table_name()
+    request = {
+        table: {
+            "Keys": [dynamo.key(case_pk(case_id), CASE_SK), dynamo.key(case_pk(case_id), RX_SCRIPT_SK)],
+            "ConsistentRead": True,
+        }
+    }
+    items: list[dict[str, Any]] = []
+    for _attempt in range(5):
+        response = dynamo.dynamodb().batch_get_item(RequestItems=request)
+        items.extend(response.get("Responses", {}).get(table, []))
+        request = response.get("UnprocessedKeys") or {}
+        if not request:
+            break
+    case: Case | None = None
+    rx: RxScriptDocument | None = None
+    for item in items:
+        values = dynamo.from_item(item)
+        if values["sk"] == CASE_SK:
+            case = _case_from(values)
+        else:
+            rx = RxScriptDocument.model_validate(values)
+    return case, rx
+
+
+def _rx_values(doc: RxScriptDocument) -> dict[str, Any]:
+    values: dict[str, Any] = {"pk": case_pk(doc.case_id), "sk": RX_SCRIPT_SK, "kind": "document"}
+    values.update(doc.model_dump(by_alias=True, mode="json"))
+    return values
+
+
+def create_case(case: Case, rx_script: RxScriptDocument, also: list[dict[str, Any]]) -> None:
+    """Case, its pending Rx document, and the caller's outbox/audit puts: all or nothing."""
+    table = dynamo.table_name()
+    dynamo.transact(
+        [
+            {
+                "Put": {
+                    "TableName": table,
+                    "Item": dynamo.to_item(_case_values(case)),
+                    "ConditionExpression": "attribute_not_exists(pk)",
+                }
+            },
+            {"Put": {"TableName": table, "Item": dynamo.to_item(_rx_values(rx_script))}},
+            *also,
+        ]
+    )
+
+
+def replace_case(case: Case, expected_version: int, also: list[dict[str, Any]]) -> None:
+    """Writes `case` only if the stored version is still `expected_version` (optimistic lock)."""
+    action = {
+        "Put": {
+            "TableName": dynamo.table_name(),
+            "Item": dynamo.to_item(_case_values(case)),
+            "ConditionExpression": "attribute_exists(pk) AND version = :expected",
+            "ExpressionAttributeValues": {":expected": {"N": str(expected_version)}},
+        }
+    }
+    try:
+        dynamo.transact([action, *also])
+    except Exception as exc:
+        if dynamo.conditional_failure(exc):
+            raise VersionConflict() from exc
+        raise
+
+
+def save_rx_script(doc: RxScriptDocument) -> bool:
+    """Stores a generated script unless a newer Rx version's script is already there
+    (events arrive unordered). Returns False when the write was stale and skipped."""
+    try:
+        dynamo.dynamodb().put_item(
+            TableName=dynamo.table_name(),
+            Item=dynamo.to_item(_rx_values(doc)),
+            ConditionExpression="attribute_not_exists(pk) OR rxVersion <= :version",
+            ExpressionAttributeValues={":version": {"N": str(doc.rx_version)}},
+        )
+    except Exception as exc:
+        if dynamo.conditional_failure(exc):
+            return False
+        raise
+    return True
+
+
+def _page(
+    index_name: str, partition_attr: str, partition: str, sort_attr: str, forward: bool,
+    limit: int, cursor: str | None, fingerprint: str,
+) -> tuple[list[Case], str | None]:
+    request: dict[str, Any] = {
+        "TableName": dynamo.table_name(),
+        "IndexName": index_name,
+        "KeyConditionExpression": "#p = :p",
+        "ExpressionAttributeNames": {"#p": partition_attr},
+        "ExpressionAttributeValues": {":p": {"S": partition}},
+        "ScanIndexForward": forward,
+        "Limit": limit,
+    }
+    if cursor:
+        request["ExclusiveStartKey"] = dynamo.decode_cursor(
+            cursor, fingerprint, ("pk", "sk", partition_attr, sort_attr), {partition_attr: partition}
+        )
+    response = dynamo.dynamodb().query(**request)
+    cases = [_case_from(dynamo.from_item(item)) for item in response.get("Items", [])]
+    return cases, dynamo.encode_cursor(response.get("LastEvaluatedKey"), fingerprint)
+
+
+def list_owner_cases(
+    owner_id: str, archived: bool, sort: SortColumn, order: SortOrder, limit: int, cursor: str | None
+) -> tuple[list[Case], str | None]:
+    index = CASE_SORT_INDEXES[sort.value]
+    partition = owner_list(owner_id, archived)
+    fingerprint = dynamo.query_fingerprint("owner-cases", partition, sort.value, order.value)
+    return _page(
+        index.name, index.partition_key, partition, index.sort_key, order is SortOrder.ASC, limit, cursor, fingerprint
+    )
+
+
+def list_lab_queue(lab_id: str, limit: int, cursor: str | None) -> tuple[list[Case], str | None]:
+    index = LAB_QUEUE_INDEX
+    partition = lab_list(lab_id)
+    fingerprint = dynamo.query_fingerprint("lab-queue", partition)
+    return _page(index.name, index.partition_key, partition, index.sort_key, True, limit, cursor, fingerprint)

@@ -1,0 +1,106 @@
+"""Low-level DynamoDB helpers shared by the data-access modules: (de)serialization,
+opaque cursors and transactions. Only data-access code imports this module."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import json
+from collections.abc import Mapping, Sequence
+from decimal import Decimal
+from typing import Any
+
+from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+
+from caseroom import aws
+from caseroom.errors import InvalidCursor
+from caseroom.settings import get_settings
+
+_serializer = TypeSerializer()
+_deserializer = TypeDeserializer()
+
+
+def dynamodb() -> Any:
+    return aws.client("dynamodb")
+
+
+def table_name() -> str:
+    return get_settings().table_name
+
+
+def to_item(values: Mapping[str, Any]) -> dict[str, Any]:
+    return {key: _serializer.serialize(value) for key, value in values.items() if value is not None}
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    return value
+
+
+def from_item(item: Mapping[str, Any]) -> dict[str, Any]:
+    return {key: _plain(_deserializer.deserialize(value)) for key, value in item.items()}
+
+
+def key(pk: str, sk: str) -> dict[str, Any]:
+    return {"pk": {"S": pk}, "sk": {"S": sk}}
+
+
+# --- cursors -----------------------------------------------------------------------------
+# A cursor is the query's LastEvaluatedKey plus a fingerprint of the query it belongs to.
+# Clients treat it as opaque; the server rejects one that was altered or reused for another
+# listing (different sort, archive filter or user) instead of serving a wrong page.
+
+
+def query_fingerprint(*parts: str) -> str:
+    return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:16]
+
+
+def encode_cursor(last_key: Mapping[str, Any] | None, fingerprint: str) -> str | None:
+    if not last_key:
+        return None
+    plain = {name: value["S"] for name, value in last_key.items()}
+    raw = json.dumps({"f": fingerprint, "k": plain}, separators=(",", ":"), sort_keys=True).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str, fingerprint: str, key_names: Sequence[str], partition: Mapping[str, str]) -> dict[str, Any]:
+    """ExclusiveStartKey for the query, or InvalidCursor. `partition` pins the partition-key
+    values the cursor must carry, so a cursor can never start a read in another partition."""
+    if len(cursor) > 2048:
+        raise InvalidCursor()
+    try:
+        decoded = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+    except (binascii.Error, ValueError, UnicodeDecodeError) as exc:
+        raise InvalidCursor() from exc
+    if not isinstance(decoded, dict) or decoded.get("f") != fingerprint:
+        raise InvalidCursor()
+    start = decoded.get("k")
+    if not isinstance(start, dict) or sorted(start) != sorted(key_names):
+        raise InvalidCursor()
+    if not all(isinstance(v, str) and len(v) <= 1024 for v in start.values()):
+        raise InvalidCursor()
+    if any(start.get(name) != value for name, value in partition.items()):
+        raise InvalidCursor()
+    return {name: {"S": value} for name, value in start.items()}
+
+
+def transact(actions: list[dict[str, Any]]) -> None:
+    dynamodb().transact_write_items(TransactItems=actions)
+
+
+def conditional_failure(exc: Exception) -> bool:
+    """True when a write failed only because a condition did not hold (a lost race)."""
+    response = getattr(exc, "response", {}) or {}
+    code = response.get("Error", {}).get("Code", "")
+    if code == "ConditionalCheckFailedException":
+        return True
+    if code == "TransactionCanceledException":
+        reasons = response.get("CancellationReasons") or []
+        return any(r.get("Code") == "ConditionalCheckFailed" for r in reasons)
+    return False

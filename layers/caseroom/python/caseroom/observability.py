@@ -1,0 +1,55 @@
+"""Logging, metrics and tracing, configured once.
+
+Logger: JSON, correlation id = API Gateway request id, never request bodies (PHI).
+Metrics: CloudWatch EMF business counts. Tracing: Lambda's active tracing gives X-Ray
+segments without any SDK in the process; the Powertools Tracer (X-Ray SDK, ~100 ms of
+import) is loaded only when CASEROOM_DEEP_TRACING=true asks for per-call subsegments.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.metrics import MetricUnit
+
+from caseroom.settings import get_settings
+
+logger = Logger(service="caseroom")
+metrics = Metrics(namespace="CaseRoom", service="caseroom")
+
+Handler = Callable[[dict[str, Any], Any], Any]
+
+
+def count(metric: str, value: float = 1) -> None:
+    metrics.add_metric(name=metric, unit=MetricUnit.Count, value=value)
+
+
+def _maybe_traced(handler: Handler) -> Handler:
+    if not get_settings().deep_tracing:
+        return handler
+    from aws_lambda_powertools import Tracer  # noqa: PLC0415 - opt-in, costs ~100 ms of cold start
+
+    tracer = Tracer(service="caseroom")
+    return tracer.capture_lambda_handler(handler)  # type: ignore[no-any-return]
+
+
+def lambda_entrypoint(handler: Handler, correlation_id_path: str | None = None) -> Handler:
+    """Wraps a handler with context-aware logging, metric flushing and optional tracing."""
+    wrapped = logger.inject_lambda_context(correlation_id_path=correlation_id_path, log_event=False)(handler)
+    wrapped = metrics.log_metrics(wrapped)
+    traced: Handler | None = None
+
+    def entrypoint(event: dict[str, Any], context: Any) -> Any:
+        nonlocal traced
+        if traced is None:  # decided on first call, so importing the handler reads no settings
+            traced = _maybe_traced(wrapped)
+        return traced(event, context)
+
+    return entrypoint
+
+
+HTTP_CORRELATION = correlation_paths.API_GATEWAY_HTTP
+EVENTBRIDGE_CORRELATION = correlation_paths.EVENT_BRIDGE
