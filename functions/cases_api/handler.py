@@ -1,0 +1,14 @@
+"""Cases HTTP API function: every /cases route and the lab queue (see infra/manifest.py)."""
+
+from caseroom.cases.routes import router
+from caseroom.http import build_http_app
+from caseroom.observability import HTTP_CORRELATION, lambda_entrypoint
+
+app = build_http_app(router)
+
+
+def _handle(event: dict, context: object) -> dict:
+    return app.resolve(event, context)
+
+
+lambda_handler = lambda_entrypoint(_handle, correlation_id_path=HTTP_CORRELATION)

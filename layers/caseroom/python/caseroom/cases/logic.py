@@ -1,0 +1,284 @@
+"""The rules of cases: who may do what, what a change does to status, colour and dates.
+
+No boto3 here: storage goes through caseroom.cases.dal, events through the outbox.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from caseroom import audit_store, documents, ids
+from caseroom.audit import AuditRecord, Outcome, RequestMeta
+from caseroom.auth import Principal, Role
+from caseroom.cases import dal
+from caseroom.cases.case_types import CASE_TYPE_RULES, CaseType, due_date_for
+from caseroom.cases.models import (
+    CasePage,
+    CaseSummary,
+    CaseView,
+    CreateCaseRequest,
+    DeclaredAttachment,
+    DownloadLink,
+    ModifyCaseRequest,
+    RxScriptView,
+    SetStatusRequest,
+    SortColumn,
+    SortOrder,
+)
+from caseroom.cases.records import Case, RxScriptDocument
+from caseroom.cases.statuses import Attention, CaseStatus, attention_of
+from caseroom.cases.teeth import to_canonical, to_universal
+from caseroom.clock import Clock, SystemClock, iso
+from caseroom.errors import CaseNotFound, DocumentNotReady, InvalidRequest, RoleNotAllowed
+from caseroom.events import OUTBOX_RETENTION_SECONDS, DomainEvent, EventType, outbox_attributes
+from caseroom.observability import count
+from caseroom.outbox import outbox_put_action
+
+DEFAULT_LAB_ID = "lab-1"  # one lab per deployment for now; cases name it so labs can multiply later
+DOWNLOAD_LINK_SECONDS = 300
+
+
+@dataclass
+class CaseService:
+    clock: Clock = field(default_factory=SystemClock)
+
+    # --- helpers -------------------------------------------------------------------------
+
+    def _audit(
+        self, who: Principal, meta: RequestMeta, action: str, case_id: str | None,
+        object_type: str = "case", object_id: str | None = None, outcome: Outcome = Outcome.ALLOWED,
+    ) -> AuditRecord:
+        return AuditRecord(
+            actorId=who.user_id,
+            actorRole=who.role.value,
+            action=action,
+            caseId=case_id,
+            objectType=object_type,
+            objectId=object_id or case_id or "-",
+            at=iso(self.clock.now()),
+            sourceIp=meta.source_ip,
+            requestId=meta.request_id,
+            outcome=outcome,
+        )
+
+    def _event(self, who: Principal, meta: RequestMeta, kind: EventType, case_id: str) -> dict[str, Any]:
+        now = self.clock.now()
+        event = DomainEvent(
+            id=ids.new_event_id(), type=kind, time=iso(now), caseId=case_id, actor=who.user_id,
+            correlationId=meta.correlation_id or meta.request_id,
+        )
+        return outbox_put_action(outbox_attributes(event, int(now.timestamp()) + OUTBOX_RETENTION_SECONDS))
+
+    def _due_date(self, case_type: CaseType, attention: Attention) -> str | None:
+        # Red means the lab waits on the clinician: no due date until they act.
+        if attention is Attention.RED:
+            return None
+        return due_date_for(case_type, self.clock.now().date()).isoformat()
+
+    def _visible_case(self, who: Principal, case_id: str, meta: RequestMeta, action: str) -> Case:
+        """The case if `who` may see it. Anyone else learns nothing: 404 and an audit entry."""
+        normalized = ids.normalize_case_id(case_id)
+        case = dal.get_case(normalized) if normalized else None
+        if case is None or not _may_see(who, case):
+            audit_store.append(self._audit(who, meta, action, normalized, outcome=Outcome.DENIED))
+            raise CaseNotFound()
+        return case
+
+    # --- use cases -----------------------------------------------------------------------
+
+    def create_case(self, who: Principal, request: CreateCaseRequest, meta: RequestMeta) -> CaseView:
+        if who.role is not Role.CLINICIAN:
+            raise RoleNotAllowed("Only clinicians open cases.")
+        teeth = to_canonical(request.teeth, request.tooth_notation)
+        declared_kinds = {a.kind for a in request.attachments}
+        missing = CASE_TYPE_RULES[request.case_type].required_files - declared_kinds
+        status = CaseStatus.MISSING_FILES if missing else CaseStatus.PROCESSING
+        attention = attention_of(status)
+        now = iso(self.clock.now())
+        case = Case(
+            caseId=ids.new_case_id(), ownerId=who.user_id, ownerName=who.name, ownerEmail=who.email,
+            labId=DEFAULT_LAB_ID, patientName=request.patient_name, rxDescription=request.rx_description,
+            teeth=teeth, caseType=request.case_type, status=status, attention=attention,
+            createdAt=now, lastModified=now, updatedAt=now,
+            dueDate=self._due_date(request.case_type, attention), attachments=list(request.attachments),
+        )
+        rx_script = RxScriptDocument(caseId=case.case_id, status="pending", rxVersion=0)
+        dal.create_case(
+            case,
+            rx_script,
+            also=[
+                self._event(who, meta, EventType.CASE_CREATED, case.case_id),
+                audit_store.audit_put_action(self._audit(who, meta, "case.create", case.case_id)),
+            ],
+        )
+        count("CasesCreated")
+        return _view(case, rx_script)
+
+    def get_case(self, who: Principal, case_id: str, meta: RequestMeta) -> CaseView:
+        case = self._visible_case(who, case_id, meta, "case.read")
+        fresh, rx_script = dal.get_case_and_rx_script(case.case_id)
+        audit_store.append(self._audit(who, meta, "case.read", case.case_id))
+        return _view(fresh or case, rx_script)
+
+    def modify_case(self, who: Principal, case_id: str, request: ModifyCaseRequest, meta: RequestMeta) -> CaseView:
+        case = self._visible_case(who, case_id, meta, "case.modify")
+        if who.user_id != case.owner_id:
+            raise RoleNotAllowed("Only the clinician who owns the case modifies its Rx.")
+        if request.rx_description is None and request.teeth is None:
+            raise InvalidRequest("Nothing to change: send rxDescription and/or teeth.")
+        changes: dict[str, Any] = {}
+        if request.rx_description is not None:
+            changes["rx_description"] = request.rx_description
+        if request.teeth is not None:
+            changes["teeth"] = to_canonical(request.teeth, request.tooth_notation)
+        now = iso(self.clock.now())
+        # A clinician's change sends the case back to Processing, as if newly submitted:
+        # the due date is recomputed from today and Last Modified moves.
+        updated = case.model_copy(
+            update={
+                **changes,
+                "status": CaseStatus.PROCESSING,
+                "attention": attention_of(CaseStatus.PROCESSING),
+                "due_date": self._due_date(case.case_type, attention_of(CaseStatus.PROCESSING)),
+                "last_modified": now,
+                "updated_at": now,
+                "version": request.version + 1,
+                "rx_version": case.rx_version + 1,
+            }
+        )
+        dal.replace_case(
+            updated,
+            expected_version=request.version,
+            also=[
+                self._event(who, meta, EventType.CASE_RX_MODIFIED, case.case_id),
+                audit_store.audit_put_action(self._audit(who, meta, "case.modify", case.case_id)),
+            ],
+        )
+        if case.status is not CaseStatus.PROCESSING:
+            count("CaseStatusChanges")
+        _, rx_script = dal.get_case_and_rx_script(case.case_id)
+        return _view(updated, rx_script)
+
+    def set_status(self, who: Principal, case_id: str, request: SetStatusRequest, meta: RequestMeta) -> CaseView:
+        """Lab-side status change. The transition rules arrive with the workflow engine; until
+        then the lab may set any status, and colour and due date follow it."""
+        case = self._visible_case(who, case_id, meta, "case.status.set")
+        if who.role is not Role.LAB:
+            raise RoleNotAllowed("Only the lab sets a case's status.")
+        attention = attention_of(request.status)
+        due_date = None if attention is Attention.RED else (case.due_date or self._due_date(case.case_type, attention))
+        updated = case.model_copy(
+            update={
+                "status": request.status,
+                "attention": attention,
+                "due_date": due_date,
+                "updated_at": iso(self.clock.now()),  # lastModified is the clinician's date: untouched
+                "version": request.version + 1,
+            }
+        )
+        dal.replace_case(
+            updated,
+            expected_version=request.version,
+            also=[
+                self._event(who, meta, EventType.CASE_STATUS_CHANGED, case.case_id),
+                audit_store.audit_put_action(self._audit(who, meta, "case.status.set", case.case_id)),
+            ],
+        )
+        count("CaseStatusChanges")
+        _, rx_script = dal.get_case_and_rx_script(case.case_id)
+        return _view(updated, rx_script)
+
+    def set_archived(self, who: Principal, case_id: str, version: int, archived: bool, meta: RequestMeta) -> CaseView:
+        """Archiving only tidies the clinician's list: it never cancels or holds the case."""
+        action = "case.archive" if archived else "case.unarchive"
+        case = self._visible_case(who, case_id, meta, action)
+        if who.user_id != case.owner_id:
+            raise RoleNotAllowed("Only the clinician who owns the case archives it.")
+        updated = case.model_copy(
+            update={"archived": archived, "updated_at": iso(self.clock.now()), "version": version + 1}
+        )
+        dal.replace_case(
+            updated,
+            expected_version=version,
+            also=[
+                self._event(who, meta, EventType.CASE_ARCHIVED if archived else EventType.CASE_UNARCHIVED, case.case_id),
+                audit_store.audit_put_action(self._audit(who, meta, action, case.case_id)),
+            ],
+        )
+        _, rx_script = dal.get_case_and_rx_script(case.case_id)
+        return _view(updated, rx_script)
+
+    def list_cases(
+        self, who: Principal, archived: bool, sort: SortColumn, order: SortOrder, limit: int,
+        cursor: str | None, meta: RequestMeta,
+    ) -> CasePage:
+        if who.role is Role.PATIENT:
+            raise RoleNotAllowed("Patients see their cases through the patient portal.")
+        cases, next_cursor = dal.list_owner_cases(who.user_id, archived, sort, order, limit, cursor)
+        self._audit_list(who, meta, "case.list", cases)
+        return CasePage(items=[_summary(c) for c in cases], nextCursor=next_cursor)
+
+    def list_lab_queue(self, who: Principal, limit: int, cursor: str | None, meta: RequestMeta) -> CasePage:
+        if who.role is not Role.LAB or not who.lab_id:
+            raise RoleNotAllowed("Only lab members see the lab queue.")
+        cases, next_cursor = dal.list_lab_queue(who.lab_id, limit, cursor)
+        self._audit_list(who, meta, "lab.queue.list", cases)
+        return CasePage(items=[_summary(c) for c in cases], nextCursor=next_cursor)
+
+    def _audit_list(self, who: Principal, meta: RequestMeta, action: str, cases: list[Case]) -> None:
+        # A list shows patient names: one record per page naming every case it showed.
+        if cases:
+            record = self._audit(who, meta, action, None, object_type="case-list",
+                                 object_id=",".join(c.case_id for c in cases))
+            audit_store.append(record)
+
+    def audit_trail(
+        self, who: Principal, case_id: str, limit: int, cursor: str | None, meta: RequestMeta
+    ) -> tuple[list[AuditRecord], str | None]:
+        case = self._visible_case(who, case_id, meta, "case.audit.read")
+        if who.user_id != case.owner_id:
+            raise RoleNotAllowed("Only the clinician who owns the case reads its audit trail.")
+        records, next_cursor = audit_store.list_for_case(case.case_id, limit, cursor)
+        audit_store.append(self._audit(who, meta, "case.audit.read", case.case_id, object_type="audit-trail"))
+        return records, next_cursor
+
+    def rx_script_link(self, who: Principal, case_id: str, meta: RequestMeta) -> DownloadLink:
+        case = self._visible_case(who, case_id, meta, "rx_script.download")
+        _, rx_script = dal.get_case_and_rx_script(case.case_id)
+        if rx_script is None or rx_script.status != "ready" or not rx_script.object_key:
+            raise DocumentNotReady()
+        file_name = f"rx-script-{case.case_id}.pdf"
+        url = documents.download_url(rx_script.object_key, file_name, DOWNLOAD_LINK_SECONDS)
+        audit_store.append(self._audit(who, meta, "rx_script.download", case.case_id, "document", rx_script.object_key))
+        return DownloadLink(url=url, expiresInSeconds=DOWNLOAD_LINK_SECONDS, fileName=file_name)
+
+
+def _may_see(who: Principal, case: Case) -> bool:
+    if who.user_id == case.owner_id:
+        return True
+    return who.role is Role.LAB and who.lab_id is not None and who.lab_id == case.lab_id
+
+
+def _view(case: Case, rx_script: RxScriptDocument | None) -> CaseView:
+    rx = RxScriptView(status="pending") if rx_script is None or rx_script.status != "ready" else RxScriptView(
+        status="ready", generatedAt=rx_script.generated_at
+    )
+    return CaseView(
+        caseId=case.case_id, patientName=case.patient_name, rxDescription=case.rx_description,
+        teeth=case.teeth, teethUniversal=to_universal(case.teeth), caseType=case.case_type,
+        status=case.status, attention=case.attention, ownerId=case.owner_id, ownerName=case.owner_name,
+        labId=case.lab_id, createdAt=case.created_at, lastModified=case.last_modified, dueDate=case.due_date,
+        archived=case.archived, version=case.version,
+        attachments=[DeclaredAttachment.model_validate(a.model_dump(by_alias=True)) for a in case.attachments],
+        rxScript=rx,
+    )
+
+
+def _summary(case: Case) -> CaseSummary:
+    return CaseSummary(
+        caseId=case.case_id, patientName=case.patient_name, caseType=case.case_type, status=case.status,
+        attention=case.attention, lastModified=case.last_modified, dueDate=case.due_date,
+        archived=case.archived, version=case.version,
+    )
+

@@ -1,0 +1,162 @@
+"""HTTP routes of the cases API. Thin: parse, identify the caller, call the logic.
+
+Typed parameters and return models are the contract (openapi.json is generated from them).
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler.api_gateway import Router
+from aws_lambda_powertools.event_handler.openapi.params import Body, Header, Path, Query
+from pydantic import BaseModel, ConfigDict, Field
+
+from caseroom import idempotency
+from caseroom.audit import AuditRecord
+from caseroom.auth import Principal
+from caseroom.cases.logic import CaseService
+from caseroom.cases.models import (
+    CasePage,
+    CaseView,
+    CreateCaseRequest,
+    DownloadLink,
+    ModifyCaseRequest,
+    SetStatusRequest,
+    SortColumn,
+    SortOrder,
+    VersionRequest,
+)
+from caseroom.http import current_principal, request_meta
+
+router = Router()
+
+CaseIdPath = Annotated[str, Path(min_length=1, max_length=20, description="Case id, e.g. 7KQ2-M9XD-4RTA")]
+PageSize = Annotated[int, Query(ge=1, le=100, description="Items per page")]
+Cursor = Annotated[str | None, Query(max_length=2048, description="nextCursor of the previous page")]
+
+
+@cache
+def case_service() -> CaseService:
+    """The service the routes use; tests replace it via case_service.cache_clear + override."""
+    return CaseService()
+
+
+_override: list[CaseService] = []
+
+
+def service() -> CaseService:
+    return _override[-1] if _override else case_service()
+
+
+def use_service(replacement: CaseService | None) -> None:
+    """Tests inject a service with a fixed clock; None restores the default."""
+    _override.clear()
+    if replacement is not None:
+        _override.append(replacement)
+
+
+class Me(BaseModel):
+    model_config = ConfigDict(populate_by_name=True)
+
+    user_id: str = Field(alias="userId")
+    email: str
+    name: str
+    role: str
+    lab_id: str | None = Field(default=None, alias="labId")
+
+
+class AuditPage(BaseModel):
+    model_config = ConfigDict(populate_by_name=True)
+
+    items: list[AuditRecord]
+    next_cursor: str | None = Field(default=None, alias="nextCursor")
+
+
+class Health(BaseModel):
+    status: str
+
+
+def _who() -> Principal:
+    return current_principal(router)
+
+
+@router.get("/health", summary="Liveness check (public)")
+def health() -> Health:
+    return Health(status="ok")
+
+
+@router.get("/me", summary="The signed-in user")
+def me() -> Me:
+    who = _who()
+    return Me(userId=who.user_id, email=who.email, name=who.name, role=who.role.value, labId=who.lab_id)
+
+
+@router.post("/cases", summary="Open a case with its Rx", responses={201: {"description": "Created"}})
+def create_case(
+    body: Annotated[CreateCaseRequest, Body()],
+    idempotency_key: Annotated[
+        str | None, Header(alias="idempotency-key", description="Retries with the same key return the same case")
+    ] = None,
+) -> tuple[CaseView, int]:
+    who, meta = _who(), request_meta(router)
+    cases = service()
+    if idempotency_key is None:
+        return cases.create_case(who, body, meta), 201
+    view = idempotency.run_once(
+        "create_case", who.user_id, idempotency_key, body.model_dump(mode="json", by_alias=True), CaseView,
+        lambda: cases.create_case(who, body, meta), router.lambda_context,
+    )
+    return view, 201
+
+
+@router.get("/cases", summary="List my cases, most in need of attention first by default")
+def list_cases(
+    sort: Annotated[SortColumn, Query()] = SortColumn.ATTENTION,
+    order: Annotated[SortOrder, Query()] = SortOrder.ASC,
+    archived: Annotated[bool, Query(description="true: only archived cases")] = False,
+    limit: PageSize = 25,
+    cursor: Cursor = None,
+) -> CasePage:
+    return service().list_cases(_who(), archived, sort, order, limit, cursor, request_meta(router))
+
+
+@router.get("/lab/cases", summary="The lab's queue, most in need of attention first")
+def list_lab_queue(limit: PageSize = 25, cursor: Cursor = None) -> CasePage:
+    return service().list_lab_queue(_who(), limit, cursor, request_meta(router))
+
+
+@router.get("/cases/<caseId>", summary="Get a case")
+def get_case(caseId: CaseIdPath) -> CaseView:  # noqa: N803 - path parameter name is the API's
+    return service().get_case(_who(), caseId, request_meta(router))
+
+
+@router.patch("/cases/<caseId>", summary="Modify the Rx (back to Processing, due date reset)")
+def modify_case(caseId: CaseIdPath, body: Annotated[ModifyCaseRequest, Body()]) -> CaseView:  # noqa: N803
+    return service().modify_case(_who(), caseId, body, request_meta(router))
+
+
+@router.put("/cases/<caseId>/status", summary="Lab sets the status (Last Modified unchanged)")
+def set_status(caseId: CaseIdPath, body: Annotated[SetStatusRequest, Body()]) -> CaseView:  # noqa: N803
+    return service().set_status(_who(), caseId, body, request_meta(router))
+
+
+@router.post("/cases/<caseId>/archive", summary="Hide from the main list (does not cancel the case)")
+def archive_case(caseId: CaseIdPath, body: Annotated[VersionRequest, Body()]) -> CaseView:  # noqa: N803
+    return service().set_archived(_who(), caseId, body.version, True, request_meta(router))
+
+
+@router.post("/cases/<caseId>/unarchive", summary="Back to the main list")
+def unarchive_case(caseId: CaseIdPath, body: Annotated[VersionRequest, Body()]) -> CaseView:  # noqa: N803
+    return service().set_archived(_who(), caseId, body.version, False, request_meta(router))
+
+
+@router.get("/cases/<caseId>/audit", summary="Who read or changed this case, newest first")
+def case_audit_trail(caseId: CaseIdPath, limit: PageSize = 50, cursor: Cursor = None) -> AuditPage:  # noqa: N803
+    records, next_cursor = service().audit_trail(_who(), caseId, limit, cursor, request_meta(router))
+    return AuditPage(items=records, nextCursor=next_cursor)
+
+
+@router.get("/cases/<caseId>/rx-script", summary="A short-lived download link for the Rx script PDF")
+def rx_script_link(caseId: CaseIdPath) -> DownloadLink:  # noqa: N803
+    return service().rx_script_link(_who(), caseId, request_meta(router))

@@ -1,0 +1,114 @@
+"""The HTTP adapter shared by every API function: a validating Powertools resolver, the one
+place domain errors become HTTP responses, and the caller's identity and request metadata."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
+from aws_lambda_powertools.event_handler.api_gateway import Router
+from aws_lambda_powertools.event_handler.exceptions import NotFoundError
+from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from pydantic import BaseModel, ConfigDict, Field
+
+from caseroom.audit import RequestMeta
+from caseroom.auth import Principal, principal_from_claims
+from caseroom.errors import DomainError, Unauthenticated
+from caseroom.observability import logger
+
+
+class ErrorDetail(BaseModel):
+    loc: list[str | int] = Field(description="Where the problem is; never the offending value")
+    type: str
+
+
+class ErrorBody(BaseModel):
+    """Every error CaseRoom returns. `code` is stable and machine-readable; `message` is for
+    people and never repeats what was sent (it may be patient data)."""
+
+    model_config = ConfigDict(populate_by_name=True)
+
+    code: str
+    message: str
+    request_id: str = Field(default="", alias="requestId")
+    details: list[ErrorDetail] = Field(default_factory=list)
+
+
+def _request_id(app: APIGatewayHttpResolver) -> str:
+    try:
+        return str(app.current_event.request_context.request_id or "")
+    except (AttributeError, KeyError, TypeError):
+        return ""
+
+
+def error_response(
+    app: APIGatewayHttpResolver, status: int, code: str, message: str,
+    details: list[dict[str, Any]] | None = None, headers: dict[str, str] | None = None,
+) -> Response[str]:
+    body = ErrorBody(code=code, message=message, requestId=_request_id(app),
+                     details=[ErrorDetail.model_validate(d) for d in details or []])
+    return Response(
+        status_code=status,
+        content_type="application/json",
+        body=body.model_dump_json(by_alias=True),
+        headers=headers or {},
+    )
+
+
+def _validation_details(errors: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    # Keep the location and error type only: pydantic's "input" and "msg" can echo values.
+    return [{"loc": [p for p in e.get("loc", ()) if isinstance(p, str | int)], "type": str(e.get("type", ""))}
+            for e in errors]
+
+
+def build_http_app(*routers: Router) -> APIGatewayHttpResolver:
+    app = APIGatewayHttpResolver(enable_validation=True)
+    for router in routers:
+        app.include_router(router)
+
+    @app.exception_handler(DomainError)
+    def domain_error(exc: DomainError) -> Response[str]:
+        headers = {"Retry-After": "2"} if exc.status == 409 and exc.code == "REQUEST_IN_PROGRESS" else None
+        return error_response(app, exc.status, exc.code, exc.message, exc.details, headers)
+
+    @app.exception_handler(RequestValidationError)
+    def invalid_request(exc: RequestValidationError) -> Response[str]:
+        errors = list(exc.errors())
+        if any(e.get("type") == "json_invalid" for e in errors):
+            return error_response(app, 400, "MALFORMED_JSON", "The request body is not valid JSON.")
+        return error_response(
+            app, 422, "VALIDATION_FAILED", "Some fields are missing, unknown, of the wrong type or too long.",
+            _validation_details(errors),
+        )
+
+    @app.not_found
+    def route_not_found(_exc: NotFoundError) -> Response[str]:
+        return error_response(app, 404, "ROUTE_NOT_FOUND", "No such route.")
+
+    @app.exception_handler(Exception)
+    def unexpected(exc: Exception) -> Response[str]:
+        # Type only: an exception's text may carry data we must not log.
+        logger.error("unhandled error", extra={"error_type": type(exc).__name__})
+        return error_response(app, 500, "INTERNAL_ERROR", "Something went wrong on our side; it has been logged.")
+
+    return app
+
+
+def current_principal(router: Router) -> Principal:
+    claims = (router.current_event.request_context.authorizer.jwt_claim or {}) if _has_jwt(router) else {}
+    if not claims:
+        raise Unauthenticated()
+    return principal_from_claims(claims)
+
+
+def _has_jwt(router: Router) -> bool:
+    try:
+        return router.current_event.request_context.authorizer is not None
+    except (AttributeError, KeyError, TypeError):
+        return False
+
+
+def request_meta(router: Router) -> RequestMeta:
+    context = router.current_event.request_context
+    request_id = str(context.request_id or "")
+    return RequestMeta(request_id=request_id, source_ip=str(context.http.source_ip or ""), correlation_id=request_id)

@@ -1,0 +1,97 @@
+"""Runs the manifest's Lambda handlers in-process, the way the Lambda runtime would call them."""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import threading
+import time
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from infra import manifest
+from local.aws_backend import ACCOUNT_ID, REGION
+
+LOG = logging.getLogger("caseroom.local.functions")
+
+Handler = Callable[[Any, Any], Any]
+
+
+@dataclass
+class LambdaContext:
+    """The attributes of the Lambda runtime's context object that handlers (and Powertools) read."""
+
+    function_name: str
+    memory_limit_in_mb: int
+    timeout_s: int
+    aws_request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    function_version: str = "$LATEST"
+    client_context: Any = None
+    identity: Any = None
+    _deadline: float = 0.0
+
+    def __post_init__(self) -> None:
+        self._deadline = time.monotonic() + self.timeout_s
+
+    @property
+    def invoked_function_arn(self) -> str:
+        return f"arn:aws:lambda:{REGION}:{ACCOUNT_ID}:function:{self.function_name}"
+
+    @property
+    def log_group_name(self) -> str:
+        return f"/aws/lambda/{self.function_name}"
+
+    @property
+    def log_stream_name(self) -> str:
+        return f"{time.strftime('%Y/%m/%d')}/[$LATEST]{self.aws_request_id.replace('-', '')}"
+
+    def get_remaining_time_in_millis(self) -> int:
+        return max(0, int((self._deadline - time.monotonic()) * 1000))
+
+
+class FunctionRegistry:
+    """Resolves each manifest function to its handler module on first use.
+
+    Lazy on purpose: a function whose module does not exist (yet) only fails its own routes.
+    Invocations of one function are serialized, like one warm Lambda container, so module-level
+    state in a handler is never touched by two requests at once (as in the cloud).
+    """
+
+    def __init__(self, module_overrides: Mapping[str, str] | None = None) -> None:
+        self._functions = {fn.name: fn for fn in manifest.FUNCTIONS}
+        self._module_overrides = dict(module_overrides or {})
+        self._handlers: dict[str, Handler] = {}
+        self._locks = {name: threading.Lock() for name in self._functions}
+        self._import_lock = threading.Lock()
+
+    def function(self, name: str) -> manifest.Function:
+        return self._functions[name]
+
+    def module_name(self, name: str) -> str:
+        return self._module_overrides.get(name) or self._functions[name].module
+
+    def handler(self, name: str) -> Handler:
+        found = self._handlers.get(name)
+        if found is None:
+            with self._import_lock:
+                module = importlib.import_module(self.module_name(name))
+                found = module.lambda_handler
+                self._handlers[name] = found
+        return found
+
+    def new_context(self, name: str) -> LambdaContext:
+        fn = self._functions[name]
+        return LambdaContext(function_name=fn.name, memory_limit_in_mb=fn.memory_mb, timeout_s=fn.timeout_s)
+
+    def invoke(self, name: str, event: Any, context: LambdaContext | None = None) -> Any:
+        """Calls the handler; its exceptions propagate to the caller, which maps them as AWS does."""
+        handler = self.handler(name)
+        context = context or self.new_context(name)
+        with self._locks[name]:
+            started = time.perf_counter()
+            try:
+                return handler(event, context)
+            finally:
+                LOG.debug("%s took %.1f ms", name, (time.perf_counter() - started) * 1000)

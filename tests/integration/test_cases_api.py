@@ -1,0 +1,183 @@
+"""The cases API through its Lambda handler, against moto (payload 2.0 events)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+
+from caseroom.cases import routes
+from caseroom.cases.logic import CaseService
+from caseroom.clock import FixedClock
+from caseroom.auth import Principal
+from tests.conftest import CLINICIAN, CLINICIAN_2, LAB_TECH, OTHER_LAB, PATIENT, FakeLambdaContext, http_event
+
+CROWN = {"patientName": "Maria Garcia", "rxDescription": "Zirconia crown, shade A2", "teeth": ["11", "21"],
+         "caseType": "crown", "attachments": [{"kind": "scan", "fileName": "upper.stl"}]}
+
+Call = Callable[..., tuple[int, dict[str, Any]]]
+
+
+@pytest.fixture
+def call(aws_backend: None, clock: FixedClock) -> Iterator[Call]:
+    from functions.cases_api.handler import lambda_handler
+
+    routes.use_service(CaseService(clock=clock))
+    counter = iter(range(1_000_000))
+
+    def invoke(method: str, route: str, path: str | None = None, who: Principal | None = CLINICIAN,
+               **kwargs: Any) -> tuple[int, dict[str, Any]]:
+        event = http_event(method, route, path or route, who, request_id=f"req-{next(counter)}", **kwargs)
+        response = lambda_handler(event, FakeLambdaContext())
+        return response["statusCode"], json.loads(response["body"]) if response.get("body") else {}
+
+    yield invoke
+    routes.use_service(None)
+
+
+def create(call: Call, who: Principal = CLINICIAN, **overrides: Any) -> dict[str, Any]:
+    status, body = call("POST", "/cases", who=who, body={**CROWN, **overrides})
+    assert status == 201, body
+    return body
+
+
+def test_create_case_stores_canonical_teeth_and_starts_processing(call: Call) -> None:
+    # Given a clinician's crown Rx written in Universal notation with the scan declared
+    status, body = call("POST", "/cases", body={**CROWN, "teeth": ["8", "9"], "toothNotation": "UNIVERSAL"})
+    # Then the case is stored with FDI teeth, Processing (yellow) and a due date 7 business days out
+    assert status == 201
+    assert body["teeth"] == ["11", "21"]
+    assert body["teethUniversal"] == ["8", "9"]
+    assert (body["status"], body["attention"]) == ("Processing", "yellow")
+    assert body["dueDate"] == "2026-11-11"
+    assert body["version"] == 1
+    assert body["rxScript"] == {"status": "pending", "generatedAt": None}
+    # And reading it back gives the same case
+    status, again = call("GET", "/cases/{caseId}", f"/cases/{body['caseId']}")
+    assert status == 200
+    assert again["caseId"] == body["caseId"]
+
+
+def test_case_ids_are_random_and_readable(call: Call) -> None:
+    ids = {create(call)["caseId"] for _ in range(5)}
+    assert len(ids) == 5
+    for case_id in ids:
+        assert len(case_id) == 14 and case_id.count("-") == 2
+        assert not set(case_id) & set("ILOU")
+
+
+def test_case_without_required_files_is_red_with_no_due_date(call: Call) -> None:
+    body = create(call, caseType="implant_guide", attachments=[{"kind": "scan", "fileName": "a.stl"}])
+    assert (body["status"], body["attention"], body["dueDate"]) == ("Missing CBCT/Models", "red", None)
+
+
+def test_other_users_get_404_not_403(call: Call) -> None:
+    case_id = create(call)["caseId"]
+    for stranger in (CLINICIAN_2, OTHER_LAB, PATIENT):
+        status, body = call("GET", "/cases/{caseId}", f"/cases/{case_id}", who=stranger)
+        assert (status, body["code"]) == (404, "CASE_NOT_FOUND")
+    # The case's own lab may read it
+    assert call("GET", "/cases/{caseId}", f"/cases/{case_id}", who=LAB_TECH)[0] == 200
+
+
+def test_modify_moves_back_to_processing_and_resets_dates(call: Call, clock: FixedClock) -> None:
+    case = create(call)
+    status, lab_view = call("PUT", "/cases/{caseId}/status", f"/cases/{case['caseId']}/status", who=LAB_TECH,
+                            body={"status": "Ready to Plan", "version": 1})
+    assert status == 200
+    # Lab-side changes never touch Last Modified
+    assert lab_view["lastModified"] == case["lastModified"]
+    clock.advance(days=3)
+    status, modified = call("PATCH", "/cases/{caseId}", f"/cases/{case['caseId']}",
+                            body={"version": 2, "rxDescription": "Emax crown instead", "teeth": ["11"]})
+    assert status == 200, modified
+    assert modified["status"] == "Processing"
+    assert modified["lastModified"] > case["lastModified"]
+    assert modified["dueDate"] == "2026-11-16"  # Thursday + 7 business days
+    assert (modified["teeth"], modified["version"]) == (["11"], 3)
+
+
+def test_stale_version_gets_409_and_changes_nothing(call: Call) -> None:
+    case = create(call)
+    path = f"/cases/{case['caseId']}"
+    assert call("PATCH", "/cases/{caseId}", path, body={"version": 1, "rxDescription": "first"})[0] == 200
+    status, body = call("PATCH", "/cases/{caseId}", path, body={"version": 1, "rxDescription": "second"})
+    assert (status, body["code"]) == (409, "VERSION_CONFLICT")
+    assert call("GET", "/cases/{caseId}", path)[1]["rxDescription"] == "first"
+
+
+def test_lab_changes_colour_and_clinician_cannot_set_status(call: Call) -> None:
+    case = create(call)
+    path = f"/cases/{case['caseId']}/status"
+    status, body = call("PUT", "/cases/{caseId}/status", path, body={"status": "Shipped", "version": 1})
+    assert (status, body["code"]) == (403, "ROLE_NOT_ALLOWED")
+    status, body = call("PUT", "/cases/{caseId}/status", path, who=LAB_TECH,
+                        body={"status": "Planning No Show", "version": 1})
+    assert (body["attention"], body["dueDate"]) == ("red", None)
+
+
+def test_list_orders_by_attention_and_paginates(call: Call) -> None:
+    # Given four cases in four colours
+    wanted = {"Manufacturing": "white", "Received": "green", "Missing CBCT/Models": "red", "Processing": "yellow"}
+    for status_name in wanted:
+        case = create(call)
+        if status_name != "Processing":
+            call("PUT", "/cases/{caseId}/status", f"/cases/{case['caseId']}/status", who=LAB_TECH,
+                 body={"status": status_name, "version": 1})
+    # When the clinician lists two per page
+    status, first = call("GET", "/cases", query={"limit": "2"})
+    status2, second = call("GET", "/cases", query={"limit": "2", "cursor": first["nextCursor"]})
+    # Then red, yellow, green, white in that order, across pages
+    assert status == status2 == 200
+    colours = [c["attention"] for c in first["items"] + second["items"]]
+    assert colours == ["red", "yellow", "green", "white"]
+    assert call("GET", "/cases", who=CLINICIAN_2)[1]["items"] == []
+
+
+def test_sort_by_patient_descending(call: Call) -> None:
+    for name in ("Bravo", "alpha", "Charlie"):
+        create(call, patientName=name)
+    _, page = call("GET", "/cases", query={"sort": "patient", "order": "desc"})
+    assert [c["patientName"] for c in page["items"]] == ["Charlie", "Bravo", "alpha"]
+
+
+def test_archive_hides_from_main_list_without_cancelling(call: Call) -> None:
+    case = create(call)
+    status, archived = call("POST", "/cases/{caseId}/archive", f"/cases/{case['caseId']}/archive",
+                            body={"version": 1})
+    assert (status, archived["archived"], archived["status"]) == (200, True, "Processing")
+    assert call("GET", "/cases")[1]["items"] == []
+    only_archived = call("GET", "/cases", query={"archived": "true"})[1]["items"]
+    assert [c["caseId"] for c in only_archived] == [case["caseId"]]
+    status, back = call("POST", "/cases/{caseId}/unarchive", f"/cases/{case['caseId']}/unarchive",
+                        body={"version": 2})
+    assert (status, back["archived"]) == (200, False)
+    assert len(call("GET", "/cases")[1]["items"]) == 1
+
+
+def test_idempotency_key_returns_the_same_case(call: Call) -> None:
+    headers = {"Idempotency-Key": "create-abc-1"}
+    first_status, first = call("POST", "/cases", body=CROWN, headers=headers)
+    again_status, again = call("POST", "/cases", body=CROWN, headers=headers)
+    assert first_status == 201 and again_status == 201
+    assert again["caseId"] == first["caseId"]
+    assert len(call("GET", "/cases")[1]["items"]) == 1
+    status, body = call("POST", "/cases", body={**CROWN, "patientName": "Someone Else"}, headers=headers)
+    assert (status, body["code"]) == (422, "IDEMPOTENCY_KEY_REUSED")
+
+
+def test_audit_trail_records_reads_and_writes(call: Call) -> None:
+    case = create(call)
+    path = f"/cases/{case['caseId']}"
+    call("GET", "/cases/{caseId}", path)
+    call("GET", "/cases/{caseId}", path, who=LAB_TECH)
+    status, trail = call("GET", "/cases/{caseId}/audit", f"{path}/audit")
+    assert status == 200
+    actions = [(r["action"], r["actorId"]) for r in trail["items"]]
+    assert actions == [("case.read", LAB_TECH.user_id), ("case.read", CLINICIAN.user_id),
+                       ("case.create", CLINICIAN.user_id)]
+    assert {r["sourceIp"] for r in trail["items"]} == {"203.0.113.7"}
+    # Only the owner reads the trail
+    assert call("GET", "/cases/{caseId}/audit", f"{path}/audit", who=LAB_TECH)[0] == 403
