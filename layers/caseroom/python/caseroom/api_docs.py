@@ -1,0 +1,37 @@
+"""The OpenAPI document of every HTTP route, generated from the typed routes.
+
+`python -m caseroom.api_docs > openapi.json` refreshes the committed copy; a test fails
+when the committed copy drifts from the code.
+"""
+
+from __future__ import annotations
+
+import json
+
+from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer
+
+from caseroom.cases.routes import router as cases_router
+from caseroom.http import build_http_app
+
+TITLE = "CaseRoom API"
+VERSION = "1.0.0"
+
+
+def openapi_json() -> str:
+    app = build_http_app(cases_router)
+    document = app.get_openapi_json_schema(
+        title=TITLE,
+        version=VERSION,
+        description=(
+            "Dental case collaboration. Every route except /health needs a Cognito ID token "
+            "(locally: POST /_local/sign-in) as `Authorization: Bearer <token>`. Errors share one "
+            "shape: {code, message, requestId, details}."
+        ),
+        security_schemes={"bearerAuth": HTTPBearer(bearerFormat="JWT")},
+        security=[{"bearerAuth": []}],
+    )
+    return json.dumps(json.loads(document), indent=2, sort_keys=True) + "\n"
+
+
+if __name__ == "__main__":
+    print(openapi_json(), end="")

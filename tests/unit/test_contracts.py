@@ -1,0 +1,80 @@
+"""Drift guards: what is declared once must agree everywhere it is consumed."""
+
+from __future__ import annotations
+
+import importlib
+import json
+import re
+import tomllib
+from pathlib import Path
+
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
+
+from caseroom import api_docs, event_catalog
+from infra import manifest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _registered_routes(app: APIGatewayHttpResolver) -> set[str]:
+    keys = set()
+    for route in app._static_routes + app._dynamic_routes:  # Powertools keeps them here
+        path = re.sub(r"<(\w+)>", r"{\1}", route.path)
+        keys.add(f"{route.method} {path}")
+    return keys
+
+
+def test_every_function_in_the_manifest_has_a_handler() -> None:
+    for fn in manifest.FUNCTIONS:
+        module = importlib.import_module(fn.module)
+        assert callable(module.lambda_handler), fn.name
+        assert (ROOT / fn.asset_dir / "handler.py").is_file()
+
+
+def test_http_routes_match_the_routers_exactly() -> None:
+    for fn in manifest.FUNCTIONS:
+        module = importlib.import_module(fn.module)
+        app = getattr(module, "app", None)
+        declared = {r.route_key for r in manifest.routes_of(fn.name)}
+        if app is None:
+            assert not declared, f"{fn.name} has routes but no HTTP app"
+            continue
+        assert _registered_routes(app) == declared, fn.name
+
+
+def test_rules_and_websocket_routes_point_at_declared_functions() -> None:
+    names = {fn.name for fn in manifest.FUNCTIONS}
+    assert {r.function for r in manifest.EVENT_RULES} <= names
+    assert {r.function for r in manifest.WEBSOCKET_ROUTES} <= names
+    assert {r.function for r in manifest.HTTP_ROUTES} <= names
+    assert {"$connect", "$disconnect", "$default"} == {r.route_key for r in manifest.WEBSOCKET_ROUTES}
+
+
+def test_committed_openapi_matches_the_code() -> None:
+    committed = (ROOT / "openapi.json").read_text()
+    assert committed == api_docs.openapi_json(), "run: python -m caseroom.api_docs > openapi.json"
+    paths = json.loads(committed)["paths"]
+    declared = {(r.method.lower(), r.path) for r in manifest.HTTP_ROUTES}
+    documented = {(method, path) for path, ops in paths.items() for method in ops}
+    assert documented == declared
+
+
+def test_committed_event_schemas_match_the_models() -> None:
+    folder = ROOT / "events" / "schemas"
+    expected = event_catalog.catalogue()
+    assert sorted(p.name for p in folder.glob("*.json")) == sorted(expected)
+    for name, text in expected.items():
+        assert (folder / name).read_text() == text, f"run: python -m caseroom.event_catalog events/schemas ({name})"
+
+
+def test_lambda_layer_pins_match_pyproject() -> None:
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
+    layer = [
+        line.strip() for line in (ROOT / "layers/dependencies/requirements.txt").read_text().splitlines()
+        if line.strip() and not line.startswith("#")
+    ]
+    pinned = {d.split("==")[0].lower(): d for d in project}
+    for requirement in layer:
+        name = re.split(r"[=<>\[]", requirement)[0].lower()
+        if name in pinned:
+            assert requirement == pinned[name], requirement
