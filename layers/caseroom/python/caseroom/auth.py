@@ -70,6 +70,9 @@ def principal_from_http_event(event: Mapping[str, Any]) -> Principal:
     return principal_from_claims(claims)
 
 
+CLOCK_SKEW_SECONDS = 60
+
+
 class JwtVerifier:
     """Verifies an ID token the way API Gateway's JWT authorizer does: RS256 signature over a
     JWKS, issuer, audience, expiry. PyJWT is imported on first use (only $connect pays for it)."""
@@ -101,11 +104,15 @@ class JwtVerifier:
                 algorithms=["RS256"],
                 audience=self.audience,
                 issuer=self.issuer,
-                options={"require": ["exp", "iat", "sub", "iss", "aud"], "verify_exp": False},
+                options={"require": ["exp", "iat", "sub", "iss", "aud"], "verify_exp": False,
+                         "verify_iat": False, "verify_nbf": False},
             )
         except (jwt.PyJWTError, StopIteration, ValueError, KeyError) as exc:
             raise Unauthenticated() from exc
-        # Expiry checked against the injected time so tests never sleep.
-        if float(claims["exp"]) <= (now if now is not None else time.time()):
+        # Time claims checked against the injected clock so tests never sleep.
+        current = now if now is not None else time.time()
+        if float(claims["exp"]) <= current:
             raise Unauthenticated("The token has expired; sign in again.")
+        if float(claims["iat"]) > current + CLOCK_SKEW_SECONDS or float(claims.get("nbf", 0)) > current + CLOCK_SKEW_SECONDS:
+            raise Unauthenticated()
         return claims

@@ -1,0 +1,52 @@
+# CaseRoom developer commands. A fresh machine needs python3 (3.11+), node + npm, make.
+#   make start   install everything, then serve CaseRoom on 127.0.0.1 with demo data
+#   make test    install everything, then lint, type-check and run the whole test suite
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+UV_VERSION := 0.13.8
+PORT ?= 8000
+export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
+export CDK_DISABLE_CLI_TELEMETRY := true
+
+.PHONY: setup start test lint typecheck unit synth bench openapi schemas clean
+
+setup: $(VENV)/.installed
+
+# Reinstalls only when a lock file changes. Hash-checked installs from requirements.lock.
+$(VENV)/.installed: requirements.lock package-lock.json pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+	$(BIN)/uv pip install --quiet --python $(BIN)/python --require-hashes -r requirements.lock
+	$(BIN)/uv pip install --quiet --python $(BIN)/python --no-deps --no-build-isolation -e .
+	npm ci --no-audit --no-fund --silent
+	touch $@
+
+start: setup
+	$(BIN)/python -m local start --port $(PORT) --seed
+
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: setup
+	$(BIN)/mypy layers/caseroom/python/caseroom functions infra local
+
+unit: setup
+	$(BIN)/python -m pytest tests/unit tests/integration -q
+
+test: lint typecheck
+	$(BIN)/python -m pytest -q
+
+synth: setup
+	npx cdk synth --quiet --no-notices
+
+bench: setup
+	$(BIN)/python -m bench
+
+openapi: setup
+	$(BIN)/python -m caseroom.api_docs > openapi.json
+	$(BIN)/python -m caseroom.event_catalog events/schemas
+
+clean:
+	rm -rf $(VENV) node_modules cdk.out .pytest_cache .mypy_cache .ruff_cache
