@@ -26,10 +26,10 @@ os.environ.update(
 )
 os.environ.pop("CASEROOM_AWS_ENDPOINT_URL", None)
 
-from caseroom import aws  # noqa: E402
-from caseroom.auth import Principal, Role  # noqa: E402
-from caseroom.clock import FixedClock  # noqa: E402
-from caseroom.settings import get_settings  # noqa: E402
+from caseroom import aws
+from caseroom.auth import Principal, Role
+from caseroom.clock import FixedClock
+from caseroom.settings import get_settings
 
 START = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)  # a Monday
 
@@ -54,10 +54,18 @@ def aws_backend() -> Iterator[None]:
     aws.reset_clients()
 
 
-CLINICIAN = Principal(user_id="u-clinician-ana", email="ana@clinic.test", name="Dr. Ana Ortiz", role=Role.CLINICIAN)
-CLINICIAN_2 = Principal(user_id="u-clinician-ben", email="ben@clinic.test", name="Dr. Ben Osei", role=Role.CLINICIAN)
-LAB_TECH = Principal(user_id="u-lab-lea", email="lea@lab.test", name="Lea Martin", role=Role.LAB, lab_id="lab-1")
-OTHER_LAB = Principal(user_id="u-lab-other", email="x@otherlab.test", name="Other Lab", role=Role.LAB, lab_id="lab-2")
+CLINICIAN = Principal(
+    user_id="u-clinician-ana", email="ana@clinic.test", name="Dr. Ana Ortiz", role=Role.CLINICIAN
+)
+CLINICIAN_2 = Principal(
+    user_id="u-clinician-ben", email="ben@clinic.test", name="Dr. Ben Osei", role=Role.CLINICIAN
+)
+LAB_TECH = Principal(
+    user_id="u-lab-lea", email="lea@lab.test", name="Lea Martin", role=Role.LAB, lab_id="lab-1"
+)
+OTHER_LAB = Principal(
+    user_id="u-lab-other", email="x@otherlab.test", name="Other Lab", role=Role.LAB, lab_id="lab-2"
+)
 PATIENT = Principal(user_id="u-patient-pat", email="pat@mail.test", name="Pat Doe", role=Role.PATIENT)
 
 GROUP_OF = {Role.CLINICIAN: "clinicians", Role.LAB: "lab", Role.PATIENT: "patients"}
@@ -65,7 +73,12 @@ GROUP_OF = {Role.CLINICIAN: "clinicians", Role.LAB: "lab", Role.PATIENT: "patien
 
 def claims_of(who: Principal) -> dict[str, Any]:
     """Claims as API Gateway's JWT authorizer hands them to Lambda (all strings)."""
-    claims = {"sub": who.user_id, "email": who.email, "name": who.name, "cognito:groups": f"[{GROUP_OF[who.role]}]"}
+    claims = {
+        "sub": who.user_id,
+        "email": who.email,
+        "name": who.name,
+        "cognito:groups": f"[{GROUP_OF[who.role]}]",
+    }
     if who.lab_id:
         claims["custom:lab_id"] = who.lab_id
     return claims
@@ -85,8 +98,14 @@ class FakeLambdaContext:
 
 
 def http_event(
-    method: str, route: str, path: str, who: Principal | None = None, body: str | dict[str, Any] | None = None,
-    query: dict[str, str] | None = None, headers: dict[str, str] | None = None, request_id: str = "req-1",
+    method: str,
+    route: str,
+    path: str,
+    who: Principal | None = None,
+    body: str | dict[str, Any] | None = None,
+    query: dict[str, str] | None = None,
+    headers: dict[str, str] | None = None,
+    request_id: str = "req-1",
 ) -> dict[str, Any]:
     """An API Gateway HTTP API (payload 2.0) event, as the JWT authorizer passes it on."""
     import json
@@ -105,8 +124,13 @@ def http_event(
             "apiId": "test",
             "domainName": "test.local",
             "domainPrefix": "test",
-            "http": {"method": method, "path": path, "protocol": "HTTP/1.1", "sourceIp": "203.0.113.7",
-                     "userAgent": "pytest"},
+            "http": {
+                "method": method,
+                "path": path,
+                "protocol": "HTTP/1.1",
+                "sourceIp": "203.0.113.7",
+                "userAgent": "pytest",
+            },
             "requestId": request_id,
             "routeKey": f"{method} {route}",
             "stage": "$default",

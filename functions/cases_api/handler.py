@@ -1,5 +1,7 @@
 """Cases HTTP API function: every /cases route and the lab queue (see infra/manifest.py)."""
 
+from typing import Any
+
 from caseroom.cases.routes import router
 from caseroom.http import build_http_app
 from caseroom.observability import HTTP_CORRELATION, lambda_entrypoint
@@ -7,7 +9,7 @@ from caseroom.observability import HTTP_CORRELATION, lambda_entrypoint
 app = build_http_app(router)
 
 
-def _handle(event: dict, context: object) -> dict:
+def _handle(event: dict[str, Any], context: Any) -> dict[str, Any]:
     return app.resolve(event, context)
 
 

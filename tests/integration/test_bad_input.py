@@ -44,11 +44,22 @@ def test_invalid_fields_are_422_with_location_only(call: Call, change: dict[str,
     assert call("GET", "/cases")[1]["items"] == []  # nothing was created
 
 
-@pytest.mark.parametrize(("teeth", "notation"), [(["19"], "FDI"), (["10"], "FDI"), (["33"], "UNIVERSAL"),
-                                                 (["U"], "UNIVERSAL"), (["11"], "UNIVERSAL-ish")])
+@pytest.mark.parametrize(
+    ("teeth", "notation"),
+    [
+        (["19"], "FDI"),
+        (["10"], "FDI"),
+        (["33"], "UNIVERSAL"),
+        (["U"], "UNIVERSAL"),
+        (["11"], "UNIVERSAL-ish"),
+    ],
+)
 def test_impossible_teeth_are_rejected(call: Call, teeth: list[str], notation: str) -> None:
-    status, body = call("POST", "/cases", body={**CROWN, "patientName": SECRET_NAME, "teeth": teeth,
-                                                "toothNotation": notation})
+    status, body = call(
+        "POST",
+        "/cases",
+        body={**CROWN, "patientName": SECRET_NAME, "teeth": teeth, "toothNotation": notation},
+    )
     assert status in (400, 422)
     assert body["code"] in ("INVALID_TOOTH", "VALIDATION_FAILED")
     assert SECRET_NAME not in json.dumps(body)
@@ -63,8 +74,9 @@ def test_bad_teeth_on_modify_leave_the_case_unchanged(call: Call) -> None:
     assert (stored["teeth"], stored["version"]) == (case["teeth"], 1)
 
 
-@pytest.mark.parametrize("cursor", ["not-base64!!", base64.urlsafe_b64encode(b'{"f":"x","k":{}}').decode(),
-                                    "A" * 3000])
+@pytest.mark.parametrize(
+    "cursor", ["not-base64!!", base64.urlsafe_b64encode(b'{"f":"x","k":{}}').decode(), "A" * 3000]
+)
 def test_bad_cursors(call: Call, cursor: str) -> None:
     status, body = call("GET", "/cases", query={"cursor": cursor})
     assert status in (400, 422)

@@ -8,14 +8,19 @@ from typing import Any
 
 import pytest
 
+from caseroom.auth import Principal
 from caseroom.cases import routes
 from caseroom.cases.logic import CaseService
 from caseroom.clock import FixedClock
-from caseroom.auth import Principal
 from tests.conftest import CLINICIAN, CLINICIAN_2, LAB_TECH, OTHER_LAB, PATIENT, FakeLambdaContext, http_event
 
-CROWN = {"patientName": "Maria Garcia", "rxDescription": "Zirconia crown, shade A2", "teeth": ["11", "21"],
-         "caseType": "crown", "attachments": [{"kind": "scan", "fileName": "upper.stl"}]}
+CROWN = {
+    "patientName": "Maria Garcia",
+    "rxDescription": "Zirconia crown, shade A2",
+    "teeth": ["11", "21"],
+    "caseType": "crown",
+    "attachments": [{"kind": "scan", "fileName": "upper.stl"}],
+}
 
 Call = Callable[..., tuple[int, dict[str, Any]]]
 
@@ -27,8 +32,9 @@ def call(aws_backend: None, clock: FixedClock) -> Iterator[Call]:
     routes.use_service(CaseService(clock=clock))
     counter = iter(range(1_000_000))
 
-    def invoke(method: str, route: str, path: str | None = None, who: Principal | None = CLINICIAN,
-               **kwargs: Any) -> tuple[int, dict[str, Any]]:
+    def invoke(
+        method: str, route: str, path: str | None = None, who: Principal | None = CLINICIAN, **kwargs: Any
+    ) -> tuple[int, dict[str, Any]]:
         event = http_event(method, route, path or route, who, request_id=f"req-{next(counter)}", **kwargs)
         response = lambda_handler(event, FakeLambdaContext())
         return response["statusCode"], json.loads(response["body"]) if response.get("body") else {}
@@ -84,14 +90,23 @@ def test_other_users_get_404_not_403(call: Call) -> None:
 
 def test_modify_moves_back_to_processing_and_resets_dates(call: Call, clock: FixedClock) -> None:
     case = create(call)
-    status, lab_view = call("PUT", "/cases/{caseId}/status", f"/cases/{case['caseId']}/status", who=LAB_TECH,
-                            body={"status": "Ready to Plan", "version": 1})
+    status, lab_view = call(
+        "PUT",
+        "/cases/{caseId}/status",
+        f"/cases/{case['caseId']}/status",
+        who=LAB_TECH,
+        body={"status": "Ready to Plan", "version": 1},
+    )
     assert status == 200
     # Lab-side changes never touch Last Modified
     assert lab_view["lastModified"] == case["lastModified"]
     clock.advance(days=3)
-    status, modified = call("PATCH", "/cases/{caseId}", f"/cases/{case['caseId']}",
-                            body={"version": 2, "rxDescription": "Emax crown instead", "teeth": ["11"]})
+    status, modified = call(
+        "PATCH",
+        "/cases/{caseId}",
+        f"/cases/{case['caseId']}",
+        body={"version": 2, "rxDescription": "Emax crown instead", "teeth": ["11"]},
+    )
     assert status == 200, modified
     assert modified["status"] == "Processing"
     assert modified["lastModified"] > case["lastModified"]
@@ -113,19 +128,30 @@ def test_lab_changes_colour_and_clinician_cannot_set_status(call: Call) -> None:
     path = f"/cases/{case['caseId']}/status"
     status, body = call("PUT", "/cases/{caseId}/status", path, body={"status": "Shipped", "version": 1})
     assert (status, body["code"]) == (403, "ROLE_NOT_ALLOWED")
-    status, body = call("PUT", "/cases/{caseId}/status", path, who=LAB_TECH,
-                        body={"status": "Planning No Show", "version": 1})
+    status, body = call(
+        "PUT", "/cases/{caseId}/status", path, who=LAB_TECH, body={"status": "Planning No Show", "version": 1}
+    )
     assert (body["attention"], body["dueDate"]) == ("red", None)
 
 
 def test_list_orders_by_attention_and_paginates(call: Call) -> None:
     # Given four cases in four colours
-    wanted = {"Manufacturing": "white", "Received": "green", "Missing CBCT/Models": "red", "Processing": "yellow"}
+    wanted = {
+        "Manufacturing": "white",
+        "Received": "green",
+        "Missing CBCT/Models": "red",
+        "Processing": "yellow",
+    }
     for status_name in wanted:
         case = create(call)
         if status_name != "Processing":
-            call("PUT", "/cases/{caseId}/status", f"/cases/{case['caseId']}/status", who=LAB_TECH,
-                 body={"status": status_name, "version": 1})
+            call(
+                "PUT",
+                "/cases/{caseId}/status",
+                f"/cases/{case['caseId']}/status",
+                who=LAB_TECH,
+                body={"status": status_name, "version": 1},
+            )
     # When the clinician lists two per page
     status, first = call("GET", "/cases", query={"limit": "2"})
     status2, second = call("GET", "/cases", query={"limit": "2", "cursor": first["nextCursor"]})
@@ -145,14 +171,16 @@ def test_sort_by_patient_descending(call: Call) -> None:
 
 def test_archive_hides_from_main_list_without_cancelling(call: Call) -> None:
     case = create(call)
-    status, archived = call("POST", "/cases/{caseId}/archive", f"/cases/{case['caseId']}/archive",
-                            body={"version": 1})
+    status, archived = call(
+        "POST", "/cases/{caseId}/archive", f"/cases/{case['caseId']}/archive", body={"version": 1}
+    )
     assert (status, archived["archived"], archived["status"]) == (200, True, "Processing")
     assert call("GET", "/cases")[1]["items"] == []
     only_archived = call("GET", "/cases", query={"archived": "true"})[1]["items"]
     assert [c["caseId"] for c in only_archived] == [case["caseId"]]
-    status, back = call("POST", "/cases/{caseId}/unarchive", f"/cases/{case['caseId']}/unarchive",
-                        body={"version": 2})
+    status, back = call(
+        "POST", "/cases/{caseId}/unarchive", f"/cases/{case['caseId']}/unarchive", body={"version": 2}
+    )
     assert (status, back["archived"]) == (200, False)
     assert len(call("GET", "/cases")[1]["items"]) == 1
 
@@ -176,8 +204,11 @@ def test_audit_trail_records_reads_and_writes(call: Call) -> None:
     status, trail = call("GET", "/cases/{caseId}/audit", f"{path}/audit")
     assert status == 200
     actions = [(r["action"], r["actorId"]) for r in trail["items"]]
-    assert actions == [("case.read", LAB_TECH.user_id), ("case.read", CLINICIAN.user_id),
-                       ("case.create", CLINICIAN.user_id)]
+    assert actions == [
+        ("case.read", LAB_TECH.user_id),
+        ("case.read", CLINICIAN.user_id),
+        ("case.create", CLINICIAN.user_id),
+    ]
     assert {r["sourceIp"] for r in trail["items"]} == {"203.0.113.7"}
     # Only the owner reads the trail
     assert call("GET", "/cases/{caseId}/audit", f"{path}/audit", who=LAB_TECH)[0] == 403

@@ -28,12 +28,26 @@ def outbox_events(case_id: str) -> list[dict[str, Any]]:
 
 
 def as_eventbridge(outbox: dict[str, Any]) -> dict[str, Any]:
-    detail = {"id": outbox["eventId"], "type": outbox["eventType"], "version": outbox["eventVersion"],
-              "time": outbox["eventTime"], "caseId": outbox["caseId"], "actor": outbox["actor"],
-              "correlationId": outbox["correlationId"]}
-    return {"version": "0", "id": "eb-" + outbox["eventId"], "detail-type": outbox["eventType"],
-            "source": "caseroom", "account": "123456789012", "time": outbox["eventTime"],
-            "region": "us-east-1", "resources": [], "detail": detail}
+    detail = {
+        "id": outbox["eventId"],
+        "type": outbox["eventType"],
+        "version": outbox["eventVersion"],
+        "time": outbox["eventTime"],
+        "caseId": outbox["caseId"],
+        "actor": outbox["actor"],
+        "correlationId": outbox["correlationId"],
+    }
+    return {
+        "version": "0",
+        "id": "eb-" + outbox["eventId"],
+        "detail-type": outbox["eventType"],
+        "source": "caseroom",
+        "account": "123456789012",
+        "time": outbox["eventTime"],
+        "region": "us-east-1",
+        "resources": [],
+        "detail": detail,
+    }
 
 
 def sent_emails() -> list[Any]:

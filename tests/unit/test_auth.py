@@ -22,8 +22,16 @@ def _key_and_jwks(kid: str = "k1") -> tuple[Any, dict[str, Any]]:
 
 
 def _token(key: Any, **overrides: Any) -> str:
-    claims = {"sub": "u1", "iss": "https://issuer.test", "aud": "client-1", "iat": NOW, "exp": NOW + 3600,
-              "email": "a@b.test", "cognito:groups": ["clinicians"], "token_use": "id"}
+    claims = {
+        "sub": "u1",
+        "iss": "https://issuer.test",
+        "aud": "client-1",
+        "iat": NOW,
+        "exp": NOW + 3600,
+        "email": "a@b.test",
+        "cognito:groups": ["clinicians"],
+        "token_use": "id",
+    }
     claims.update(overrides)
     return jwt.encode(claims, key, algorithm="RS256", headers={"kid": "k1"})
 
@@ -46,9 +54,16 @@ def test_valid_token(signer: tuple[Any, dict[str, Any]]) -> None:
 def test_rejected_tokens(signer: tuple[Any, dict[str, Any]], overrides: dict[str, Any], now: int) -> None:
     key, jwks = signer
     claims = {k: v for k, v in overrides.items() if v is not None}
-    token = _token(key, **claims) if "sub" not in overrides else jwt.encode(
-        {"iss": "https://issuer.test", "aud": "client-1", "iat": NOW, "exp": NOW + 60}, key, algorithm="RS256",
-        headers={"kid": "k1"})
+    token = (
+        _token(key, **claims)
+        if "sub" not in overrides
+        else jwt.encode(
+            {"iss": "https://issuer.test", "aud": "client-1", "iat": NOW, "exp": NOW + 60},
+            key,
+            algorithm="RS256",
+            headers={"kid": "k1"},
+        )
+    )
     with pytest.raises(Unauthenticated):
         JwtVerifier("https://issuer.test", "client-1", jwks).verify(token, now=now)
 
@@ -62,8 +77,12 @@ def test_token_signed_by_another_key_is_rejected(signer: tuple[Any, dict[str, An
 
 def test_garbage_and_alg_none_are_rejected(signer: tuple[Any, dict[str, Any]]) -> None:
     _, jwks = signer
-    unsigned = jwt.encode({"sub": "u1", "iss": "https://issuer.test", "aud": "client-1", "exp": NOW + 60,
-                           "iat": NOW}, key=None, algorithm="none", headers={"kid": "k1"})
+    unsigned = jwt.encode(
+        {"sub": "u1", "iss": "https://issuer.test", "aud": "client-1", "exp": NOW + 60, "iat": NOW},
+        key=None,
+        algorithm="none",
+        headers={"kid": "k1"},
+    )
     for token in ("not.a.jwt", "", unsigned):
         with pytest.raises(Unauthenticated):
             JwtVerifier("https://issuer.test", "client-1", jwks).verify(token, now=NOW)

@@ -64,13 +64,16 @@ def test_committed_event_schemas_match_the_models() -> None:
     expected = event_catalog.catalogue()
     assert sorted(p.name for p in folder.glob("*.json")) == sorted(expected)
     for name, text in expected.items():
-        assert (folder / name).read_text() == text, f"run: python -m caseroom.event_catalog events/schemas ({name})"
+        assert (folder / name).read_text() == text, (
+            f"run: python -m caseroom.event_catalog events/schemas ({name})"
+        )
 
 
 def test_lambda_layer_pins_match_pyproject() -> None:
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
     layer = [
-        line.strip() for line in (ROOT / "layers/dependencies/requirements.txt").read_text().splitlines()
+        line.strip()
+        for line in (ROOT / "layers/dependencies/requirements.txt").read_text().splitlines()
         if line.strip() and not line.startswith("#")
     ]
     pinned = {d.split("==")[0].lower(): d for d in project}

@@ -8,9 +8,25 @@ from caseroom.errors import InvalidTooth
 
 def test_universal_maps_to_fdi_quadrants() -> None:
     assert to_canonical(["1", "8", "9", "16", "17", "24", "25", "32"], ToothNotation.UNIVERSAL) == [
-        "11", "18", "21", "28", "31", "38", "41", "48"]
+        "11",
+        "18",
+        "21",
+        "28",
+        "31",
+        "38",
+        "41",
+        "48",
+    ]
     assert to_canonical(["A", "E", "F", "J", "K", "O", "P", "T"], ToothNotation.UNIVERSAL) == [
-        "51", "55", "61", "65", "71", "75", "81", "85"]
+        "51",
+        "55",
+        "61",
+        "65",
+        "71",
+        "75",
+        "81",
+        "85",
+    ]
 
 
 def test_mapping_is_a_bijection_over_52_teeth() -> None:

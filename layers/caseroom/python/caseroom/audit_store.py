@@ -38,7 +38,9 @@ def list_for_case(case_id: str, limit: int, cursor: str | None) -> tuple[list[Au
         "Limit": limit,
     }
     if cursor:
-        request["ExclusiveStartKey"] = dynamo.decode_cursor(cursor, fingerprint, ("pk", "sk"), {"pk": partition})
+        request["ExclusiveStartKey"] = dynamo.decode_cursor(
+            cursor, fingerprint, ("pk", "sk"), {"pk": partition}
+        )
     response = dynamo.dynamodb().query(**request)
     records = [AuditRecord.model_validate(dynamo.from_item(item)) for item in response.get("Items", [])]
     return records, dynamo.encode_cursor(response.get("LastEvaluatedKey"), fingerprint)

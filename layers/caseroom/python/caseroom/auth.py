@@ -51,7 +51,9 @@ def principal_from_claims(claims: Mapping[str, Any]) -> Principal:
     sub = claims.get("sub")
     if not sub:
         raise Unauthenticated()
-    role = next((GROUP_ROLES[g] for g in GROUP_ROLES if g in _parse_groups(claims.get("cognito:groups"))), None)
+    role = next(
+        (GROUP_ROLES[g] for g in GROUP_ROLES if g in _parse_groups(claims.get("cognito:groups"))), None
+    )
     if role is None:
         raise Unauthenticated("Your account has no CaseRoom role yet.")
     return Principal(
@@ -77,7 +79,9 @@ class JwtVerifier:
     """Verifies an ID token the way API Gateway's JWT authorizer does: RS256 signature over a
     JWKS, issuer, audience, expiry. PyJWT is imported on first use (only $connect pays for it)."""
 
-    def __init__(self, issuer: str, audience: str, jwks: Mapping[str, Any] | None = None, jwks_url: str = "") -> None:
+    def __init__(
+        self, issuer: str, audience: str, jwks: Mapping[str, Any] | None = None, jwks_url: str = ""
+    ) -> None:
         self.issuer = issuer
         self.audience = audience
         self._jwks = dict(jwks) if jwks is not None else None
@@ -92,7 +96,7 @@ class JwtVerifier:
         return self._jwks
 
     def verify(self, token: str, now: float | None = None) -> dict[str, Any]:
-        import jwt  # noqa: PLC0415 - heavy (cryptography); only token verification needs it
+        import jwt
 
         try:
             header = jwt.get_unverified_header(token)
@@ -104,8 +108,12 @@ class JwtVerifier:
                 algorithms=["RS256"],
                 audience=self.audience,
                 issuer=self.issuer,
-                options={"require": ["exp", "iat", "sub", "iss", "aud"], "verify_exp": False,
-                         "verify_iat": False, "verify_nbf": False},
+                options={
+                    "require": ["exp", "iat", "sub", "iss", "aud"],
+                    "verify_exp": False,
+                    "verify_iat": False,
+                    "verify_nbf": False,
+                },
             )
         except (jwt.PyJWTError, StopIteration, ValueError, KeyError) as exc:
             raise Unauthenticated() from exc
@@ -113,6 +121,9 @@ class JwtVerifier:
         current = now if now is not None else time.time()
         if float(claims["exp"]) <= current:
             raise Unauthenticated("The token has expired; sign in again.")
-        if float(claims["iat"]) > current + CLOCK_SKEW_SECONDS or float(claims.get("nbf", 0)) > current + CLOCK_SKEW_SECONDS:
+        if (
+            float(claims["iat"]) > current + CLOCK_SKEW_SECONDS
+            or float(claims.get("nbf", 0)) > current + CLOCK_SKEW_SECONDS
+        ):
             raise Unauthenticated()
         return claims

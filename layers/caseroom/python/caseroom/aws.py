@@ -24,7 +24,7 @@ def client(service: str, endpoint_url: str | None = None) -> Any:
         with _lock:
             found = _clients.get(key)
             if found is None:
-                import boto3  # noqa: PLC0415 - deferred: ~150 ms that only request paths pay
+                import boto3
 
                 found = boto3.session.Session().client(service, endpoint_url=endpoint)  # type: ignore[call-overload]
                 _clients[key] = found

@@ -17,8 +17,14 @@ def claim(event_id: str, consumer: str, clock: Clock) -> bool:
     try:
         dynamo.dynamodb().put_item(
             TableName=dynamo.table_name(),
-            Item=dynamo.to_item({"pk": f"EVENT#{event_id}", "sk": f"CONSUMER#{consumer}", "kind": "claim",
-                                 "ttl": now + CLAIM_RETENTION_SECONDS}),
+            Item=dynamo.to_item(
+                {
+                    "pk": f"EVENT#{event_id}",
+                    "sk": f"CONSUMER#{consumer}",
+                    "kind": "claim",
+                    "ttl": now + CLAIM_RETENTION_SECONDS,
+                }
+            ),
             ConditionExpression="attribute_not_exists(pk)",
         )
     except Exception as exc:

@@ -69,7 +69,9 @@ def encode_cursor(last_key: Mapping[str, Any] | None, fingerprint: str) -> str |
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
-def decode_cursor(cursor: str, fingerprint: str, key_names: Sequence[str], partition: Mapping[str, str]) -> dict[str, Any]:
+def decode_cursor(
+    cursor: str, fingerprint: str, key_names: Sequence[str], partition: Mapping[str, str]
+) -> dict[str, Any]:
     """ExclusiveStartKey for the query, or InvalidCursor. `partition` pins the partition-key
     values the cursor must carry, so a cursor can never start a read in another partition."""
     if len(cursor) > 2048:

@@ -17,7 +17,10 @@ def schema_of(event_type: EventType) -> dict[str, Any]:
     schema = DomainEvent.model_json_schema(by_alias=True)
     schema["title"] = event_type.value
     schema["$id"] = f"https://caseroom.example/events/{event_type.value}.v1.json"
-    schema["properties"]["type"] = {"const": event_type.value, "description": "Also the EventBridge detail-type"}
+    schema["properties"]["type"] = {
+        "const": event_type.value,
+        "description": "Also the EventBridge detail-type",
+    }
     schema.pop("$defs", None)
     schema["additionalProperties"] = False
     return schema

@@ -3,12 +3,13 @@ place domain errors become HTTP responses, and the caller's identity and request
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEventV2
 from pydantic import BaseModel, ConfigDict, Field
 
 from caseroom.audit import RequestMeta
@@ -42,11 +43,19 @@ def _request_id(app: APIGatewayHttpResolver) -> str:
 
 
 def error_response(
-    app: APIGatewayHttpResolver, status: int, code: str, message: str,
-    details: list[dict[str, Any]] | None = None, headers: dict[str, str] | None = None,
+    app: APIGatewayHttpResolver,
+    status: int,
+    code: str,
+    message: str,
+    details: list[dict[str, Any]] | None = None,
+    headers: dict[str, str] | None = None,
 ) -> Response[str]:
-    body = ErrorBody(code=code, message=message, requestId=_request_id(app),
-                     details=[ErrorDetail.model_validate(d) for d in details or []])
+    body = ErrorBody(
+        code=code,
+        message=message,
+        request_id=_request_id(app),
+        details=[ErrorDetail.model_validate(d) for d in details or []],
+    )
     return Response(
         status_code=status,
         content_type="application/json",
@@ -57,8 +66,10 @@ def error_response(
 
 def _validation_details(errors: list[dict[str, Any]]) -> list[dict[str, Any]]:
     # Keep the location and error type only: pydantic's "input" and "msg" can echo values.
-    return [{"loc": [p for p in e.get("loc", ()) if isinstance(p, str | int)], "type": str(e.get("type", ""))}
-            for e in errors]
+    return [
+        {"loc": [p for p in e.get("loc", ()) if isinstance(p, str | int)], "type": str(e.get("type", ""))}
+        for e in errors
+    ]
 
 
 def build_http_app(*routers: Router) -> APIGatewayHttpResolver:
@@ -77,7 +88,10 @@ def build_http_app(*routers: Router) -> APIGatewayHttpResolver:
         if any(e.get("type") == "json_invalid" for e in errors):
             return error_response(app, 400, "MALFORMED_JSON", "The request body is not valid JSON.")
         return error_response(
-            app, 422, "VALIDATION_FAILED", "Some fields are missing, unknown, of the wrong type or too long.",
+            app,
+            422,
+            "VALIDATION_FAILED",
+            "Some fields are missing, unknown, of the wrong type or too long.",
             _validation_details(errors),
         )
 
@@ -89,13 +103,19 @@ def build_http_app(*routers: Router) -> APIGatewayHttpResolver:
     def unexpected(exc: Exception) -> Response[str]:
         # Type only: an exception's text may carry data we must not log.
         logger.error("unhandled error", extra={"error_type": type(exc).__name__})
-        return error_response(app, 500, "INTERNAL_ERROR", "Something went wrong on our side; it has been logged.")
+        return error_response(
+            app, 500, "INTERNAL_ERROR", "Something went wrong on our side; it has been logged."
+        )
 
     return app
 
 
+def _event(router: Router) -> APIGatewayProxyEventV2:
+    return cast(APIGatewayProxyEventV2, router.current_event)
+
+
 def current_principal(router: Router) -> Principal:
-    claims = (router.current_event.request_context.authorizer.jwt_claim or {}) if _has_jwt(router) else {}
+    claims = (_event(router).request_context.authorizer.jwt_claim or {}) if _has_jwt(router) else {}
     if not claims:
         raise Unauthenticated()
     return principal_from_claims(claims)
@@ -103,12 +123,14 @@ def current_principal(router: Router) -> Principal:
 
 def _has_jwt(router: Router) -> bool:
     try:
-        return router.current_event.request_context.authorizer is not None
+        return _event(router).request_context.authorizer is not None
     except (AttributeError, KeyError, TypeError):
         return False
 
 
 def request_meta(router: Router) -> RequestMeta:
-    context = router.current_event.request_context
+    context = _event(router).request_context
     request_id = str(context.request_id or "")
-    return RequestMeta(request_id=request_id, source_ip=str(context.http.source_ip or ""), correlation_id=request_id)
+    return RequestMeta(
+        request_id=request_id, source_ip=str(context.http.source_ip or ""), correlation_id=request_id
+    )

@@ -23,21 +23,26 @@ RETENTION_SECONDS = 24 * 3600
 
 
 def run_once(
-    namespace: str, user_id: str, key: str, payload: dict[str, Any], output: type[Model],
-    action: Callable[[], Model], lambda_context: Any = None,
+    namespace: str,
+    user_id: str,
+    key: str,
+    payload: dict[str, Any],
+    output: type[Model],
+    action: Callable[[], Model],
+    lambda_context: Any = None,
 ) -> Model:
     if not key or len(key) > KEY_MAX_LENGTH or not key.isprintable():
         raise InvalidRequest("Idempotency-Key must be 1-255 printable characters.")
-    from aws_lambda_powertools.utilities.idempotency import (  # noqa: PLC0415 - only keyed creates pay for it
+    from aws_lambda_powertools.utilities.idempotency import (
         DynamoDBPersistenceLayer,
         IdempotencyConfig,
         idempotent_function,
     )
-    from aws_lambda_powertools.utilities.idempotency.exceptions import (  # noqa: PLC0415
+    from aws_lambda_powertools.utilities.idempotency.exceptions import (
         IdempotencyAlreadyInProgressError,
         IdempotencyValidationError,
     )
-    from aws_lambda_powertools.utilities.idempotency.serialization.pydantic import (  # noqa: PLC0415
+    from aws_lambda_powertools.utilities.idempotency.serialization.pydantic import (
         PydanticSerializer,
     )
 
@@ -62,7 +67,9 @@ def run_once(
 
     perform.__name__ = f"{namespace}_once"
     guarded = idempotent_function(
-        data_keyword_argument="request", persistence_store=store, config=config,
+        data_keyword_argument="request",
+        persistence_store=store,
+        config=config,
         output_serializer=PydanticSerializer(model=output),
     )(perform)
     try:

@@ -36,8 +36,12 @@ def case_created_email(case: Case) -> Email:
         "upload files or change the Rx.\n\n- CaseRoom"
     )
     body = "".join(f"<p>{html.escape(p).replace(chr(10), '<br>')}</p>" for p in text.split("\n\n"))
-    return Email(to=case.owner_email, subject=f"CaseRoom: case {case.case_id} received", text=text,
-                 html=f"<html><body>{body}</body></html>")
+    return Email(
+        to=case.owner_email,
+        subject=f"CaseRoom: case {case.case_id} received",
+        text=text,
+        html=f"<html><body>{body}</body></html>",
+    )
 
 
 def send(email: Email) -> None:
@@ -46,7 +50,10 @@ def send(email: Email) -> None:
         Destination={"ToAddresses": [email.to]},
         Message={
             "Subject": {"Data": email.subject, "Charset": "UTF-8"},
-            "Body": {"Text": {"Data": email.text, "Charset": "UTF-8"}, "Html": {"Data": email.html, "Charset": "UTF-8"}},
+            "Body": {
+                "Text": {"Data": email.text, "Charset": "UTF-8"},
+                "Html": {"Data": email.html, "Charset": "UTF-8"},
+            },
         },
     )
 
@@ -65,8 +72,16 @@ def on_case_created(event: DomainEvent, clock: Clock | None = None) -> bool:
         consumers.release(event.id, CONSUMER)  # let EventBridge's retry send it
         raise
     audit_store.append(
-        AuditRecord(actorId="system:notifications", actorRole="system", action="email.case_created",
-                    caseId=case.case_id, objectType="email", objectId=event.id, at=iso(clock.now()),
-                    sourceIp=SYSTEM_REQUEST.source_ip, requestId=event.id)
+        AuditRecord(
+            actor_id="system:notifications",
+            actor_role="system",
+            action="email.case_created",
+            case_id=case.case_id,
+            object_type="email",
+            object_id=event.id,
+            at=iso(clock.now()),
+            source_ip=SYSTEM_REQUEST.source_ip,
+            request_id=event.id,
+        )
     )
     return True

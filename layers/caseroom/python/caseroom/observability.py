@@ -30,10 +30,10 @@ def count(metric: str, value: float = 1) -> None:
 def _maybe_traced(handler: Handler) -> Handler:
     if not get_settings().deep_tracing:
         return handler
-    from aws_lambda_powertools import Tracer  # noqa: PLC0415 - opt-in, costs ~100 ms of cold start
+    from aws_lambda_powertools import Tracer
 
     tracer = Tracer(service="caseroom")
-    return tracer.capture_lambda_handler(handler)  # type: ignore[no-any-return]
+    return tracer.capture_lambda_handler(handler)
 
 
 def lambda_entrypoint(handler: Handler, correlation_id_path: str | None = None) -> Handler:

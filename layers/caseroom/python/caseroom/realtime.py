@@ -33,10 +33,20 @@ def remember(connection_id: str, who: Principal, clock: Clock) -> None:
     now = int(clock.now().timestamp())
     dynamo.dynamodb().put_item(
         TableName=dynamo.table_name(),
-        Item=dynamo.to_item({"pk": f"CONN#{connection_id}", "sk": "CONN", "kind": "connection",
-                             "userId": who.user_id, "connectedAt": now, "ttl": now + MAX_CONNECTION_SECONDS}),
+        Item=dynamo.to_item(
+            {
+                "pk": f"CONN#{connection_id}",
+                "sk": "CONN",
+                "kind": "connection",
+                "userId": who.user_id,
+                "connectedAt": now,
+                "ttl": now + MAX_CONNECTION_SECONDS,
+            }
+        ),
     )
 
 
 def forget(connection_id: str) -> None:
-    dynamo.dynamodb().delete_item(TableName=dynamo.table_name(), Key=dynamo.key(f"CONN#{connection_id}", "CONN"))
+    dynamo.dynamodb().delete_item(
+        TableName=dynamo.table_name(), Key=dynamo.key(f"CONN#{connection_id}", "CONN")
+    )

@@ -42,10 +42,11 @@ def lab_list(lab_id: str) -> str:
 
 def _sort_keys(case: Case) -> dict[str, str]:
     status_order = f"{STATUS_ORDER[case.status]:02d}"
+    attention = ATTENTION_RANK[case.attention]
     return {
         # Most urgent colour first; inside a colour, lifecycle order, then the case that has
         # waited longest since the clinician touched it.
-        "sort_attention": f"{ATTENTION_RANK[case.attention]}#{status_order}#{case.last_modified}#{case.case_id}",
+        "sort_attention": f"{attention}#{status_order}#{case.last_modified}#{case.case_id}",
         "sort_caseId": case.case_id,
         "sort_patient": f"{case.patient_name.casefold()[:80]}#{case.case_id}",
         "sort_status": f"{status_order}#{case.case_id}",
@@ -165,8 +166,14 @@ def save_rx_script(doc: RxScriptDocument) -> bool:
 
 
 def _page(
-    index_name: str, partition_attr: str, partition: str, sort_attr: str, forward: bool,
-    limit: int, cursor: str | None, fingerprint: str,
+    index_name: str,
+    partition_attr: str,
+    partition: str,
+    sort_attr: str,
+    forward: bool,
+    limit: int,
+    cursor: str | None,
+    fingerprint: str,
 ) -> tuple[list[Case], str | None]:
     request: dict[str, Any] = {
         "TableName": dynamo.table_name(),
@@ -193,7 +200,14 @@ def list_owner_cases(
     partition = owner_list(owner_id, archived)
     fingerprint = dynamo.query_fingerprint("owner-cases", partition, sort.value, order.value)
     return _page(
-        index.name, index.partition_key, partition, index.sort_key, order is SortOrder.ASC, limit, cursor, fingerprint
+        index.name,
+        index.partition_key,
+        partition,
+        index.sort_key,
+        order is SortOrder.ASC,
+        limit,
+        cursor,
+        fingerprint,
     )
 
 

@@ -46,27 +46,37 @@ class CaseService:
     # --- helpers -------------------------------------------------------------------------
 
     def _audit(
-        self, who: Principal, meta: RequestMeta, action: str, case_id: str | None,
-        object_type: str = "case", object_id: str | None = None, outcome: Outcome = Outcome.ALLOWED,
+        self,
+        who: Principal,
+        meta: RequestMeta,
+        action: str,
+        case_id: str | None,
+        object_type: str = "case",
+        object_id: str | None = None,
+        outcome: Outcome = Outcome.ALLOWED,
     ) -> AuditRecord:
         return AuditRecord(
-            actorId=who.user_id,
-            actorRole=who.role.value,
+            actor_id=who.user_id,
+            actor_role=who.role.value,
             action=action,
-            caseId=case_id,
-            objectType=object_type,
-            objectId=object_id or case_id or "-",
+            case_id=case_id,
+            object_type=object_type,
+            object_id=object_id or case_id or "-",
             at=iso(self.clock.now()),
-            sourceIp=meta.source_ip,
-            requestId=meta.request_id,
+            source_ip=meta.source_ip,
+            request_id=meta.request_id,
             outcome=outcome,
         )
 
     def _event(self, who: Principal, meta: RequestMeta, kind: EventType, case_id: str) -> dict[str, Any]:
         now = self.clock.now()
         event = DomainEvent(
-            id=ids.new_event_id(), type=kind, time=iso(now), caseId=case_id, actor=who.user_id,
-            correlationId=meta.correlation_id or meta.request_id,
+            id=ids.new_event_id(),
+            type=kind,
+            time=iso(now),
+            case_id=case_id,
+            actor=who.user_id,
+            correlation_id=meta.correlation_id or meta.request_id,
         )
         return outbox_put_action(outbox_attributes(event, int(now.timestamp()) + OUTBOX_RETENTION_SECONDS))
 
@@ -97,13 +107,24 @@ class CaseService:
         attention = attention_of(status)
         now = iso(self.clock.now())
         case = Case(
-            caseId=ids.new_case_id(), ownerId=who.user_id, ownerName=who.name, ownerEmail=who.email,
-            labId=DEFAULT_LAB_ID, patientName=request.patient_name, rxDescription=request.rx_description,
-            teeth=teeth, caseType=request.case_type, status=status, attention=attention,
-            createdAt=now, lastModified=now, updatedAt=now,
-            dueDate=self._due_date(request.case_type, attention), attachments=list(request.attachments),
+            case_id=ids.new_case_id(),
+            owner_id=who.user_id,
+            owner_name=who.name,
+            owner_email=who.email,
+            lab_id=DEFAULT_LAB_ID,
+            patient_name=request.patient_name,
+            rx_description=request.rx_description,
+            teeth=teeth,
+            case_type=request.case_type,
+            status=status,
+            attention=attention,
+            created_at=now,
+            last_modified=now,
+            updated_at=now,
+            due_date=self._due_date(request.case_type, attention),
+            attachments=list(request.attachments),
         )
-        rx_script = RxScriptDocument(caseId=case.case_id, status="pending", rxVersion=0)
+        rx_script = RxScriptDocument(case_id=case.case_id, status="pending", rx_version=0)
         dal.create_case(
             case,
             rx_script,
@@ -121,7 +142,9 @@ class CaseService:
         audit_store.append(self._audit(who, meta, "case.read", case.case_id))
         return _view(fresh or case, rx_script)
 
-    def modify_case(self, who: Principal, case_id: str, request: ModifyCaseRequest, meta: RequestMeta) -> CaseView:
+    def modify_case(
+        self, who: Principal, case_id: str, request: ModifyCaseRequest, meta: RequestMeta
+    ) -> CaseView:
         case = self._visible_case(who, case_id, meta, "case.modify")
         if who.user_id != case.owner_id:
             raise RoleNotAllowed("Only the clinician who owns the case modifies its Rx.")
@@ -160,14 +183,20 @@ class CaseService:
         _, rx_script = dal.get_case_and_rx_script(case.case_id)
         return _view(updated, rx_script)
 
-    def set_status(self, who: Principal, case_id: str, request: SetStatusRequest, meta: RequestMeta) -> CaseView:
+    def set_status(
+        self, who: Principal, case_id: str, request: SetStatusRequest, meta: RequestMeta
+    ) -> CaseView:
         """Lab-side status change. The transition rules arrive with the workflow engine; until
         then the lab may set any status, and colour and due date follow it."""
         case = self._visible_case(who, case_id, meta, "case.status.set")
         if who.role is not Role.LAB:
             raise RoleNotAllowed("Only the lab sets a case's status.")
         attention = attention_of(request.status)
-        due_date = None if attention is Attention.RED else (case.due_date or self._due_date(case.case_type, attention))
+        due_date = (
+            None
+            if attention is Attention.RED
+            else (case.due_date or self._due_date(case.case_type, attention))
+        )
         updated = case.model_copy(
             update={
                 "status": request.status,
@@ -189,7 +218,9 @@ class CaseService:
         _, rx_script = dal.get_case_and_rx_script(case.case_id)
         return _view(updated, rx_script)
 
-    def set_archived(self, who: Principal, case_id: str, version: int, archived: bool, meta: RequestMeta) -> CaseView:
+    def set_archived(
+        self, who: Principal, case_id: str, version: int, archived: bool, meta: RequestMeta
+    ) -> CaseView:
         """Archiving only tidies the clinician's list: it never cancels or holds the case."""
         action = "case.archive" if archived else "case.unarchive"
         case = self._visible_case(who, case_id, meta, action)
@@ -202,7 +233,12 @@ class CaseService:
             updated,
             expected_version=version,
             also=[
-                self._event(who, meta, EventType.CASE_ARCHIVED if archived else EventType.CASE_UNARCHIVED, case.case_id),
+                self._event(
+                    who,
+                    meta,
+                    EventType.CASE_ARCHIVED if archived else EventType.CASE_UNARCHIVED,
+                    case.case_id,
+                ),
                 audit_store.audit_put_action(self._audit(who, meta, action, case.case_id)),
             ],
         )
@@ -210,27 +246,34 @@ class CaseService:
         return _view(updated, rx_script)
 
     def list_cases(
-        self, who: Principal, archived: bool, sort: SortColumn, order: SortOrder, limit: int,
-        cursor: str | None, meta: RequestMeta,
+        self,
+        who: Principal,
+        archived: bool,
+        sort: SortColumn,
+        order: SortOrder,
+        limit: int,
+        cursor: str | None,
+        meta: RequestMeta,
     ) -> CasePage:
         if who.role is Role.PATIENT:
             raise RoleNotAllowed("Patients see their cases through the patient portal.")
         cases, next_cursor = dal.list_owner_cases(who.user_id, archived, sort, order, limit, cursor)
         self._audit_list(who, meta, "case.list", cases)
-        return CasePage(items=[_summary(c) for c in cases], nextCursor=next_cursor)
+        return CasePage(items=[_summary(c) for c in cases], next_cursor=next_cursor)
 
     def list_lab_queue(self, who: Principal, limit: int, cursor: str | None, meta: RequestMeta) -> CasePage:
         if who.role is not Role.LAB or not who.lab_id:
             raise RoleNotAllowed("Only lab members see the lab queue.")
         cases, next_cursor = dal.list_lab_queue(who.lab_id, limit, cursor)
         self._audit_list(who, meta, "lab.queue.list", cases)
-        return CasePage(items=[_summary(c) for c in cases], nextCursor=next_cursor)
+        return CasePage(items=[_summary(c) for c in cases], next_cursor=next_cursor)
 
     def _audit_list(self, who: Principal, meta: RequestMeta, action: str, cases: list[Case]) -> None:
         # A list shows patient names: one record per page naming every case it showed.
         if cases:
-            record = self._audit(who, meta, action, None, object_type="case-list",
-                                 object_id=",".join(c.case_id for c in cases))
+            record = self._audit(
+                who, meta, action, None, object_type="case-list", object_id=",".join(c.case_id for c in cases)
+            )
             audit_store.append(record)
 
     def audit_trail(
@@ -250,8 +293,10 @@ class CaseService:
             raise DocumentNotReady()
         file_name = f"rx-script-{case.case_id}.pdf"
         url = documents.download_url(rx_script.object_key, file_name, DOWNLOAD_LINK_SECONDS)
-        audit_store.append(self._audit(who, meta, "rx_script.download", case.case_id, "document", rx_script.object_key))
-        return DownloadLink(url=url, expiresInSeconds=DOWNLOAD_LINK_SECONDS, fileName=file_name)
+        audit_store.append(
+            self._audit(who, meta, "rx_script.download", case.case_id, "document", rx_script.object_key)
+        )
+        return DownloadLink(url=url, expires_in_seconds=DOWNLOAD_LINK_SECONDS, file_name=file_name)
 
 
 def _may_see(who: Principal, case: Case) -> bool:
@@ -261,24 +306,44 @@ def _may_see(who: Principal, case: Case) -> bool:
 
 
 def _view(case: Case, rx_script: RxScriptDocument | None) -> CaseView:
-    rx = RxScriptView(status="pending") if rx_script is None or rx_script.status != "ready" else RxScriptView(
-        status="ready", generatedAt=rx_script.generated_at
+    rx = (
+        RxScriptView(status="pending")
+        if rx_script is None or rx_script.status != "ready"
+        else RxScriptView(status="ready", generated_at=rx_script.generated_at)
     )
     return CaseView(
-        caseId=case.case_id, patientName=case.patient_name, rxDescription=case.rx_description,
-        teeth=case.teeth, teethUniversal=to_universal(case.teeth), caseType=case.case_type,
-        status=case.status, attention=case.attention, ownerId=case.owner_id, ownerName=case.owner_name,
-        labId=case.lab_id, createdAt=case.created_at, lastModified=case.last_modified, dueDate=case.due_date,
-        archived=case.archived, version=case.version,
-        attachments=[DeclaredAttachment.model_validate(a.model_dump(by_alias=True)) for a in case.attachments],
-        rxScript=rx,
+        case_id=case.case_id,
+        patient_name=case.patient_name,
+        rx_description=case.rx_description,
+        teeth=case.teeth,
+        teeth_universal=to_universal(case.teeth),
+        case_type=case.case_type,
+        status=case.status,
+        attention=case.attention,
+        owner_id=case.owner_id,
+        owner_name=case.owner_name,
+        lab_id=case.lab_id,
+        created_at=case.created_at,
+        last_modified=case.last_modified,
+        due_date=case.due_date,
+        archived=case.archived,
+        version=case.version,
+        attachments=[
+            DeclaredAttachment.model_validate(a.model_dump(by_alias=True)) for a in case.attachments
+        ],
+        rx_script=rx,
     )
 
 
 def _summary(case: Case) -> CaseSummary:
     return CaseSummary(
-        caseId=case.case_id, patientName=case.patient_name, caseType=case.case_type, status=case.status,
-        attention=case.attention, lastModified=case.last_modified, dueDate=case.due_date,
-        archived=case.archived, version=case.version,
+        case_id=case.case_id,
+        patient_name=case.patient_name,
+        case_type=case.case_type,
+        status=case.status,
+        attention=case.attention,
+        last_modified=case.last_modified,
+        due_date=case.due_date,
+        archived=case.archived,
+        version=case.version,
     )
-

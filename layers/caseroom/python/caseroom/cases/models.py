@@ -57,6 +57,8 @@ class VersionRequest(StrictModel):
 
 
 class RxScriptView(BaseModel):
+    model_config = ConfigDict(populate_by_name=True)
+
     status: str = Field(description="pending until the PDF is generated, then ready")
     generated_at: str | None = Field(default=None, alias="generatedAt")
 

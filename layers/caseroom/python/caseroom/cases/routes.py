@@ -89,14 +89,15 @@ def health() -> Health:
 @router.get("/me", summary="The signed-in user")
 def me() -> Me:
     who = _who()
-    return Me(userId=who.user_id, email=who.email, name=who.name, role=who.role.value, labId=who.lab_id)
+    return Me(user_id=who.user_id, email=who.email, name=who.name, role=who.role.value, lab_id=who.lab_id)
 
 
 @router.post("/cases", summary="Open a case with its Rx", responses={201: {"description": "Created"}})
 def create_case(
     body: Annotated[CreateCaseRequest, Body()],
     idempotency_key: Annotated[
-        str | None, Header(alias="idempotency-key", description="Retries with the same key return the same case")
+        str | None,
+        Header(alias="idempotency-key", description="Retries with the same key return the same case"),
     ] = None,
 ) -> tuple[CaseView, int]:
     who, meta = _who(), request_meta(router)
@@ -104,8 +105,13 @@ def create_case(
     if idempotency_key is None:
         return cases.create_case(who, body, meta), 201
     view = idempotency.run_once(
-        "create_case", who.user_id, idempotency_key, body.model_dump(mode="json", by_alias=True), CaseView,
-        lambda: cases.create_case(who, body, meta), router.lambda_context,
+        "create_case",
+        who.user_id,
+        idempotency_key,
+        body.model_dump(mode="json", by_alias=True),
+        CaseView,
+        lambda: cases.create_case(who, body, meta),
+        router.lambda_context,
     )
     return view, 201
 
@@ -127,36 +133,36 @@ def list_lab_queue(limit: PageSize = 25, cursor: Cursor = None) -> CasePage:
 
 
 @router.get("/cases/<caseId>", summary="Get a case")
-def get_case(caseId: CaseIdPath) -> CaseView:  # noqa: N803 - path parameter name is the API's
+def get_case(caseId: CaseIdPath) -> CaseView:
     return service().get_case(_who(), caseId, request_meta(router))
 
 
 @router.patch("/cases/<caseId>", summary="Modify the Rx (back to Processing, due date reset)")
-def modify_case(caseId: CaseIdPath, body: Annotated[ModifyCaseRequest, Body()]) -> CaseView:  # noqa: N803
+def modify_case(caseId: CaseIdPath, body: Annotated[ModifyCaseRequest, Body()]) -> CaseView:
     return service().modify_case(_who(), caseId, body, request_meta(router))
 
 
 @router.put("/cases/<caseId>/status", summary="Lab sets the status (Last Modified unchanged)")
-def set_status(caseId: CaseIdPath, body: Annotated[SetStatusRequest, Body()]) -> CaseView:  # noqa: N803
+def set_status(caseId: CaseIdPath, body: Annotated[SetStatusRequest, Body()]) -> CaseView:
     return service().set_status(_who(), caseId, body, request_meta(router))
 
 
 @router.post("/cases/<caseId>/archive", summary="Hide from the main list (does not cancel the case)")
-def archive_case(caseId: CaseIdPath, body: Annotated[VersionRequest, Body()]) -> CaseView:  # noqa: N803
+def archive_case(caseId: CaseIdPath, body: Annotated[VersionRequest, Body()]) -> CaseView:
     return service().set_archived(_who(), caseId, body.version, True, request_meta(router))
 
 
 @router.post("/cases/<caseId>/unarchive", summary="Back to the main list")
-def unarchive_case(caseId: CaseIdPath, body: Annotated[VersionRequest, Body()]) -> CaseView:  # noqa: N803
+def unarchive_case(caseId: CaseIdPath, body: Annotated[VersionRequest, Body()]) -> CaseView:
     return service().set_archived(_who(), caseId, body.version, False, request_meta(router))
 
 
 @router.get("/cases/<caseId>/audit", summary="Who read or changed this case, newest first")
-def case_audit_trail(caseId: CaseIdPath, limit: PageSize = 50, cursor: Cursor = None) -> AuditPage:  # noqa: N803
+def case_audit_trail(caseId: CaseIdPath, limit: PageSize = 50, cursor: Cursor = None) -> AuditPage:
     records, next_cursor = service().audit_trail(_who(), caseId, limit, cursor, request_meta(router))
-    return AuditPage(items=records, nextCursor=next_cursor)
+    return AuditPage(items=records, next_cursor=next_cursor)
 
 
 @router.get("/cases/<caseId>/rx-script", summary="A short-lived download link for the Rx script PDF")
-def rx_script_link(caseId: CaseIdPath) -> DownloadLink:  # noqa: N803
+def rx_script_link(caseId: CaseIdPath) -> DownloadLink:
     return service().rx_script_link(_who(), caseId, request_meta(router))

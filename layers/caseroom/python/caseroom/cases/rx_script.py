@@ -41,12 +41,25 @@ def generate_for_event(event: DomainEvent, clock: Clock | None = None) -> bool:
     key = documents.rx_script_key(case.case_id, case.rx_version)
     documents.store_pdf(key, pdf.render(script_lines(case), title=f"Rx script {case.case_id}"))
     stored = dal.save_rx_script(
-        RxScriptDocument(caseId=case.case_id, status="ready", rxVersion=case.rx_version, objectKey=key,
-                         generatedAt=iso(now))
+        RxScriptDocument(
+            case_id=case.case_id,
+            status="ready",
+            rx_version=case.rx_version,
+            object_key=key,
+            generated_at=iso(now),
+        )
     )
     audit_store.append(
-        AuditRecord(actorId="system:rx_script", actorRole="system", action="rx_script.generate",
-                    caseId=case.case_id, objectType="document", objectId=key, at=iso(now),
-                    sourceIp=SYSTEM_REQUEST.source_ip, requestId=event.id)
+        AuditRecord(
+            actor_id="system:rx_script",
+            actor_role="system",
+            action="rx_script.generate",
+            case_id=case.case_id,
+            object_type="document",
+            object_id=key,
+            at=iso(now),
+            source_ip=SYSTEM_REQUEST.source_ip,
+            request_id=event.id,
+        )
     )
     return stored

@@ -46,7 +46,12 @@ ATTENTION_OF: dict[CaseStatus, Attention] = {
 }
 
 # Default list order: the attention a case needs from the clinician, most urgent first.
-ATTENTION_RANK: dict[Attention, int] = {Attention.RED: 0, Attention.YELLOW: 1, Attention.GREEN: 2, Attention.WHITE: 3}
+ATTENTION_RANK: dict[Attention, int] = {
+    Attention.RED: 0,
+    Attention.YELLOW: 1,
+    Attention.GREEN: 2,
+    Attention.WHITE: 3,
+}
 
 # Lifecycle order, used to sort by status and to break ties inside one colour.
 STATUS_ORDER: dict[CaseStatus, int] = {status: index for index, status in enumerate(CaseStatus)}
