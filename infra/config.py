@@ -14,9 +14,13 @@ class StageConfig:
     name: str
     # HIPAA documentation must be kept six years; dev logs only serve debugging.
     log_retention: logs.RetentionDays
+    # S3 server access logs of the files bucket (who fetched which object), same horizon.
+    access_logs_expiration: Duration
     # RETAIN keeps PHI (table, files, keys, logs) when a stack is deleted by mistake.
     removal_policy: RemovalPolicy
     deletion_protection: bool
+    # A deleted KMS key makes everything it encrypted unreadable: wait before it is gone.
+    key_deletion_window: Duration
     # X-Ray segments emitted by Lambda itself (no SDK import, so no cold-start cost).
     tracing: bool
     # Caps each function: a runaway loop cannot starve the account (HIPAA.Security-LambdaConcurrency).
@@ -45,8 +49,10 @@ class StageConfig:
 DEV = StageConfig(
     name="dev",
     log_retention=logs.RetentionDays.ONE_MONTH,
+    access_logs_expiration=Duration.days(30),
     removal_policy=RemovalPolicy.DESTROY,
     deletion_protection=False,
+    key_deletion_window=Duration.days(7),
     tracing=False,
     reserved_concurrency=5,
     http_throttle_rate=20,
@@ -63,8 +69,10 @@ DEV = StageConfig(
 PROD = StageConfig(
     name="prod",
     log_retention=logs.RetentionDays.SIX_YEARS,
+    access_logs_expiration=Duration.days(2192),
     removal_policy=RemovalPolicy.RETAIN,
     deletion_protection=True,
+    key_deletion_window=Duration.days(30),
     tracing=True,
     reserved_concurrency=100,
     http_throttle_rate=200,

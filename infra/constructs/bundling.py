@@ -34,7 +34,8 @@ class PipInstallLocally:
     def __init__(self, requirements: Path) -> None:
         self._requirements = requirements
 
-    def try_bundle(self, output_dir: str, **_options: Any) -> bool:
+    # jsii passes the bundling options as one positional struct; they are not needed here.
+    def try_bundle(self, output_dir: str, _options: Any = None, **_kwargs: Any) -> bool:
         command = [
             sys.executable, "-m", "pip", "install",
             "--requirement", str(self._requirements),
