@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import threading
 import urllib.request
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -16,7 +17,7 @@ from typing import Any
 
 from infra import manifest
 
-LOG = logging.getLogger("caseroom.local.aws")
+LOG = logging.getLogger(__name__)
 
 REGION = "us-east-1"
 # moto's default account: every backend (and the in-process SES mailbox) lives under it.
@@ -84,10 +85,53 @@ class ProcessEnvironment:
 
 def _forget_cached_settings() -> None:
     # Handlers cache settings and boto3 clients; both must follow the new environment.
-    from caseroom import aws, settings  # noqa: PLC0415 - the layer path is set up by the caller
+    from caseroom import aws, settings  # the layer path is set up by the caller
 
     settings.get_settings.cache_clear()
     aws.reset_clients()
+
+
+class _OneRequestAtATime:
+    """moto's backends are not thread-safe (two TransactWriteItems at once corrupt a table copy),
+    and here several handlers call moto concurrently: serve one request at a time, fully."""
+
+    def __init__(self, app: Any) -> None:
+        self._app = app
+        self._lock = threading.Lock()
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        with self._lock:
+            return list(self._app(environ, start_response))
+
+
+class MotoServer:
+    """moto's ThreadedMotoServer, with requests serialized (see _OneRequestAtATime)."""
+
+    def __init__(self) -> None:
+        self._server: Any = None
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> str:
+        from moto.moto_server.werkzeug_app import (
+            DomainDispatcherApplication,
+            MotoRequestHandler,
+            create_backend_app,
+        )
+        from werkzeug.serving import make_server
+
+        app = _OneRequestAtATime(DomainDispatcherApplication(create_backend_app))
+        self._server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=MotoRequestHandler)
+        self._thread = threading.Thread(target=self._server.serve_forever, name="moto", daemon=True)
+        self._thread.start()
+        return f"http://127.0.0.1:{self._server.server_port}"
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+        self._server = self._thread = None
 
 
 class AwsBackend:
@@ -95,20 +139,18 @@ class AwsBackend:
 
     def __init__(self, names: ResourceNames | None = None) -> None:
         self.names = names or ResourceNames.from_manifest()
-        self._server: Any = None
+        self._server = MotoServer()
         self._environment = ProcessEnvironment()
         self.endpoint_url = ""
         self.table_stream_arn = ""
+        self._session: Any = None
+        self._clients: dict[str, Any] = {}
+        self._clients_lock = threading.Lock()
 
     def start(self, function_environment: Mapping[str, str] | None = None) -> None:
-        from moto.server import ThreadedMotoServer  # noqa: PLC0415 - heavy; only when starting
-
         # Werkzeug would log every boto3 call the handlers make.
         logging.getLogger("werkzeug").setLevel(logging.WARNING)
-        self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-        self._server.start()
-        host, port = self._server.get_host_and_port()
-        self.endpoint_url = f"http://{host}:{port}"
+        self.endpoint_url = self._server.start()
         # moto keeps its backends in process globals: start every run from an empty account.
         self._post(f"{self.endpoint_url}/moto-api/reset")
         self._environment.set({**self.aws_environment(), **(function_environment or {})})
@@ -117,9 +159,7 @@ class AwsBackend:
 
     def stop(self) -> None:
         self._environment.restore()
-        if self._server is not None:
-            self._server.stop()
-            self._server = None
+        self._server.stop()
 
     def aws_environment(self) -> dict[str, str]:
         """What the in-process handlers see: fake credentials and CaseRoom's resource names."""
@@ -143,14 +183,24 @@ class AwsBackend:
         }
 
     def client(self, service: str) -> Any:
-        """A boto3 client of the runtime itself (relay, dispatcher), separate from the handlers'."""
-        import boto3  # noqa: PLC0415
+        """A boto3 client of the runtime itself (relay, dispatcher), separate from the handlers'.
 
-        return boto3.session.Session(
-            aws_access_key_id="testing",
-            aws_secret_access_key="testing",
-            region_name=REGION,
-        ).client(service, endpoint_url=self.endpoint_url)  # type: ignore[call-overload]
+        One session, one client per service: building a session parses botocore's endpoint data
+        (~0.1 s each), and clients are thread-safe once built."""
+        with self._clients_lock:
+            found = self._clients.get(service)
+            if found is None:
+                import boto3
+
+                if self._session is None:
+                    self._session = boto3.session.Session(
+                        aws_access_key_id="testing",
+                        aws_secret_access_key="testing",  # noqa: S106 - moto's fake credentials
+                        region_name=REGION,
+                    )
+                found = self._session.client(service, endpoint_url=self.endpoint_url)
+                self._clients[service] = found
+            return found
 
     def queue_url(self, queue_name: str) -> str:
         return str(self.client("sqs").get_queue_url(QueueName=queue_name)["QueueUrl"])
@@ -158,62 +208,22 @@ class AwsBackend:
     # -- resources -----------------------------------------------------------------------------
 
     def _create_resources(self) -> None:
-        self._create_table()
-        self._create_bucket()
-        self._create_email_identity()
-        self._create_event_bus_and_rules()
+        from caseroom.settings import get_settings
+        from local.provision import provision_resources
 
-    def _create_table(self) -> None:
-        table = manifest.TABLE
-        dynamodb = self.client("dynamodb")
-        key_names = {table.partition_key, table.sort_key}
-        for index in table.indexes:
-            key_names |= {index.partition_key, index.sort_key}
-        response = dynamodb.create_table(
-            TableName=self.names.table,
-            BillingMode="PAY_PER_REQUEST",
-            AttributeDefinitions=[{"AttributeName": n, "AttributeType": "S"} for n in sorted(key_names)],
-            KeySchema=[
-                {"AttributeName": table.partition_key, "KeyType": "HASH"},
-                {"AttributeName": table.sort_key, "KeyType": "RANGE"},
-            ],
-            GlobalSecondaryIndexes=[
-                {
-                    "IndexName": index.name,
-                    "KeySchema": [
-                        {"AttributeName": index.partition_key, "KeyType": "HASH"},
-                        {"AttributeName": index.sort_key, "KeyType": "RANGE"},
-                    ],
-                    "Projection": {"ProjectionType": "ALL"},
-                }
-                for index in table.indexes
-            ],
-            StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"},
-        )
-        self.table_stream_arn = response["TableDescription"]["LatestStreamArn"]
-        dynamodb.update_time_to_live(
-            TableName=self.names.table,
-            TimeToLiveSpecification={"Enabled": True, "AttributeName": table.ttl_attribute},
-        )
+        # The very resources the integration tests provision: table, versioned bucket with
+        # EventBridge notifications, event bus, verified sender (names from the environment above).
+        provision_resources(get_settings())
+        self.table_stream_arn = self.client("dynamodb").describe_table(TableName=self.names.table)["Table"][
+            "LatestStreamArn"
+        ]
+        # Any sender at the local domain may send, whatever address a function picks.
+        self.client("ses").verify_domain_identity(Domain=self.names.email_from.split("@", 1)[1])
+        self._create_rules()
 
-    def _create_bucket(self) -> None:
-        s3 = self.client("s3")
-        s3.create_bucket(Bucket=self.names.files_bucket)
-        # Uploads announce themselves as "Object Created" events on the default bus, as in the cloud.
-        s3.put_bucket_notification_configuration(
-            Bucket=self.names.files_bucket,
-            NotificationConfiguration={"EventBridgeConfiguration": {}},
-        )
-
-    def _create_email_identity(self) -> None:
-        ses = self.client("ses")
-        ses.verify_email_identity(EmailAddress=self.names.email_from)
-        ses.verify_domain_identity(Domain=self.names.email_from.split("@", 1)[1])
-
-    def _create_event_bus_and_rules(self) -> None:
+    def _create_rules(self) -> None:
         events = self.client("events")
         sqs = self.client("sqs")
-        events.create_event_bus(Name=self.names.event_bus)
         for resources in self.names.rules:
             for queue in (resources.queue_name, resources.dead_letter_queue_name):
                 sqs.create_queue(QueueName=queue)

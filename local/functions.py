@@ -14,7 +14,7 @@ from typing import Any
 from infra import manifest
 from local.aws_backend import ACCOUNT_ID, REGION
 
-LOG = logging.getLogger("caseroom.local.functions")
+LOG = logging.getLogger(__name__)
 
 Handler = Callable[[Any, Any], Any]
 

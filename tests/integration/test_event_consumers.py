@@ -54,8 +54,9 @@ def sent_emails() -> list[Any]:
     return list(ses_backends[DEFAULT_ACCOUNT_ID]["us-east-1"].sent_messages)
 
 
-def test_every_write_leaves_an_outbox_event(call: Call) -> None:
+def test_every_write_leaves_an_outbox_event(call: Call, clock: FixedClock) -> None:
     case = create(call)
+    clock.advance(seconds=1)
     call("PATCH", "/cases/{caseId}", f"/cases/{case['caseId']}", body={"version": 1, "rxDescription": "v2"})
     types = [e["eventType"] for e in outbox_events(case["caseId"])]
     assert types == ["CaseCreated", "CaseRxModified"]
@@ -86,10 +87,11 @@ def test_rx_script_pdf_is_generated_and_downloadable(call: Call) -> None:
         assert expected.encode() in pdf
 
 
-def test_stale_rx_event_never_replaces_a_newer_script(call: Call) -> None:
+def test_stale_rx_event_never_replaces_a_newer_script(call: Call, clock: FixedClock) -> None:
     from functions.rx_script.handler import lambda_handler
 
     case = create(call)
+    clock.advance(seconds=1)
     call("PATCH", "/cases/{caseId}", f"/cases/{case['caseId']}", body={"version": 1, "rxDescription": "v2"})
     created, modified = (as_eventbridge(e) for e in outbox_events(case["caseId"]))
     lambda_handler(modified, FakeLambdaContext())

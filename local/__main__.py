@@ -1,0 +1,178 @@
+"""caseroom-local / python -m local
+
+start (default)  run CaseRoom on 127.0.0.1 until Ctrl-C
+invoke           run one handler once on an event file, against a fresh moto backend
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import signal
+import sys
+import threading
+import traceback
+from pathlib import Path
+from types import FrameType
+
+from local.paths import ensure_import_paths
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="caseroom-local", description="CaseRoom's local runtime (moto, no AWS)."
+    )
+    parser.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
+    commands = parser.add_subparsers(dest="command")
+
+    start = commands.add_parser("start", help="serve the HTTP + WebSocket APIs on 127.0.0.1 (default)")
+    start.add_argument(
+        "--port", type=int, default=8000, help="port to listen on; 0 picks a free one (default 8000)"
+    )
+    start.add_argument("--seed", action="store_true", help="create a demo clinic through the API after start")
+    start.add_argument(
+        "--no-background",
+        action="store_true",
+        help="do not run the outbox relay and rule dispatcher loops (events stay queued; for debugging)",
+    )
+    start.add_argument(
+        "--no-timeouts",
+        action="store_true",
+        help="never time out a handler (for stepping through in a debugger)",
+    )
+
+    invoke = commands.add_parser("invoke", help="run one function on an event file and print its result")
+    invoke.add_argument("function", help="a function name from infra/manifest.py, e.g. cases_api")
+    invoke.add_argument(
+        "event_file", type=Path, help="a JSON event, e.g. events/samples/http_api_v2_get_case.json"
+    )
+    invoke.add_argument(
+        "--handler-module", help="import lambda_handler from this module instead of functions.<name>.handler"
+    )
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    if not any(arg in ("start", "invoke") for arg in args_list) and not {"-h", "--help"} & set(args_list):
+        args_list.insert(_first_start_option(args_list), "start")
+    args = build_parser().parse_args(args_list)
+    logging.basicConfig(
+        level=getattr(logging, args.log_level),
+        format="%(asctime)s %(levelname)-7s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    logging.getLogger("botocore").setLevel(logging.WARNING)  # "Found credentials" on every client
+    ensure_import_paths()
+    if args.command == "invoke":
+        return invoke_command(args.function, args.event_file, args.handler_module)
+    return start_command(
+        args.port, seed=args.seed, background=not args.no_background, timeouts=not args.no_timeouts
+    )
+
+
+def _first_start_option(args: list[str]) -> int:
+    """Where `start` goes when omitted: after the global options (`--log-level X`)."""
+    index = 0
+    while index < len(args) and args[index].startswith("--log-level"):
+        index += 1 if "=" in args[index] else 2
+    return index
+
+
+def start_command(port: int, *, seed: bool, background: bool, timeouts: bool) -> int:
+    from local.runtime import LocalRuntime  # imported after the paths are set up
+    from local.seed import seed_demo_clinic
+
+    stop_requested = threading.Event()
+
+    def request_stop(_signum: int, _frame: FrameType | None) -> None:
+        stop_requested.set()
+
+    signal.signal(signal.SIGINT, request_stop)
+    signal.signal(signal.SIGTERM, request_stop)
+
+    runtime = LocalRuntime(background=background, enforce_timeouts=timeouts)
+    try:
+        runtime.start(port)
+    except OSError as exc:
+        print(
+            f"Cannot listen on 127.0.0.1:{port} ({exc.strerror}). Use --port 0 for a free port.",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
+    try:
+        _print_banner(runtime.base_url, runtime.ws_url, runtime.backend.endpoint_url, background)
+        if seed:
+            seed_demo_clinic(
+                runtime.base_url,
+                runtime.sign_in,
+                say=lambda line: print(line, flush=True),
+                cancelled=stop_requested.is_set,
+            )
+        if not stop_requested.is_set():
+            print("Ready.", flush=True)
+        while not stop_requested.wait(0.5):
+            pass
+        print("Stopping...", flush=True)
+    finally:
+        runtime.stop()
+    print("Stopped.", flush=True)
+    return EXIT_OK
+
+
+def _print_banner(base_url: str, ws_url: str, moto_url: str, background: bool) -> None:
+    sign_in = (
+        f"curl -s -X POST {base_url}/_local/sign-in -H 'content-type: application/json'"
+        """ -d '{"user":"clinician"}'"""
+    )
+    # The API base URL is the first URL printed: scripts take the first http://127.0.0.1:<port>.
+    lines = [
+        "CaseRoom local runtime (stage local)",
+        f"  API base URL  {base_url}",
+        f"  WebSocket     {ws_url}?token=<idToken>",
+        f"  Swagger UI    {base_url}/docs",
+        f"  OpenAPI       {base_url}/openapi.json",
+        f"  Sign in       {sign_in}",
+        f"  Users         {base_url}/_local/users  (clinician, clinician2, lab, patient)",
+        f"  Mailbox       {base_url}/_local/mailbox",
+        f"  AWS (moto)    {moto_url}",
+    ]
+    if not background:
+        lines.append("  Events        background delivery OFF (--no-background): outbox events stay queued")
+    print("\n".join(lines), flush=True)
+
+
+def invoke_command(function_name: str, event_file: Path, handler_module: str | None = None) -> int:
+    from infra import manifest
+    from local.aws_backend import AwsBackend
+    from local.functions import FunctionRegistry
+
+    names = [fn.name for fn in manifest.FUNCTIONS]
+    if function_name not in names:
+        print(f"Unknown function {function_name!r}; the manifest has: {', '.join(names)}", file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        event = json.loads(event_file.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        print(f"Cannot read the event file {event_file}: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+
+    backend = AwsBackend()
+    backend.start()
+    try:
+        overrides = {function_name: handler_module} if handler_module else {}
+        result = FunctionRegistry(overrides).invoke(function_name, event)
+    except Exception:  # noqa: BLE001 - reported like Lambda reports a failed invocation
+        traceback.print_exc()
+        return EXIT_FAILED
+    finally:
+        backend.stop()
+    print(json.dumps(result, indent=2, default=str), flush=True)
+    return EXIT_OK
+
+
+if __name__ == "__main__":
+    sys.exit(main())

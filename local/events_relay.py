@@ -1,0 +1,289 @@
+"""The event plumbing AWS runs for CaseRoom, played locally.
+
+StreamRelay    = the EventBridge Pipe: table stream -> outbox filter -> input template -> bus.
+RuleDispatcher = the rules' Lambda targets: moto matches each rule's pattern into an SQS queue;
+                 the dispatcher invokes the rule's handler in-process, retries failures and
+                 parks poison events in a per-rule DLQ, as Lambda's async invocation does.
+
+Both expose pump_once() (tests call it: deterministic, no sleeping) and a background loop.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+from infra import manifest
+from local.aws_backend import ACCOUNT_ID, AwsBackend, RuleResources
+from local.event_patterns import matches, render_template, value_at
+from local.functions import FunctionRegistry
+
+LOG = logging.getLogger(__name__)
+
+
+class BackgroundLoop:
+    """Calls step() until stopped. When a step finds nothing to do, it waits, doubling the wait up to
+    max_idle_s: events flow within a fraction of a second, and an idle runtime polls moto rarely
+    (each stream poll leaves a shard iterator behind in moto's memory)."""
+
+    def __init__(
+        self, name: str, step: Callable[[], int], min_idle_s: float = 0.05, max_idle_s: float = 0.5
+    ) -> None:
+        self._name = name
+        self._step = step
+        self._min_idle_s = min_idle_s
+        self._max_idle_s = max_idle_s
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    @property
+    def running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    def start(self) -> None:
+        if self.running:
+            return
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name=self._name, daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout_s: float = 10.0) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout_s)
+            self._thread = None
+
+    def _run(self) -> None:
+        idle_s = self._min_idle_s
+        while not self._stop.is_set():
+            try:
+                worked = self._step()
+            except Exception:  # a loop that dies silently is worse than a logged error
+                LOG.exception("%s failed; retrying", self._name)
+                worked = 0
+            if worked:
+                idle_s = self._min_idle_s
+            else:
+                self._stop.wait(idle_s)
+                idle_s = min(idle_s * 2, self._max_idle_s)
+
+
+class RelayError(RuntimeError):
+    pass
+
+
+class StreamRelay:
+    """Relays newly inserted outbox items from the table's stream to the event bus, in order."""
+
+    def __init__(
+        self,
+        backend: AwsBackend,
+        relay: manifest.OutboxRelay = manifest.OUTBOX_RELAY,
+    ) -> None:
+        self._relay = relay
+        self._stream_arn = backend.table_stream_arn
+        self._event_bus = backend.names.event_bus
+        self._streams = backend.client("dynamodbstreams")
+        self._events = backend.client("events")
+        # Per shard: where to read next, and the last record handled (to rebuild an iterator).
+        self._iterators: dict[str, str | None] = {}
+        self._positions: dict[str, str] = {}
+        self._lock = threading.Lock()
+        self.loop = BackgroundLoop("stream-relay", self.pump_once)
+
+    def start(self) -> None:
+        self.loop.start()
+
+    def stop(self) -> None:
+        self.loop.stop()
+
+    def pump_once(self) -> int:
+        """Reads every shard up to its end; returns how many events were put on the bus."""
+        with self._lock:
+            shards = self._streams.describe_stream(StreamArn=self._stream_arn)["StreamDescription"]["Shards"]
+            return sum(self._pump_shard(shard["ShardId"]) for shard in shards)
+
+    def _pump_shard(self, shard_id: str) -> int:
+        if shard_id in self._iterators and self._iterators[shard_id] is None:
+            return 0  # a closed shard we have read to the end
+        iterator: str | None = self._iterators.get(shard_id) or self._new_iterator(shard_id)
+        relayed = 0
+        while iterator:
+            page = self._get_records(shard_id, iterator)
+            for record in page["Records"]:
+                try:
+                    relayed += self._relay_record(record)
+                except Exception:
+                    # Re-read from the last handled record next time: nothing lost, nothing repeated.
+                    self._iterators.pop(shard_id, None)
+                    raise
+                self._positions[shard_id] = record["dynamodb"]["SequenceNumber"]
+            self._iterators[shard_id] = page.get("NextShardIterator")
+            if not page["Records"]:
+                break
+            iterator = self._iterators[shard_id]
+        return relayed
+
+    def _get_records(self, shard_id: str, iterator: str) -> dict[str, Any]:
+        # Real iterators expire after 15 minutes; rebuild from the last handled record.
+        try:
+            return dict(self._streams.get_records(ShardIterator=iterator, Limit=100))
+        except self._streams.exceptions.ExpiredIteratorException:
+            return dict(self._streams.get_records(ShardIterator=self._new_iterator(shard_id), Limit=100))
+
+    def _new_iterator(self, shard_id: str) -> str:
+        position = self._positions.get(shard_id)
+        if position is None:
+            response = self._streams.get_shard_iterator(
+                StreamArn=self._stream_arn, ShardId=shard_id, ShardIteratorType="TRIM_HORIZON"
+            )
+        else:
+            response = self._streams.get_shard_iterator(
+                StreamArn=self._stream_arn,
+                ShardId=shard_id,
+                ShardIteratorType="AFTER_SEQUENCE_NUMBER",
+                SequenceNumber=position,
+            )
+        return str(response["ShardIterator"])
+
+    def _relay_record(self, record: dict[str, Any]) -> int:
+        if not matches(self._relay.stream_filter, record):
+            return 0
+        detail_type = value_at(self._relay.detail_type_path, record)
+        detail = render_template(self._relay.detail_template, record)
+        try:
+            json.loads(detail)
+        except ValueError:
+            detail = ""
+        if not isinstance(detail_type, str) or not detail_type or not detail:
+            # The Pipe would fail this record forever; log it loudly and move on.
+            LOG.error("Outbox record %s has no usable detail-type/detail; skipped", record.get("eventID"))
+            return 0
+        response = self._events.put_events(
+            Entries=[
+                {
+                    "Source": manifest.EVENT_SOURCE,
+                    "DetailType": detail_type,
+                    "Detail": detail,
+                    "EventBusName": self._event_bus,
+                }
+            ]
+        )
+        if response.get("FailedEntryCount"):
+            entry = response["Entries"][0]
+            raise RelayError(f"put_events failed: {entry.get('ErrorCode')} {entry.get('ErrorMessage')}")
+        LOG.info("relayed %s to bus %s", detail_type, self._event_bus)
+        return 1
+
+
+class RuleDispatcher:
+    """Delivers the events each rule matched to the rule's function, with retries and a DLQ."""
+
+    def __init__(
+        self,
+        backend: AwsBackend,
+        functions: FunctionRegistry,
+        max_attempts: int = 3,  # Lambda async invocation: the first try + 2 retries
+        retry_delay_s: int = 2,
+    ) -> None:
+        self._functions = functions
+        self._max_attempts = max_attempts
+        self._retry_delay_s = retry_delay_s
+        self._sqs = backend.client("sqs")
+        self._rules: dict[str, tuple[RuleResources, str, str]] = {
+            rule.rule.name: (
+                rule,
+                backend.queue_url(rule.queue_name),
+                backend.queue_url(rule.dead_letter_queue_name),
+            )
+            for rule in backend.names.rules
+        }
+        self._lock = threading.Lock()
+        self.loop = BackgroundLoop("rule-dispatcher", self.pump_once)
+
+    def start(self) -> None:
+        self.loop.start()
+
+    def stop(self) -> None:
+        self.loop.stop()
+
+    def pump_once(self) -> int:
+        """Delivers what is visible in every rule queue now; returns how many deliveries were tried."""
+        with self._lock:
+            return sum(self._pump_rule(name) for name in self._rules)
+
+    def dead_letters(self, rule_name: str) -> list[dict[str, Any]]:
+        """The events parked in a rule's DLQ (peeked: they stay there)."""
+        _, _, dlq_url = self._rules[rule_name]
+        response = self._sqs.receive_message(QueueUrl=dlq_url, MaxNumberOfMessages=10, VisibilityTimeout=0)
+        return [json.loads(message["Body"]) for message in response.get("Messages", [])]
+
+    def _pump_rule(self, rule_name: str) -> int:
+        resources, queue_url, dlq_url = self._rules[rule_name]
+        function = self._functions.function(resources.rule.function)
+        response = self._sqs.receive_message(
+            QueueUrl=queue_url,
+            MaxNumberOfMessages=10,
+            WaitTimeSeconds=0,
+            # Long enough that nobody else sees the message while its handler runs.
+            VisibilityTimeout=function.timeout_s + 5,
+            MessageSystemAttributeNames=["ApproximateReceiveCount"],
+        )
+        messages = response.get("Messages", [])
+        for message in messages:
+            self._deliver(resources, queue_url, dlq_url, message)
+        return len(messages)
+
+    def _deliver(
+        self, resources: RuleResources, queue_url: str, dlq_url: str, message: dict[str, Any]
+    ) -> None:
+        rule, function_name = resources.rule.name, resources.rule.function
+        attempt = int(message.get("Attributes", {}).get("ApproximateReceiveCount", "1"))
+        started = time.perf_counter()
+        try:
+            event = json.loads(message["Body"])
+            # moto's events lack "account", which every real EventBridge event carries.
+            event.setdefault("account", ACCOUNT_ID)
+            self._functions.invoke(function_name, event)
+        except Exception as exc:
+            LOG.exception(
+                "rule %s -> %s failed (attempt %d/%d)", rule, function_name, attempt, self._max_attempts
+            )
+            if attempt >= self._max_attempts:
+                self._sqs.send_message(
+                    QueueUrl=dlq_url,
+                    MessageBody=message["Body"],
+                    MessageAttributes={
+                        "ErrorMessage": {
+                            "DataType": "String",
+                            "StringValue": f"{type(exc).__name__}: {exc}"[:1000],
+                        },
+                        "Attempts": {"DataType": "Number", "StringValue": str(attempt)},
+                    },
+                )
+                self._sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
+                LOG.error(
+                    "rule %s: event moved to DLQ %s after %d attempts",
+                    rule,
+                    resources.dead_letter_queue_name,
+                    attempt,
+                )
+            else:
+                self._sqs.change_message_visibility(
+                    QueueUrl=queue_url,
+                    ReceiptHandle=message["ReceiptHandle"],
+                    VisibilityTimeout=self._retry_delay_s,
+                )
+            return
+        self._sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
+        LOG.info(
+            "rule %s -> %s: %s delivered in %.0f ms",
+            rule,
+            function_name,
+            event.get("detail-type"),
+            (time.perf_counter() - started) * 1000,
+        )

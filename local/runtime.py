@@ -1,0 +1,208 @@
+"""LocalRuntime: moto + event plumbing + gateway, started and stopped as one thing.
+
+    with LocalRuntime().start(port=0) as runtime:
+        token = runtime.sign_in("clinician")
+        ...                       # call runtime.base_url over HTTP
+        runtime.pump()            # deliver outbox events to rule handlers, deterministically
+
+Handlers read their configuration from process environment variables, so one runtime
+runs per process at a time; stop() restores the environment it changed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import socket
+import threading
+from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
+from types import TracebackType
+from typing import Self, TypeVar
+
+from aiohttp import web
+
+from caseroom.clock import Clock, SystemClock
+from local.aws_backend import AwsBackend
+from local.events_relay import RuleDispatcher, StreamRelay
+from local.functions import FunctionRegistry
+from local.gateway import Gateway
+from local.tokens import AUDIENCE, DevIdentityProvider
+
+LOG = logging.getLogger(__name__)
+_T = TypeVar("_T")
+
+
+class LocalRuntime:
+    def __init__(
+        self,
+        *,
+        clock: Clock | None = None,
+        module_overrides: Mapping[str, str] | None = None,
+        background: bool = True,
+        enforce_timeouts: bool = True,
+        retry_delay_s: int = 2,
+        max_attempts: int = 3,
+    ) -> None:
+        """module_overrides: function name -> handler module, e.g. a fake handler in tests.
+        background: run the stream relay and rule dispatcher loops (tests call pump() instead)."""
+        self.clock = clock or SystemClock()
+        self._module_overrides = dict(module_overrides or {})
+        self._background = background
+        self._enforce_timeouts = enforce_timeouts
+        self._retry_delay_s = retry_delay_s
+        self._max_attempts = max_attempts
+        self._port = 0
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._loop_thread: threading.Thread | None = None
+        self._runner: web.AppRunner | None = None
+        self._backend: AwsBackend | None = None
+        self._identity: DevIdentityProvider | None = None
+        self._functions: FunctionRegistry | None = None
+        self._relay: StreamRelay | None = None
+        self._dispatcher: RuleDispatcher | None = None
+        self._gateway: Gateway | None = None
+
+    # -- lifecycle -----------------------------------------------------------------------------
+
+    def start(self, port: int = 0) -> Self:
+        """Starts everything; port 0 picks a free port. Raises OSError if the port is taken."""
+        if self._runner is not None:
+            return self
+        # Bind first: the token issuer and JWKS URL handlers see must contain the real port.
+        listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            listener.bind(("127.0.0.1", port))
+            listener.listen(128)
+        except OSError:
+            listener.close()
+            raise
+        self._port = listener.getsockname()[1]
+        try:
+            self._start_services(listener)
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def _start_services(self, listener: socket.socket) -> None:
+        self._identity = DevIdentityProvider(issuer=f"{self.base_url}/_local", clock=self.clock)
+        self._backend = AwsBackend()
+        self._backend.start(
+            function_environment={
+                "CASEROOM_JWT_ISSUER": self._identity.issuer,
+                "CASEROOM_JWT_AUDIENCE": AUDIENCE,
+                "CASEROOM_JWKS_URL": f"{self.base_url}/_local/jwks.json",
+                "CASEROOM_WEBSOCKET_ENDPOINT": self.base_url,
+            }
+        )
+        self._functions = FunctionRegistry(self._module_overrides)
+        self._relay = StreamRelay(self._backend)
+        self._dispatcher = RuleDispatcher(
+            self._backend, self._functions, max_attempts=self._max_attempts, retry_delay_s=self._retry_delay_s
+        )
+        self._gateway = Gateway(
+            self._functions, self._identity, self.clock, enforce_timeouts=self._enforce_timeouts
+        )
+
+        self._loop = asyncio.new_event_loop()
+        # Handlers run in this pool (asyncio.to_thread); sized so a few slow or hung handlers
+        # do not starve every other route.
+        self._loop.set_default_executor(ThreadPoolExecutor(max_workers=32, thread_name_prefix="lambda"))
+        self._loop_thread = threading.Thread(target=self._loop.run_forever, name="gateway", daemon=True)
+        self._loop_thread.start()
+        asyncio.run_coroutine_threadsafe(self._serve(listener), self._loop).result(timeout=30)
+        if self._background:
+            self._relay.start()
+            self._dispatcher.start()
+        LOG.info("local runtime listening on %s", self.base_url)
+
+    async def _serve(self, listener: socket.socket) -> None:
+        assert self._gateway is not None
+        self._runner = web.AppRunner(self._gateway.build_app(), access_log=None, shutdown_timeout=5)
+        await self._runner.setup()
+        await web.SockSite(self._runner, listener).start()
+
+    def stop(self) -> None:
+        """Stops loops, gateway and moto, in that order; safe to call twice."""
+        for loop in (self._relay, self._dispatcher):
+            if loop is not None:
+                loop.stop()
+        if self._loop is not None:
+            if self._runner is not None:
+                asyncio.run_coroutine_threadsafe(self._runner.cleanup(), self._loop).result(timeout=30)
+            self._loop.call_soon_threadsafe(self._loop.stop)
+            if self._loop_thread is not None:
+                self._loop_thread.join(timeout=10)
+            self._loop.close()
+        if self._backend is not None:
+            self._backend.stop()
+        self._runner = self._loop = self._loop_thread = None
+        self._backend = None
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.stop()
+
+    # -- accessors -----------------------------------------------------------------------------
+
+    @property
+    def port(self) -> int:
+        return self._port
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self._port}"
+
+    @property
+    def ws_url(self) -> str:
+        return f"ws://127.0.0.1:{self._port}/ws"
+
+    @property
+    def backend(self) -> AwsBackend:
+        return _started(self._backend)
+
+    @property
+    def identity(self) -> DevIdentityProvider:
+        return _started(self._identity)
+
+    @property
+    def functions(self) -> FunctionRegistry:
+        return _started(self._functions)
+
+    @property
+    def relay(self) -> StreamRelay:
+        return _started(self._relay)
+
+    @property
+    def dispatcher(self) -> RuleDispatcher:
+        return _started(self._dispatcher)
+
+    @property
+    def gateway(self) -> Gateway:
+        return _started(self._gateway)
+
+    def sign_in(self, user: str) -> str:
+        """An ID token for a seeded user (clinician, clinician2, lab, patient)."""
+        return self.identity.issue_id_token(user)
+
+    def pump(self, max_rounds: int = 100) -> int:
+        """Relays outbox items and delivers rule events until nothing moves; returns the count moved."""
+        total = 0
+        for _ in range(max_rounds):
+            moved = self.relay.pump_once() + self.dispatcher.pump_once()
+            total += moved
+            if moved == 0:
+                return total
+        raise RuntimeError(f"events still flowing after {max_rounds} rounds (a handler feeding itself?)")
+
+
+def _started(component: _T | None) -> _T:
+    if component is None:
+        raise RuntimeError("The local runtime is not started")
+    return component

@@ -1,0 +1,265 @@
+"""--seed: a realistic demo clinic, created through the public HTTP API like a real client would.
+
+Going through the gateway (not the table) means seeded data obeys every rule of the API and
+its events flow as in production (Rx scripts, confirmation emails in the local mailbox).
+"""
+
+from __future__ import annotations
+
+import json
+import urllib.error
+import urllib.request
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+DEMO_CASES: tuple[dict[str, Any], ...] = (
+    {
+        "patientName": "Maria Keller",
+        "caseType": "crown",
+        "toothNotation": "FDI",
+        "teeth": ["36"],
+        "rxDescription": (
+            "Full-contour zirconia crown on 36, shade A2. Chamfer prep, 1.5 mm occlusal reduction. "
+            "Light centric contact, clear of 26 in lateral excursions."
+        ),
+        "attachments": [{"kind": "scan", "fileName": "36_prep_and_antagonist.stl"}],
+    },
+    {
+        "patientName": "John Whitfield",
+        "caseType": "bridge",
+        "toothNotation": "FDI",
+        "teeth": ["14", "15", "16"],
+        "rxDescription": (
+            "3-unit PFM bridge 14-16, pontic 15 modified ridge lap. Shade A3, metal occlusal on 16 "
+            "(limited clearance). Bite registration attached."
+        ),
+        "attachments": [
+            {"kind": "scan", "fileName": "upper_arch.stl"},
+            {"kind": "scan", "fileName": "bite_registration.stl"},
+        ],
+    },
+    {
+        "patientName": "Sofia Rossi",
+        "caseType": "implant_guide",
+        "toothNotation": "FDI",
+        "teeth": ["46"],
+        "rxDescription": (
+            "Fully guided surgical guide for Straumann BLT 4.1 x 10 mm at 46, tooth-supported, 5 mm "
+            "sleeve. Keep 2 mm from the inferior alveolar canal."
+        ),
+        "attachments": [
+            {"kind": "cbct", "fileName": "rossi_cbct.zip"},
+            {"kind": "scan", "fileName": "lower_arch.stl"},
+        ],
+    },
+    {
+        "patientName": "Ahmed Haddad",
+        "caseType": "implant_crown",
+        "toothNotation": "UNIVERSAL",
+        "teeth": ["8"],
+        "rxDescription": (
+            "Screw-retained zirconia crown on Nobel Active NP at #8. Shade B1, match #9 incisal "
+            "translucency and mamelons. Photos with shade tab attached."
+        ),
+        "attachments": [
+            {"kind": "photo", "fileName": "shade_tab_b1.jpg"},
+            {"kind": "scan", "fileName": "scan_body_8.stl"},
+        ],
+    },
+    {
+        "patientName": "Emily Chen",
+        "caseType": "aligners",
+        "toothNotation": "FDI",
+        "teeth": ["13", "12", "11", "21", "22", "23", "33", "32", "31", "41", "42", "43"],
+        "rxDescription": (
+            "Clear aligners for mild anterior crowding, upper and lower. Max 0.3 mm IPR per contact, "
+            "no attachments on 11/21, keep the posterior occlusion."
+        ),
+        "attachments": [
+            {"kind": "scan", "fileName": "full_arches.stl"},
+            {"kind": "photo", "fileName": "smile_frontal.jpg"},
+            {"kind": "xray", "fileName": "panoramic.png"},
+        ],
+    },
+    {
+        "patientName": "Lucas Moreau",
+        "caseType": "denture",
+        "toothNotation": "FDI",
+        "teeth": [f"{quadrant}{tooth}" for quadrant in (1, 2) for tooth in range(1, 8)],
+        "rxDescription": (
+            "Upper complete denture, wax set-up for try-in. Medium ovoid teeth, shade A2, bilateral "
+            "balanced occlusion. Previous denture scan attached for reference."
+        ),
+        "attachments": [{"kind": "scan", "fileName": "old_denture.stl"}],
+    },
+    {
+        "patientName": "Hannah Becker",
+        "caseType": "night_guard",
+        "toothNotation": "UNIVERSAL",
+        "teeth": [str(tooth) for tooth in range(2, 16)],
+        "rxDescription": (
+            "Hard acrylic night guard, upper arch, 2 mm. Flat plane with canine guidance; patient "
+            "reports morning TMJ pain."
+        ),
+        "attachments": [{"kind": "scan", "fileName": "upper_lower_bite.stl"}],
+    },
+    {
+        "patientName": "Daniel Kim",
+        "caseType": "veneers",
+        "toothNotation": "FDI",
+        "teeth": ["12", "11", "21", "22"],
+        "rxDescription": (
+            "Four lithium disilicate veneers 12-22, shade BL2. Lengthen incisal edges 1 mm as in the "
+            "approved mock-up; minimal-prep."
+        ),
+        "attachments": [
+            {"kind": "photo", "fileName": "mockup_retracted.jpg"},
+            {"kind": "video", "fileName": "smile_dynamics.mp4"},
+        ],
+    },
+    {
+        "patientName": "Olivia Brown",
+        "caseType": "crown",
+        "toothNotation": "UNIVERSAL",
+        "teeth": ["19"],
+        "rxDescription": (
+            "Lithium disilicate crown #19, shade A3.5, supragingival buccal margin. Patient is a "
+            "bruxer: please reinforce the occlusal thickness."
+        ),
+        "attachments": [{"kind": "pdf", "fileName": "occlusion_notes.pdf"}],
+    },
+    {
+        "patientName": "Mateo Garcia",
+        "caseType": "implant_crown",
+        "toothNotation": "FDI",
+        "teeth": ["24"],
+        "rxDescription": (
+            "Cement-retained crown on a custom titanium abutment, Zimmer TSV 3.7 at 24. Shade A2, "
+            "emergence profile to match 14."
+        ),
+        "attachments": [{"kind": "cbct", "fileName": "garcia_cbct.zip"}],
+    },
+)
+
+# The lab's progress on some cases: each list is applied in order (index into DEMO_CASES).
+LAB_PROGRESS: dict[int, tuple[str, ...]] = {
+    0: ("Received", "Manufacturing", "Finished", "Shipped"),
+    1: ("Received", "Manufacturing"),
+    2: ("Received", "Missing CBCT/Models"),
+    3: ("Received", "Ready to Plan", "Planning Scheduled"),
+    4: ("Processing",),
+    5: ("On Hold",),
+}
+
+
+class SeedError(RuntimeError):
+    pass
+
+
+@dataclass
+class SeedReport:
+    created: list[str] = field(default_factory=list)
+    moved: int = 0
+    problems: list[str] = field(default_factory=list)
+
+
+def seed_demo_clinic(
+    base_url: str,
+    sign_in: Callable[[str], str],
+    say: Callable[[str], None] = print,
+    cancelled: Callable[[], bool] = lambda: False,
+) -> SeedReport:
+    """Creates the demo cases as the clinician, then moves some along as the lab. Never raises;
+    stops between two API calls once cancelled() is true (Ctrl-C while seeding)."""
+    seeder = _Seeder(base_url, cancelled)
+    try:
+        case_versions = seeder.create_cases(sign_in("clinician"))
+        seeder.advance_cases(sign_in("lab"), case_versions)
+    except SeedError as exc:
+        seeder.report.problems.append(str(exc))
+    except Exception as exc:  # noqa: BLE001 - seeding is a convenience: it never takes the runtime down
+        seeder.report.problems.append(f"unexpected {type(exc).__name__}: {exc}")
+    report = seeder.report
+    if report.created:
+        say(
+            f"Seeded {len(report.created)} demo cases for Dr. Ana Ortiz; "
+            f"the lab made {report.moved} status change(s)."
+        )
+    for problem in report.problems:
+        say(f"Seeding problem: {problem}")
+    return report
+
+
+class _Seeder:
+    def __init__(self, base_url: str, cancelled: Callable[[], bool]) -> None:
+        self.base_url = base_url
+        self.cancelled = cancelled
+        self.report = SeedReport()
+
+    def call(
+        self, method: str, path: str, token: str, payload: Any, idempotency_key: str | None = None
+    ) -> Any:
+        if self.cancelled():
+            raise SeedError("seeding interrupted")
+        return call_api(self.base_url, method, path, token, payload, idempotency_key)
+
+    def create_cases(self, token: str) -> dict[int, tuple[str, int]]:
+        versions: dict[int, tuple[str, int]] = {}
+        for index, case in enumerate(DEMO_CASES):
+            status, body = self.call("POST", "/cases", token, case, idempotency_key=str(uuid.uuid4()))
+            if status != 201 or not isinstance(body, dict) or "caseId" not in body:
+                problem = f"POST /cases answered {status}: {_short(body)}"
+                if not self.report.created:  # the first create failing means the API is not there
+                    raise SeedError(f"{problem} (is functions/cases_api ready?); no demo data was created")
+                self.report.problems.append(problem)
+                continue
+            self.report.created.append(str(body["caseId"]))
+            versions[index] = (str(body["caseId"]), int(body.get("version", 1)))
+        return versions
+
+    def advance_cases(self, token: str, versions: dict[int, tuple[str, int]]) -> None:
+        for index, statuses in LAB_PROGRESS.items():
+            if index not in versions:
+                continue
+            case_id, version = versions[index]
+            for new_status in statuses:
+                path = f"/cases/{case_id}/status"
+                status, body = self.call("PUT", path, token, {"status": new_status, "version": version})
+                if status != 200 or not isinstance(body, dict):
+                    self.report.problems.append(
+                        f"PUT {path} {new_status!r} answered {status}: {_short(body)}"
+                    )
+                    break
+                version = int(body.get("version", version + 1))
+                self.report.moved += 1
+
+
+def call_api(
+    base_url: str, method: str, path: str, token: str, payload: Any = None, idempotency_key: str | None = None
+) -> tuple[int, Any]:
+    headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+    if idempotency_key:
+        headers["Idempotency-Key"] = idempotency_key
+    data = json.dumps(payload).encode() if payload is not None else None
+    request = urllib.request.Request(base_url + path, data=data, method=method, headers=headers)
+    try:
+        with urllib.request.urlopen(request, timeout=60) as response:
+            return response.status, _parse(response.read())
+    except urllib.error.HTTPError as error:
+        return error.code, _parse(error.read())
+    except urllib.error.URLError as error:
+        raise SeedError(f"{method} {path} could not reach {base_url}: {error.reason}") from error
+
+
+def _parse(raw: bytes) -> Any:
+    try:
+        return json.loads(raw)
+    except ValueError:
+        return raw.decode("utf-8", "replace")
+
+
+def _short(body: Any) -> str:
+    text = body if isinstance(body, str) else json.dumps(body)
+    return text if len(text) <= 300 else text[:300] + "..."
