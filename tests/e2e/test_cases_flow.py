@@ -13,7 +13,8 @@ from typing import Any
 
 import aiohttp
 import pytest
-from conftest import STARTUP_TIMEOUT_S, RuntimeProcess
+
+from tests.support.runtime_process import STARTUP_TIMEOUT_S, start_runtime_process
 
 pytestmark = pytest.mark.e2e
 EVENTUAL_S = 30  # the relay and rule dispatcher run in the background of the runtime process
@@ -46,30 +47,14 @@ class Client:
 
 @pytest.fixture(scope="module")
 def base_url() -> Iterator[str]:
-    import os
-    import subprocess
-    import sys
-
-    from conftest import REPO_ROOT
-
-    environment = {k: v for k, v in os.environ.items() if not k.startswith(("CASEROOM_", "AWS_"))}
-    environment["PYTHONUNBUFFERED"] = "1"
-    process = subprocess.Popen(
-        [sys.executable, "-m", "local", "--port", "0"],
-        cwd=REPO_ROOT,
-        env=environment,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    runtime = RuntimeProcess(process)
+    runtime = start_runtime_process()
     try:
         url = runtime.wait_for_line(r"API base URL\s+(http://127\.0\.0\.1:\d+)", STARTUP_TIMEOUT_S)[1]
         runtime.wait_for_line(r"^Ready\.$", STARTUP_TIMEOUT_S)
         yield url
     finally:
-        process.terminate()
-        process.wait(timeout=20)
+        runtime.process.terminate()
+        runtime.process.wait(timeout=20)
 
 
 def sign_in(base_url: str, user: str) -> Client:

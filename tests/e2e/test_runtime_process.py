@@ -8,7 +8,8 @@ import urllib.error
 import urllib.request
 
 import pytest
-from conftest import STARTUP_TIMEOUT_S, RuntimeProcess
+
+from tests.support.runtime_process import STARTUP_TIMEOUT_S, RuntimeProcess
 
 STOP_TIMEOUT_S = 15
 

@@ -1,0 +1,407 @@
+"""Part 1, cold start: a fresh process imports a handler and serves one request against moto.
+
+Each measured program runs in a new `python -c` process that times itself with
+time.perf_counter from its first line to the end of the first response, and prints the number.
+The reference is the floor program (import boto3, one DynamoDB client, one GetItem): the least
+any function that reads DynamoDB can do. Programs run round-robin so they share the machine's
+noise; each is run once first, discarded, so every .pyc cache is warm (as a Lambda package's
+pre-compiled modules are).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+import re
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from bench import aws_env, events
+from bench.stats import median, ratio
+from caseroom.events import EventType
+
+TARGET_RATIO = 1.5  # the issue's target: every function <= 1.5x the floor
+DEFAULT_RUNS = 11  # the issue asks for a median of >= 7 runs; a few more steady it on a noisy machine
+CHILD_TIMEOUT_S = 60
+RESULT_MARKER = "BENCH_RESULT"
+XRAY_MISSING = "n/a (X-Ray SDK not installed; Lambda active tracing used)"
+IMPORTTIME_TOP = 6  # packages listed per function in the import-time breakdown
+IMPORTTIME_RUNS = 3  # the breakdown uses per-module medians of this many -X importtime runs
+# What Lambda puts in the environment of a sampled invocation (example ids in the X-Ray header format).
+SAMPLED_TRACE_HEADER = "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1"
+
+# A measured program: t0 on the first line, the work, then one line the parent parses.
+_HANDLER_PROGRAM = """\
+import time
+_bench_started, _bench_cpu_started = time.perf_counter(), time.process_time()
+from {module} import lambda_handler
+
+
+class _Context:
+    function_name = {function!r}
+    function_version = "$LATEST"
+    invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:{function}"
+    memory_limit_in_mb = 512
+    aws_request_id = "req-cold-start"
+    log_group_name = "/aws/lambda/{function}"
+    log_stream_name = "bench"
+
+    def get_remaining_time_in_millis(self):
+        return 10000
+
+
+_response = lambda_handler({event!r}, _Context())
+_bench_elapsed_ms = (time.perf_counter() - _bench_started) * 1000
+_bench_cpu_ms = (time.process_time() - _bench_cpu_started) * 1000
+import sys
+_bench_xray = "aws_xray_sdk" in sys.modules
+_bench_clients = len(sys.modules["caseroom.aws"]._clients) if "caseroom.aws" in sys.modules else 0
+print({marker!r}, _bench_elapsed_ms, _bench_cpu_ms, bool({success}), _bench_xray, _bench_clients, flush=True)
+"""
+
+_FLOOR_PROGRAM = """\
+import time
+_bench_started, _bench_cpu_started = time.perf_counter(), time.process_time()
+import boto3
+_client = boto3.client("dynamodb", endpoint_url={endpoint!r})
+_response = _client.get_item(TableName={table!r}, Key={{"pk": {{"S": "x"}}, "sk": {{"S": "y"}}}})
+_bench_elapsed_ms = (time.perf_counter() - _bench_started) * 1000
+_bench_cpu_ms = (time.process_time() - _bench_cpu_started) * 1000
+_bench_ok = _response["ResponseMetadata"]["HTTPStatusCode"] == 200
+print({marker!r}, _bench_elapsed_ms, _bench_cpu_ms, _bench_ok, False, 1, flush=True)
+"""
+
+# Interpreter start-up and exit only: its in-process time is ~0, its process wall time is the point.
+_BARE_PROGRAM = "pass"
+
+# What "served" means for each function's first response.
+_SUCCESS = {
+    "cases_api": '_response.get("statusCode") == 200',
+    "rx_script": '_response.get("stored") is True',
+    "notifications": '_response.get("sent") is True',
+    "realtime": '_response.get("statusCode") == 200',
+}
+
+
+@dataclass
+class Program:
+    name: str
+    kind: str  # "function" (has a target), "floor" (the reference) or "info" (shown, not judged)
+    build_code: Callable[[], str]  # called per run: events carry fresh ids
+    environment: dict[str, str] = field(default_factory=dict)
+    self_timed: bool = True  # False: only the process wall time means something
+    unavailable: str | None = None  # set when the program cannot run here (reported, not fatal)
+    in_process_ms: list[float] = field(default_factory=list)
+    cpu_ms: list[float] = field(default_factory=list)
+    xray_sdk_imported: bool | None = None
+    boto3_clients: int | None = None  # clients the first request created (each loads a service model)
+    wall_ms: list[float] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class RunOutcome:
+    wall_ms: float  # seen from the parent: interpreter start to exit
+    in_process_ms: float | None = None  # measured by the child: first line to first response
+    cpu_ms: float | None = None  # the child's CPU time over that span: steadier under noisy neighbours
+    xray_sdk_imported: bool | None = None
+    boto3_clients: int | None = None  # clients the first request created (each loads a service model)
+    error: str | None = None
+
+
+def _child_environment(extra: dict[str, str], endpoint_url: str) -> dict[str, str]:
+    inherited = {
+        key: value
+        for key, value in os.environ.items()
+        # Nothing of the developer's CaseRoom/Powertools/AWS settings leaks in; .pyc writing stays on.
+        if not key.startswith(("CASEROOM_", "POWERTOOLS_", "AWS_", "_X_AMZN"))
+        and key
+        not in {"PYTHONDONTWRITEBYTECODE", "PYTHONPATH", "PYTHONPROFILEIMPORTTIME", "LAMBDA_TASK_ROOT"}
+    }
+    return {
+        **inherited,
+        **aws_env.caseroom_environment(endpoint_url),
+        "PYTHONPATH": aws_env.python_path(),
+        **extra,
+    }
+
+
+def _run_child(
+    code: str, environment: dict[str, str], python_flags: tuple[str, ...] = ()
+) -> tuple[RunOutcome, str]:
+    started = time.perf_counter()
+    completed = subprocess.run(
+        [sys.executable, *python_flags, "-c", code],
+        env=environment,
+        cwd=aws_env.REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=CHILD_TIMEOUT_S,
+        check=False,
+    )
+    wall_ms = (time.perf_counter() - started) * 1000
+    if completed.returncode != 0:
+        last_line = (completed.stderr.strip().splitlines() or ["(no output)"])[-1]
+        return RunOutcome(wall_ms, error=f"exit {completed.returncode}: {last_line}"), completed.stderr
+    for line in reversed(completed.stdout.splitlines()):
+        if line.startswith(RESULT_MARKER):
+            _, elapsed, cpu, succeeded, xray_imported, clients = line.split()
+            if succeeded != "True":
+                return RunOutcome(wall_ms, error="the first response was not a success"), completed.stderr
+            outcome = RunOutcome(
+                wall_ms,
+                in_process_ms=float(elapsed),
+                cpu_ms=float(cpu),
+                xray_sdk_imported=xray_imported == "True",
+                boto3_clients=int(clients),
+            )
+            return outcome, completed.stderr
+    if code == _BARE_PROGRAM:
+        return RunOutcome(wall_ms), completed.stderr
+    return RunOutcome(wall_ms, error="no result line printed"), completed.stderr
+
+
+def _handler_code(function: str, event_factory: Callable[[], dict[str, Any]]) -> Callable[[], str]:
+    module = f"functions.{function}.handler"
+
+    def build() -> str:
+        return _HANDLER_PROGRAM.format(
+            module=module,
+            function=function,
+            event=event_factory(),
+            marker=RESULT_MARKER,
+            success=_SUCCESS[function],
+        )
+
+    return build
+
+
+def _seed_case(endpoint_url: str) -> str:
+    """Opens one case through the cases API handler (in this process) and returns its id."""
+    import json
+
+    from functions.cases_api.handler import lambda_handler
+
+    event = events.http_event("POST", "/cases", "/cases", events.CLINICIAN, body=events.CREATE_CASE_BODY)
+    with contextlib.redirect_stdout(io.StringIO()):  # the handler's metric flush prints EMF lines
+        response = lambda_handler(event, events.BenchLambdaContext(function_name="cases_api"))
+    if response.get("statusCode") != 201:
+        raise RuntimeError(f"seeding the case failed: {response.get('statusCode')} {response.get('body')}")
+    return str(json.loads(response["body"])["caseId"])
+
+
+def _programs(endpoint_url: str, case_id: str) -> list[Program]:
+    from infra import manifest  # needs the layer on sys.path (set by __main__)
+
+    def event_time() -> str:
+        return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+    def case_created() -> dict[str, Any]:
+        return events.case_event(EventType.CASE_CREATED, case_id, events.CLINICIAN.user_id, event_time())
+
+    first_requests: dict[str, Callable[[], dict[str, Any]]] = {
+        "cases_api": lambda: events.http_event(
+            "GET", "/cases/{caseId}", f"/cases/{case_id}", events.CLINICIAN
+        ),
+        "rx_script": case_created,
+        "notifications": case_created,
+        "realtime": events.websocket_ping_event,
+    }
+    missing = [fn.name for fn in manifest.FUNCTIONS if fn.name not in first_requests]
+    if missing:
+        raise RuntimeError(
+            f"no representative first request for function(s) {missing}: add one to bench/cold_start.py"
+        )
+
+    floor_code = _FLOOR_PROGRAM.format(endpoint=endpoint_url, table=aws_env.TABLE_NAME, marker=RESULT_MARKER)
+    programs = [
+        Program("floor (boto3 + client + GetItem)", "floor", lambda: floor_code),
+        Program("bare python -c pass", "info", lambda: _BARE_PROGRAM, self_timed=False),
+    ]
+    programs += [
+        Program(fn.name, "function", _handler_code(fn.name, first_requests[fn.name]))
+        for fn in manifest.FUNCTIONS
+    ]
+    # Deep tracing as it would run in Lambda: the Powertools Tracer only traces (and patches
+    # botocore) inside a Lambda environment with a trace header; the X-Ray daemon address is a
+    # loopback UDP port nobody listens on, so segments are sent and dropped.
+    programs.append(
+        Program(
+            "cases_api + CASEROOM_DEEP_TRACING=true",
+            "info",
+            _handler_code("cases_api", first_requests["cases_api"]),
+            environment={
+                "CASEROOM_DEEP_TRACING": "true",
+                "LAMBDA_TASK_ROOT": str(aws_env.REPO_ROOT),
+                "_X_AMZN_TRACE_ID": SAMPLED_TRACE_HEADER,
+                "AWS_XRAY_DAEMON_ADDRESS": "127.0.0.1:2000",
+                "AWS_XRAY_CONTEXT_MISSING": "IGNORE_ERROR",
+            },
+        )
+    )
+    return programs
+
+
+def _record(program: Program, outcome: RunOutcome, stderr: str) -> None:
+    if outcome.error and "No module named 'aws_xray_sdk'" in stderr:
+        program.unavailable = XRAY_MISSING
+        return
+    if outcome.error:
+        program.errors.append(outcome.error)
+        return
+    program.wall_ms.append(outcome.wall_ms)
+    if outcome.in_process_ms is not None:
+        program.in_process_ms.append(outcome.in_process_ms)
+    if outcome.cpu_ms is not None:
+        program.cpu_ms.append(outcome.cpu_ms)
+    if outcome.xray_sdk_imported is not None:
+        program.xray_sdk_imported = outcome.xray_sdk_imported
+    if outcome.boto3_clients is not None:
+        program.boto3_clients = outcome.boto3_clients
+
+
+_IMPORTTIME_LINE = re.compile(r"^import time:\s+(\d+)\s+\|\s+(\d+)\s+\|\s+(.+)$")
+
+
+def import_self_times(stderr: str) -> dict[str, float]:
+    """Self import time (ms) of each module, from `python -X importtime` output."""
+    times: dict[str, float] = {}
+    for line in stderr.splitlines():
+        found = _IMPORTTIME_LINE.match(line)
+        if found:
+            times[found.group(3).strip()] = int(found.group(1)) / 1000
+    return times
+
+
+def package_of(module: str) -> str:
+    """Top-level package; Powertools by sub-package (event_handler, logging, ...), its parts differ a lot."""
+    parts = module.split(".")
+    return ".".join(parts[:2]) if parts[0] == "aws_lambda_powertools" else parts[0]
+
+
+def imports_beyond(reference: set[str], self_times: dict[str, float]) -> dict[str, float]:
+    """Self import ms by package of the modules a program imports that `reference` does not, largest first."""
+    totals: dict[str, float] = {}
+    for module, ms in self_times.items():
+        if module not in reference:
+            totals[package_of(module)] = totals.get(package_of(module), 0.0) + ms
+    return dict(sorted(totals.items(), key=lambda item: item[1], reverse=True))
+
+
+def _verdict(vs_floor: float | None) -> str:
+    if vs_floor is None:
+        return "ERROR"
+    return "PASS" if vs_floor <= TARGET_RATIO else "FAIL"
+
+
+@dataclass(frozen=True)
+class FloorReference:
+    median_ms: float | None
+    median_cpu_ms: float | None
+
+
+def _median_import_times(program: Program, environment: dict[str, str]) -> dict[str, float]:
+    """Per-module median self import time over IMPORTTIME_RUNS `-X importtime` runs of the program."""
+    runs = [
+        import_self_times(_run_child(program.build_code(), environment, ("-X", "importtime"))[1])
+        for _ in range(IMPORTTIME_RUNS)
+    ]
+    modules = {module for run in runs for module in run}
+    return {module: median([run.get(module, 0.0) for run in runs]) for module in modules}
+
+
+def _imports_beyond_floor(programs: list[Program], environments: dict[str, dict[str, str]]) -> dict[str, Any]:
+    """What each function imports that the floor does not (the floor's boto3 is everyone's cost)."""
+    floor = next(p for p in programs if p.kind == "floor")
+    floor_modules = set(_median_import_times(floor, environments[floor.name]))
+    breakdown: dict[str, Any] = {}
+    for program in programs:
+        if program.kind == "floor" or not program.self_timed or program.unavailable:
+            continue
+        by_package = imports_beyond(floor_modules, _median_import_times(program, environments[program.name]))
+        breakdown[program.name] = {
+            "total_ms": round(sum(by_package.values()), 1),
+            "top_packages_ms": {
+                package: round(ms, 1) for package, ms in list(by_package.items())[:IMPORTTIME_TOP]
+            },
+        }
+    return breakdown
+
+
+def _summarise(program: Program, floor: FloorReference) -> dict[str, Any]:
+    timed = program.self_timed and bool(program.in_process_ms)
+    in_process = median(program.in_process_ms) if timed else None
+    cpu = median(program.cpu_ms) if timed and program.cpu_ms else None
+    vs_floor = ratio(in_process, floor.median_ms) if in_process is not None and floor.median_ms else None
+    cpu_vs_floor = ratio(cpu, floor.median_cpu_ms) if cpu is not None and floor.median_cpu_ms else None
+    judged = program.kind == "function"  # only functions have a target
+    return {
+        "name": program.name,
+        "kind": program.kind,
+        "runs": len(program.wall_ms),
+        "median_ms": in_process,
+        "min_ms": min(program.in_process_ms) if timed else None,
+        "ratio_to_floor": vs_floor,
+        "verdict": _verdict(vs_floor) if judged else None,
+        "median_cpu_ms": cpu,
+        "cpu_ratio_to_floor": cpu_vs_floor,
+        # The same target on CPU time: when it disagrees with the verdict, noise decided the verdict.
+        "cpu_verdict": _verdict(cpu_vs_floor) if judged else None,
+        "median_process_wall_ms": median(program.wall_ms) if program.wall_ms else None,
+        "xray_sdk_imported": program.xray_sdk_imported,
+        "boto3_clients": program.boto3_clients,
+        "note": program.unavailable,
+        "errors": program.errors[:3],
+        "samples_ms": [round(v, 2) for v in program.in_process_ms],
+    }
+
+
+def run(runs: int = DEFAULT_RUNS) -> dict[str, Any]:
+    if runs < 1:
+        raise ValueError("runs must be >= 1")
+    from caseroom.settings import get_settings
+    from local.provision import provision_resources
+
+    with (
+        aws_env.moto_server() as endpoint_url,
+        aws_env.process_environment(aws_env.caseroom_environment(endpoint_url)),
+    ):
+        provision_resources(get_settings())
+        case_id = _seed_case(endpoint_url)
+        programs = _programs(endpoint_url, case_id)
+        environments = {p.name: _child_environment(p.environment, endpoint_url) for p in programs}
+
+        # Round 0 is the discarded warm-up (fills .pyc caches and moto's lazily built backends).
+        for round_number in range(runs + 1):
+            for program in programs:
+                if program.unavailable:
+                    continue
+                outcome, stderr = _run_child(program.build_code(), environments[program.name])
+                if round_number > 0 or outcome.error:
+                    _record(program, outcome, stderr)
+
+        import_breakdown = _imports_beyond_floor(programs, environments)
+
+    floor_program = next(p for p in programs if p.kind == "floor")
+    floor = FloorReference(
+        median_ms=median(floor_program.in_process_ms) if floor_program.in_process_ms else None,
+        median_cpu_ms=median(floor_program.cpu_ms) if floor_program.cpu_ms else None,
+    )
+    rows = [_summarise(p, floor) for p in programs]
+    functions = [row for row in rows if row["kind"] == "function"]
+    return {
+        "runs_per_program": runs,
+        "import_time_runs": IMPORTTIME_RUNS,
+        "target_ratio": TARGET_RATIO,
+        "floor_median_ms": floor.median_ms,
+        "rows": rows,
+        "imports_beyond_floor": import_breakdown,
+        "passed": bool(functions) and all(row["verdict"] == "PASS" for row in functions),
+        "passed_on_cpu_time": bool(functions) and all(row["cpu_verdict"] == "PASS" for row in functions),
+    }

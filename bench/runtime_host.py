@@ -1,0 +1,30 @@
+"""Serves the local runtime in its own process for the load part (`python -m bench.runtime_host READY_FILE`).
+
+Its own process, so the load clients and the server (gateway, handlers, moto) do not share one
+GIL. Writes {"baseUrl": ...} to READY_FILE once listening; stops when stdin closes.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+
+def main(argv: list[str]) -> int:
+    if len(argv) != 2:
+        print("usage: python -m bench.runtime_host READY_FILE", file=sys.stderr)
+        return 2
+    from local.runtime import LocalRuntime  # after the usage check
+
+    with LocalRuntime().start(port=0) as runtime:
+        ready_file = Path(argv[1])
+        partial = ready_file.with_suffix(".partial")
+        partial.write_text(json.dumps({"baseUrl": runtime.base_url}))
+        partial.replace(ready_file)  # atomic: the parent never reads half a file
+        sys.stdin.read()  # the parent closes our stdin to stop us
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
