@@ -33,7 +33,7 @@ SYSTEM_REQUEST = RequestMeta(request_id="system", source_ip="internal")
 
 
 class AuditRecord(BaseModel):
-    model_config = ConfigDict(populate_by_name=True, frozen=True)
+    model_config = ConfigDict(populate_by_name=True, frozen=True, defer_build=True)
 
     actor_id: str = Field(alias="actorId")
     actor_role: str = Field(alias="actorRole")

@@ -26,7 +26,7 @@ OUTBOX_RETENTION_SECONDS = 2 * 24 * 3600  # the stream keeps records 24 h; the i
 class DomainEvent(BaseModel):
     """The detail of every CaseRoom event on the bus (detail-type = type)."""
 
-    model_config = ConfigDict(populate_by_name=True, frozen=True)
+    model_config = ConfigDict(populate_by_name=True, frozen=True, defer_build=True)
 
     id: str = Field(description="Unique event id; consumers de-duplicate on it")
     type: EventType

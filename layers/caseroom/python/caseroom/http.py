@@ -19,6 +19,8 @@ from caseroom.observability import logger
 
 
 class ErrorDetail(BaseModel):
+    model_config = ConfigDict(defer_build=True)
+
     loc: list[str | int] = Field(description="Where the problem is; never the offending value")
     type: str
 
@@ -27,7 +29,7 @@ class ErrorBody(BaseModel):
     """Every error CaseRoom returns. `code` is stable and machine-readable; `message` is for
     people and never repeats what was sent (it may be patient data)."""
 
-    model_config = ConfigDict(populate_by_name=True)
+    model_config = ConfigDict(populate_by_name=True, defer_build=True)
 
     code: str
     message: str

@@ -86,14 +86,17 @@ class CaseService:
             return None
         return due_date_for(case_type, self.clock.now().date()).isoformat()
 
-    def _visible_case(self, who: Principal, case_id: str, meta: RequestMeta, action: str) -> Case:
-        """The case if `who` may see it. Anyone else learns nothing: 404 and an audit entry."""
+    def _visible_case(
+        self, who: Principal, case_id: str, meta: RequestMeta, action: str
+    ) -> tuple[Case, RxScriptDocument | None]:
+        """The case (and its Rx script record) if `who` may see it, in one consistent read.
+        Anyone else learns nothing: 404, and the probe is audited under their name."""
         normalized = ids.normalize_case_id(case_id)
-        case = dal.get_case(normalized) if normalized else None
+        case, rx_script = dal.get_case_and_rx_script(normalized) if normalized else (None, None)
         if case is None or not _may_see(who, case):
             audit_store.append(self._audit(who, meta, action, normalized, outcome=Outcome.DENIED))
             raise CaseNotFound()
-        return case
+        return case, rx_script
 
     # --- use cases -----------------------------------------------------------------------
 
@@ -137,15 +140,14 @@ class CaseService:
         return _view(case, rx_script)
 
     def get_case(self, who: Principal, case_id: str, meta: RequestMeta) -> CaseView:
-        case = self._visible_case(who, case_id, meta, "case.read")
-        fresh, rx_script = dal.get_case_and_rx_script(case.case_id)
+        case, rx_script = self._visible_case(who, case_id, meta, "case.read")
         audit_store.append(self._audit(who, meta, "case.read", case.case_id))
-        return _view(fresh or case, rx_script)
+        return _view(case, rx_script)
 
     def modify_case(
         self, who: Principal, case_id: str, request: ModifyCaseRequest, meta: RequestMeta
     ) -> CaseView:
-        case = self._visible_case(who, case_id, meta, "case.modify")
+        case, rx_script = self._visible_case(who, case_id, meta, "case.modify")
         if who.user_id != case.owner_id:
             raise RoleNotAllowed("Only the clinician who owns the case modifies its Rx.")
         if request.rx_description is None and request.teeth is None:
@@ -180,7 +182,6 @@ class CaseService:
         )
         if case.status is not CaseStatus.PROCESSING:
             count("CaseStatusChanges")
-        _, rx_script = dal.get_case_and_rx_script(case.case_id)
         return _view(updated, rx_script)
 
     def set_status(
@@ -188,7 +189,7 @@ class CaseService:
     ) -> CaseView:
         """Lab-side status change. The transition rules arrive with the workflow engine; until
         then the lab may set any status, and colour and due date follow it."""
-        case = self._visible_case(who, case_id, meta, "case.status.set")
+        case, rx_script = self._visible_case(who, case_id, meta, "case.status.set")
         if who.role is not Role.LAB:
             raise RoleNotAllowed("Only the lab sets a case's status.")
         attention = attention_of(request.status)
@@ -215,7 +216,6 @@ class CaseService:
             ],
         )
         count("CaseStatusChanges")
-        _, rx_script = dal.get_case_and_rx_script(case.case_id)
         return _view(updated, rx_script)
 
     def set_archived(
@@ -223,7 +223,7 @@ class CaseService:
     ) -> CaseView:
         """Archiving only tidies the clinician's list: it never cancels or holds the case."""
         action = "case.archive" if archived else "case.unarchive"
-        case = self._visible_case(who, case_id, meta, action)
+        case, rx_script = self._visible_case(who, case_id, meta, action)
         if who.user_id != case.owner_id:
             raise RoleNotAllowed("Only the clinician who owns the case archives it.")
         updated = case.model_copy(
@@ -242,7 +242,6 @@ class CaseService:
                 audit_store.audit_put_action(self._audit(who, meta, action, case.case_id)),
             ],
         )
-        _, rx_script = dal.get_case_and_rx_script(case.case_id)
         return _view(updated, rx_script)
 
     def list_cases(
@@ -279,7 +278,7 @@ class CaseService:
     def audit_trail(
         self, who: Principal, case_id: str, limit: int, cursor: str | None, meta: RequestMeta
     ) -> tuple[list[AuditRecord], str | None]:
-        case = self._visible_case(who, case_id, meta, "case.audit.read")
+        case, _ = self._visible_case(who, case_id, meta, "case.audit.read")
         if who.user_id != case.owner_id:
             raise RoleNotAllowed("Only the clinician who owns the case reads its audit trail.")
         records, next_cursor = audit_store.list_for_case(case.case_id, limit, cursor)
@@ -287,8 +286,7 @@ class CaseService:
         return records, next_cursor
 
     def rx_script_link(self, who: Principal, case_id: str, meta: RequestMeta) -> DownloadLink:
-        case = self._visible_case(who, case_id, meta, "rx_script.download")
-        _, rx_script = dal.get_case_and_rx_script(case.case_id)
+        case, rx_script = self._visible_case(who, case_id, meta, "rx_script.download")
         if rx_script is None or rx_script.status != "ready" or not rx_script.object_key:
             raise DocumentNotReady()
         file_name = f"rx-script-{case.case_id}.pdf"

@@ -19,7 +19,7 @@ FileName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1,
 
 class StrictModel(BaseModel):
     # Unknown fields are an error, not silently dropped: a typo must not lose a clinician's input.
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, defer_build=True)
 
 
 class DeclaredAttachment(StrictModel):
@@ -57,14 +57,14 @@ class VersionRequest(StrictModel):
 
 
 class RxScriptView(BaseModel):
-    model_config = ConfigDict(populate_by_name=True)
+    model_config = ConfigDict(populate_by_name=True, defer_build=True)
 
     status: str = Field(description="pending until the PDF is generated, then ready")
     generated_at: str | None = Field(default=None, alias="generatedAt")
 
 
 class CaseView(BaseModel):
-    model_config = ConfigDict(populate_by_name=True)
+    model_config = ConfigDict(populate_by_name=True, defer_build=True)
 
     case_id: str = Field(alias="caseId")
     patient_name: str = Field(alias="patientName")
@@ -87,7 +87,7 @@ class CaseView(BaseModel):
 
 
 class CaseSummary(BaseModel):
-    model_config = ConfigDict(populate_by_name=True)
+    model_config = ConfigDict(populate_by_name=True, defer_build=True)
 
     case_id: str = Field(alias="caseId")
     patient_name: str = Field(alias="patientName")
@@ -101,7 +101,7 @@ class CaseSummary(BaseModel):
 
 
 class CasePage(BaseModel):
-    model_config = ConfigDict(populate_by_name=True)
+    model_config = ConfigDict(populate_by_name=True, defer_build=True)
 
     items: list[CaseSummary]
     next_cursor: str | None = Field(default=None, alias="nextCursor")
@@ -122,7 +122,7 @@ class SortOrder(StrEnum):
 
 
 class DownloadLink(BaseModel):
-    model_config = ConfigDict(populate_by_name=True)
+    model_config = ConfigDict(populate_by_name=True, defer_build=True)
 
     url: str
     expires_in_seconds: int = Field(alias="expiresInSeconds")

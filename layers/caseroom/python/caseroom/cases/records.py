@@ -10,7 +10,7 @@ from caseroom.cases.statuses import Attention, CaseStatus
 
 
 class Case(BaseModel):
-    model_config = ConfigDict(populate_by_name=True)
+    model_config = ConfigDict(populate_by_name=True, defer_build=True)
 
     case_id: str = Field(alias="caseId")
     owner_id: str = Field(alias="ownerId")
@@ -34,7 +34,7 @@ class Case(BaseModel):
 
 
 class RxScriptDocument(BaseModel):
-    model_config = ConfigDict(populate_by_name=True)
+    model_config = ConfigDict(populate_by_name=True, defer_build=True)
 
     case_id: str = Field(alias="caseId")
     status: str = "pending"  # pending | ready

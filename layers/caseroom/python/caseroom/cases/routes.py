@@ -57,7 +57,7 @@ def use_service(replacement: CaseService | None) -> None:
 
 
 class Me(BaseModel):
-    model_config = ConfigDict(populate_by_name=True)
+    model_config = ConfigDict(populate_by_name=True, defer_build=True)
 
     user_id: str = Field(alias="userId")
     email: str
@@ -67,13 +67,15 @@ class Me(BaseModel):
 
 
 class AuditPage(BaseModel):
-    model_config = ConfigDict(populate_by_name=True)
+    model_config = ConfigDict(populate_by_name=True, defer_build=True)
 
     items: list[AuditRecord]
     next_cursor: str | None = Field(default=None, alias="nextCursor")
 
 
 class Health(BaseModel):
+    model_config = ConfigDict(defer_build=True)
+
     status: str
 
 
