@@ -81,3 +81,9 @@ def test_lambda_layer_pins_match_pyproject() -> None:
         name = re.split(r"[=<>\[]", requirement)[0].lower()
         if name in pinned:
             assert requirement == pinned[name], requirement
+
+
+def test_no_route_can_change_the_audit_trail() -> None:
+    audit_routes = [r for r in manifest.HTTP_ROUTES if "audit" in r.path]
+    assert audit_routes, "the audit trail must be readable"
+    assert {r.method for r in audit_routes} == {"GET"}

@@ -47,6 +47,23 @@ class AuditRecord(BaseModel):
     outcome: Outcome = Outcome.ALLOWED
 
 
+def system_record(
+    component: str, action: str, case_id: str, object_type: str, object_id: str, at: str, event_id: str
+) -> AuditRecord:
+    """What an event-driven function did to patient data; the event id is its request id."""
+    return AuditRecord(
+        actor_id=f"system:{component}",
+        actor_role="system",
+        action=action,
+        case_id=case_id,
+        object_type=object_type,
+        object_id=object_id,
+        at=at,
+        source_ip=SYSTEM_REQUEST.source_ip,
+        request_id=event_id,
+    )
+
+
 def audit_partition(record: AuditRecord) -> str:
     # Records about a case live with the case (the owner lists them); anything else, such
     # as a list read or a denied probe of a case the actor may not see, lives with the actor.

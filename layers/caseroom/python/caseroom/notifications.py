@@ -7,7 +7,7 @@ import html
 from dataclasses import dataclass
 
 from caseroom import audit_store, aws, consumers
-from caseroom.audit import SYSTEM_REQUEST, AuditRecord
+from caseroom.audit import system_record
 from caseroom.cases import dal
 from caseroom.cases.records import Case
 from caseroom.clock import Clock, SystemClock, iso
@@ -72,16 +72,8 @@ def on_case_created(event: DomainEvent, clock: Clock | None = None) -> bool:
         consumers.release(event.id, CONSUMER)  # let EventBridge's retry send it
         raise
     audit_store.append(
-        AuditRecord(
-            actor_id="system:notifications",
-            actor_role="system",
-            action="email.case_created",
-            case_id=case.case_id,
-            object_type="email",
-            object_id=event.id,
-            at=iso(clock.now()),
-            source_ip=SYSTEM_REQUEST.source_ip,
-            request_id=event.id,
+        system_record(
+            "notifications", "email.case_created", case.case_id, "email", event.id, iso(clock.now()), event.id
         )
     )
     return True

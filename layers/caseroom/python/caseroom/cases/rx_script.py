@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from caseroom import audit_store, documents, pdf
-from caseroom.audit import SYSTEM_REQUEST, AuditRecord
+from caseroom.audit import system_record
 from caseroom.cases import dal
 from caseroom.cases.records import Case, RxScriptDocument
 from caseroom.cases.teeth import to_universal
@@ -50,16 +50,6 @@ def generate_for_event(event: DomainEvent, clock: Clock | None = None) -> bool:
         )
     )
     audit_store.append(
-        AuditRecord(
-            actor_id="system:rx_script",
-            actor_role="system",
-            action="rx_script.generate",
-            case_id=case.case_id,
-            object_type="document",
-            object_id=key,
-            at=iso(now),
-            source_ip=SYSTEM_REQUEST.source_ip,
-            request_id=event.id,
-        )
+        system_record("rx_script", "rx_script.generate", case.case_id, "document", key, iso(now), event.id)
     )
     return stored
