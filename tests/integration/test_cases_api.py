@@ -212,3 +212,44 @@ def test_audit_trail_records_reads_and_writes(call: Call) -> None:
     assert {r["sourceIp"] for r in trail["items"]} == {"203.0.113.7"}
     # Only the owner reads the trail
     assert call("GET", "/cases/{caseId}/audit", f"{path}/audit", who=LAB_TECH)[0] == 403
+
+
+def test_cursor_carries_no_patient_name_and_names_sort_as_people_expect(call: Call) -> None:
+    import base64
+
+    for name in ("Li Wei", "Li", "Zed"):
+        create(call, patientName=name)
+    _, first = call("GET", "/cases", query={"sort": "patient", "limit": "1"})
+    raw = first["nextCursor"] + "=" * (-len(first["nextCursor"]) % 4)
+    assert "li" not in base64.urlsafe_b64decode(raw).decode().casefold().replace("pk", "")
+    names = [c["patientName"] for c in first["items"]]
+    cursor = first["nextCursor"]
+    while cursor:
+        _, page = call("GET", "/cases", query={"sort": "patient", "limit": "1", "cursor": cursor})
+        names += [c["patientName"] for c in page["items"]]
+        cursor = page["nextCursor"]
+    assert names == ["Li", "Li Wei", "Zed"]
+
+
+def test_rx_change_makes_the_old_script_stale_and_keeps_missing_files_red(call: Call) -> None:
+    from functions.rx_script.handler import lambda_handler
+    from tests.integration.test_event_consumers import as_eventbridge, outbox_events
+
+    case = create(call, attachments=[])  # a crown without its scan
+    assert case["status"] == "Missing CBCT/Models"
+    lambda_handler(as_eventbridge(outbox_events(case["caseId"])[0]), FakeLambdaContext())
+    path = f"/cases/{case['caseId']}"
+    assert call("GET", "/cases/{caseId}", path)[1]["rxScript"]["status"] == "ready"
+    status, modified = call("PATCH", "/cases/{caseId}", path, body={"version": 1, "teeth": ["21"]})
+    # Still waiting on the clinician's files: red, no due date; the v1 PDF is no longer served
+    assert (status, modified["status"], modified["dueDate"]) == (200, "Missing CBCT/Models", None)
+    assert modified["rxScript"]["status"] == "pending"
+    assert call("GET", "/cases/{caseId}/rx-script", f"{path}/rx-script")[1]["code"] == "DOCUMENT_NOT_READY"
+
+
+def test_absurd_version_is_a_422_not_a_500(call: Call) -> None:
+    case = create(call)
+    status, body = call(
+        "PATCH", "/cases/{caseId}", f"/cases/{case['caseId']}", body={"version": 10**46, "teeth": ["21"]}
+    )
+    assert (status, body["code"]) == (422, "VALIDATION_FAILED")

@@ -93,3 +93,9 @@ def test_api_gateway_flattened_groups_and_no_role() -> None:
     with pytest.raises(Unauthenticated):
         principal_from_claims({"sub": "x", "cognito:groups": "[admins]"})
     assert time.time() > 0
+
+
+def test_non_numeric_time_claims_are_401_not_500(signer: tuple[Any, dict[str, Any]]) -> None:
+    key, jwks = signer
+    with pytest.raises(Unauthenticated):
+        JwtVerifier("https://issuer.test", "client-1", jwks).verify(_token(key, exp="soon"), now=NOW)

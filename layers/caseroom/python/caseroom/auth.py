@@ -115,15 +115,14 @@ class JwtVerifier:
                     "verify_nbf": False,
                 },
             )
-        except (jwt.PyJWTError, StopIteration, ValueError, KeyError) as exc:
+            # Time claims checked against the injected clock so tests never sleep.
+            current = now if now is not None else time.time()
+            expired = float(claims["exp"]) <= current
+            not_yet = max(float(claims["iat"]), float(claims.get("nbf", 0))) > current + CLOCK_SKEW_SECONDS
+        except (jwt.PyJWTError, StopIteration, ValueError, KeyError, TypeError) as exc:
             raise Unauthenticated() from exc
-        # Time claims checked against the injected clock so tests never sleep.
-        current = now if now is not None else time.time()
-        if float(claims["exp"]) <= current:
+        if expired:
             raise Unauthenticated("The token has expired; sign in again.")
-        if (
-            float(claims["iat"]) > current + CLOCK_SKEW_SECONDS
-            or float(claims.get("nbf", 0)) > current + CLOCK_SKEW_SECONDS
-        ):
+        if not_yet:
             raise Unauthenticated()
         return claims

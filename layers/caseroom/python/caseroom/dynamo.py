@@ -61,10 +61,14 @@ def query_fingerprint(*parts: str) -> str:
     return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:16]
 
 
-def encode_cursor(last_key: Mapping[str, Any] | None, fingerprint: str) -> str | None:
+def encode_cursor(
+    last_key: Mapping[str, Any] | None, fingerprint: str, keep: Sequence[str] | None = None
+) -> str | None:
+    """`keep` limits which key attributes travel: index sort keys can hold patient names, which
+    must not end up in URLs and logs, so index pages carry only the item key and rebuild the rest."""
     if not last_key:
         return None
-    plain = {name: value["S"] for name, value in last_key.items()}
+    plain = {name: value["S"] for name, value in last_key.items() if keep is None or name in keep}
     raw = json.dumps({"f": fingerprint, "k": plain}, separators=(",", ":"), sort_keys=True).encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
@@ -85,7 +89,7 @@ def decode_cursor(
     start = decoded.get("k")
     if not isinstance(start, dict) or sorted(start) != sorted(key_names):
         raise InvalidCursor()
-    if not all(isinstance(v, str) and len(v) <= 1024 for v in start.values()):
+    if not all(isinstance(v, str) and 0 < len(v) <= 1024 for v in start.values()):
         raise InvalidCursor()
     if any(start.get(name) != value for name, value in partition.items()):
         raise InvalidCursor()

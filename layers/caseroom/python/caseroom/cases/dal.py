@@ -20,8 +20,8 @@ from caseroom import dynamo
 from caseroom.cases.models import SortColumn, SortOrder
 from caseroom.cases.records import Case, RxScriptDocument
 from caseroom.cases.statuses import ATTENTION_RANK, STATUS_ORDER
-from caseroom.errors import VersionConflict
-from caseroom.table_schema import CASE_SORT_INDEXES, LAB_QUEUE_INDEX
+from caseroom.errors import InvalidCursor, VersionConflict
+from caseroom.table_schema import CASE_SORT_INDEXES, LAB_QUEUE_INDEX, GlobalIndex
 
 CASE_SK = "CASE"
 RX_SCRIPT_SK = "DOC#RX_SCRIPT"
@@ -48,7 +48,8 @@ def _sort_keys(case: Case) -> dict[str, str]:
         # waited longest since the clinician touched it.
         "sort_attention": f"{attention}#{status_order}#{case.last_modified}#{case.case_id}",
         "sort_caseId": case.case_id,
-        "sort_patient": f"{case.patient_name.casefold()[:80]}#{case.case_id}",
+        # \x01 sorts below every printable character, so "Li" comes before "Li Wei".
+        "sort_patient": f"{case.patient_name.casefold()[:80]}\x01{case.case_id}",
         "sort_status": f"{status_order}#{case.case_id}",
         "sort_lastModified": f"{case.last_modified}#{case.case_id}",
         "sort_dueDate": f"{case.due_date or NO_DUE_DATE}#{case.case_id}",
@@ -165,32 +166,44 @@ def save_rx_script(doc: RxScriptDocument) -> bool:
     return True
 
 
+def _start_key(
+    cursor: str, fingerprint: str, partition_attr: str, partition: str, sort_attr: str
+) -> dict[str, Any]:
+    """The ExclusiveStartKey for a cursor that carries only the last case's key: the index keys
+    are rebuilt from the case as stored now (one consistent GetItem per page turn)."""
+    start = dynamo.decode_cursor(cursor, fingerprint, ("pk",), {})
+    pk = start["pk"]["S"]
+    case = get_case(pk.removeprefix("CASE#")) if pk.startswith("CASE#") else None
+    if case is None:
+        raise InvalidCursor()
+    values = _case_values(case)
+    return {
+        "pk": {"S": pk},
+        "sk": {"S": CASE_SK},
+        partition_attr: {"S": partition},
+        sort_attr: {"S": values[sort_attr]},
+    }
+
+
 def _page(
-    index_name: str,
-    partition_attr: str,
-    partition: str,
-    sort_attr: str,
-    forward: bool,
-    limit: int,
-    cursor: str | None,
-    fingerprint: str,
+    index: GlobalIndex, partition: str, forward: bool, limit: int, cursor: str | None, fingerprint: str
 ) -> tuple[list[Case], str | None]:
     request: dict[str, Any] = {
         "TableName": dynamo.table_name(),
-        "IndexName": index_name,
+        "IndexName": index.name,
         "KeyConditionExpression": "#p = :p",
-        "ExpressionAttributeNames": {"#p": partition_attr},
+        "ExpressionAttributeNames": {"#p": index.partition_key},
         "ExpressionAttributeValues": {":p": {"S": partition}},
         "ScanIndexForward": forward,
         "Limit": limit,
     }
     if cursor:
-        request["ExclusiveStartKey"] = dynamo.decode_cursor(
-            cursor, fingerprint, ("pk", "sk", partition_attr, sort_attr), {partition_attr: partition}
+        request["ExclusiveStartKey"] = _start_key(
+            cursor, fingerprint, index.partition_key, partition, index.sort_key
         )
     response = dynamo.dynamodb().query(**request)
     cases = [_case_from(dynamo.from_item(item)) for item in response.get("Items", [])]
-    return cases, dynamo.encode_cursor(response.get("LastEvaluatedKey"), fingerprint)
+    return cases, dynamo.encode_cursor(response.get("LastEvaluatedKey"), fingerprint, keep=("pk",))
 
 
 def list_owner_cases(
@@ -199,20 +212,11 @@ def list_owner_cases(
     index = CASE_SORT_INDEXES[sort.value]
     partition = owner_list(owner_id, archived)
     fingerprint = dynamo.query_fingerprint("owner-cases", partition, sort.value, order.value)
-    return _page(
-        index.name,
-        index.partition_key,
-        partition,
-        index.sort_key,
-        order is SortOrder.ASC,
-        limit,
-        cursor,
-        fingerprint,
-    )
+    return _page(index, partition, order is SortOrder.ASC, limit, cursor, fingerprint)
 
 
 def list_lab_queue(lab_id: str, limit: int, cursor: str | None) -> tuple[list[Case], str | None]:
     index = LAB_QUEUE_INDEX
     partition = lab_list(lab_id)
     fingerprint = dynamo.query_fingerprint("lab-queue", partition)
-    return _page(index.name, index.partition_key, partition, index.sort_key, True, limit, cursor, fingerprint)
+    return _page(index, partition, True, limit, cursor, fingerprint)

@@ -12,7 +12,7 @@ from caseroom import audit_store, documents, ids
 from caseroom.audit import AuditRecord, Outcome, RequestMeta
 from caseroom.auth import Principal, Role
 from caseroom.cases import dal
-from caseroom.cases.case_types import CASE_TYPE_RULES, CaseType, due_date_for
+from caseroom.cases.case_types import CASE_TYPE_RULES, CaseType, FileKind, due_date_for
 from caseroom.cases.models import (
     CasePage,
     CaseSummary,
@@ -104,9 +104,7 @@ class CaseService:
         if who.role is not Role.CLINICIAN:
             raise RoleNotAllowed("Only clinicians open cases.")
         teeth = to_canonical(request.teeth, request.tooth_notation)
-        declared_kinds = {a.kind for a in request.attachments}
-        missing = CASE_TYPE_RULES[request.case_type].required_files - declared_kinds
-        status = CaseStatus.MISSING_FILES if missing else CaseStatus.PROCESSING
+        status = _initial_status(request.case_type, {a.kind for a in request.attachments})
         attention = attention_of(status)
         now = iso(self.clock.now())
         case = Case(
@@ -158,14 +156,15 @@ class CaseService:
         if request.teeth is not None:
             changes["teeth"] = to_canonical(request.teeth, request.tooth_notation)
         now = iso(self.clock.now())
-        # A clinician's change sends the case back to Processing, as if newly submitted:
-        # the due date is recomputed from today and Last Modified moves.
+        # A clinician's change resubmits the case: Processing (or still Missing CBCT/Models
+        # while required files are missing), the due date recomputed, Last Modified moved.
+        status = _initial_status(case.case_type, {a.kind for a in case.attachments})
         updated = case.model_copy(
             update={
                 **changes,
-                "status": CaseStatus.PROCESSING,
-                "attention": attention_of(CaseStatus.PROCESSING),
-                "due_date": self._due_date(case.case_type, attention_of(CaseStatus.PROCESSING)),
+                "status": status,
+                "attention": attention_of(status),
+                "due_date": self._due_date(case.case_type, attention_of(status)),
                 "last_modified": now,
                 "updated_at": now,
                 "version": request.version + 1,
@@ -180,7 +179,7 @@ class CaseService:
                 audit_store.audit_put_action(self._audit(who, meta, "case.modify", case.case_id)),
             ],
         )
-        if case.status is not CaseStatus.PROCESSING:
+        if case.status is not status:
             count("CaseStatusChanges")
         return _view(updated, rx_script)
 
@@ -287,7 +286,7 @@ class CaseService:
 
     def rx_script_link(self, who: Principal, case_id: str, meta: RequestMeta) -> DownloadLink:
         case, rx_script = self._visible_case(who, case_id, meta, "rx_script.download")
-        if rx_script is None or rx_script.status != "ready" or not rx_script.object_key:
+        if rx_script is None or not _script_is_current(case, rx_script) or rx_script.object_key is None:
             raise DocumentNotReady()
         file_name = f"rx-script-{case.case_id}.pdf"
         url = documents.download_url(rx_script.object_key, file_name, DOWNLOAD_LINK_SECONDS)
@@ -295,6 +294,22 @@ class CaseService:
             self._audit(who, meta, "rx_script.download", case.case_id, "document", rx_script.object_key)
         )
         return DownloadLink(url=url, expires_in_seconds=DOWNLOAD_LINK_SECONDS, file_name=file_name)
+
+
+def _initial_status(case_type: CaseType, declared: set[FileKind]) -> CaseStatus:
+    """Processing when the files this case type needs are declared, else Missing CBCT/Models."""
+    missing = CASE_TYPE_RULES[case_type].required_files - declared
+    return CaseStatus.MISSING_FILES if missing else CaseStatus.PROCESSING
+
+
+def _script_is_current(case: Case, rx_script: RxScriptDocument | None) -> bool:
+    # After an Rx change the stored PDF describes the previous Rx: never serve it as current.
+    return (
+        rx_script is not None
+        and rx_script.status == "ready"
+        and rx_script.object_key is not None
+        and rx_script.rx_version >= case.rx_version
+    )
 
 
 def _may_see(who: Principal, case: Case) -> bool:
@@ -305,9 +320,9 @@ def _may_see(who: Principal, case: Case) -> bool:
 
 def _view(case: Case, rx_script: RxScriptDocument | None) -> CaseView:
     rx = (
-        RxScriptView(status="pending")
-        if rx_script is None or rx_script.status != "ready"
-        else RxScriptView(status="ready", generated_at=rx_script.generated_at)
+        RxScriptView(status="ready", generated_at=rx_script.generated_at)
+        if rx_script is not None and _script_is_current(case, rx_script)
+        else RxScriptView(status="pending")
     )
     return CaseView(
         case_id=case.case_id,

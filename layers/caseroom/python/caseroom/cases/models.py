@@ -11,9 +11,15 @@ from caseroom.cases.case_types import CaseType, FileKind
 from caseroom.cases.statuses import Attention, CaseStatus
 from caseroom.cases.teeth import ToothNotation
 
-PatientName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)]
+# No control characters: names become sort keys (see cases/dal.py) and print on the Rx script.
+PatientName = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=120, pattern=r"^[^\x00-\x1f\x7f]+$"),
+]
 RxDescription = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=4000)]
 ToothInput = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=3)]
+# Versions count writes; the bound keeps absurd input a 422 instead of a DynamoDB error.
+MAX_VERSION = 2**53
 FileName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=255)]
 
 
@@ -39,7 +45,9 @@ class CreateCaseRequest(StrictModel):
 class ModifyCaseRequest(StrictModel):
     """A clinician's change to the Rx. Sends the case back to Processing and resets its due date."""
 
-    version: int = Field(ge=1, description="The version you read; a stale one gets 409 VERSION_CONFLICT.")
+    version: int = Field(
+        ge=1, le=MAX_VERSION, description="The version you read; a stale one gets 409 VERSION_CONFLICT."
+    )
     rx_description: RxDescription | None = Field(default=None, alias="rxDescription")
     teeth: list[ToothInput] | None = Field(default=None, min_length=1, max_length=52)
     tooth_notation: ToothNotation = Field(default=ToothNotation.FDI, alias="toothNotation")
@@ -48,12 +56,12 @@ class ModifyCaseRequest(StrictModel):
 class SetStatusRequest(StrictModel):
     """Lab-side status change. Never touches Last Modified (that is the clinician's date)."""
 
-    version: int = Field(ge=1)
+    version: int = Field(ge=1, le=MAX_VERSION)
     status: CaseStatus
 
 
 class VersionRequest(StrictModel):
-    version: int = Field(ge=1)
+    version: int = Field(ge=1, le=MAX_VERSION)
 
 
 class RxScriptView(BaseModel):
