@@ -190,7 +190,7 @@ def _seed_case(endpoint_url: str) -> str:
 
     event = events.http_event("POST", "/cases", "/cases", events.CLINICIAN, body=events.CREATE_CASE_BODY)
     with contextlib.redirect_stdout(io.StringIO()):  # the handler's metric flush prints EMF lines
-        response = lambda_handler(event, events.BenchLambdaContext(function_name="cases_api"))
+        response = lambda_handler(event, events.lambda_context("cases_api"))
     if response.get("statusCode") != 201:
         raise RuntimeError(f"seeding the case failed: {response.get('statusCode')} {response.get('body')}")
     return str(json.loads(response["body"])["caseId"])

@@ -1,19 +1,19 @@
 """Lambda events and context the benchmarks feed the handlers, shaped as AWS delivers them.
 
-The HTTP event mirrors tests/conftest.py's http_event (API Gateway HTTP API payload 2.0 after
-the JWT authorizer); bench/ keeps its own copy so it never imports the test suite.
+HTTP events come from the local gateway's own event builder (local.apigw_http.event_for), the
+same code that serves real requests locally.
 """
 
 from __future__ import annotations
 
 import json
 import secrets
-from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlencode
 
-from caseroom.auth import Principal, Role
+from caseroom.auth import Principal, Role, claims_for
 from caseroom.events import EVENT_SCHEMA_VERSION, EventType
+from local.apigw_http import event_for
+from local.functions import LambdaContext
 
 ACCOUNT_ID = "123456789012"  # moto's default account
 
@@ -24,7 +24,6 @@ LAB_TECH = Principal(
     user_id="u-bench-lab", email="lea@lab.bench", name="Lea Bench", role=Role.LAB, lab_id="lab-1"
 )
 
-_GROUP_OF_ROLE = {Role.CLINICIAN: "clinicians", Role.LAB: "lab", Role.PATIENT: "patients"}
 
 # The case every create in the benchmarks opens (the load part sends the same body over HTTP).
 CREATE_CASE_BODY: dict[str, Any] = {
@@ -36,36 +35,8 @@ CREATE_CASE_BODY: dict[str, Any] = {
 }
 
 
-@dataclass(frozen=True)
-class BenchLambdaContext:
-    """The attributes Powertools reads from a Lambda context."""
-
-    function_name: str = "bench"
-    function_version: str = "$LATEST"
-    memory_limit_in_mb: int = 512
-    aws_request_id: str = "req-bench"
-    log_group_name: str = "/aws/lambda/bench"
-    log_stream_name: str = "bench"
-
-    @property
-    def invoked_function_arn(self) -> str:
-        return f"arn:aws:lambda:us-east-1:{ACCOUNT_ID}:function:{self.function_name}"
-
-    def get_remaining_time_in_millis(self) -> int:
-        return 10_000
-
-
-def jwt_claims(who: Principal) -> dict[str, str]:
-    """Claims as API Gateway's JWT authorizer hands them to Lambda (all strings)."""
-    claims = {
-        "sub": who.user_id,
-        "email": who.email,
-        "name": who.name,
-        "cognito:groups": f"[{_GROUP_OF_ROLE[who.role]}]",
-    }
-    if who.lab_id:
-        claims["custom:lab_id"] = who.lab_id
-    return claims
+def lambda_context(function_name: str = "bench") -> LambdaContext:
+    return LambdaContext(function_name=function_name, memory_limit_in_mb=512, timeout_s=10)
 
 
 def http_event(
@@ -77,43 +48,18 @@ def http_event(
     query: dict[str, str] | None = None,
     request_id: str | None = None,
 ) -> dict[str, Any]:
-    """An API Gateway HTTP API (payload 2.0) event, as the JWT authorizer passes it on."""
-    request_id = request_id or f"req-{secrets.token_hex(6)}"
-    event: dict[str, Any] = {
-        "version": "2.0",
-        "routeKey": f"{method} {route}",
-        "rawPath": path,
-        "rawQueryString": urlencode(query or {}),
-        "headers": {"content-type": "application/json"},
-        "queryStringParameters": query or None,
-        "requestContext": {
-            "accountId": ACCOUNT_ID,
-            "apiId": "bench",
-            "domainName": "bench.local",
-            "domainPrefix": "bench",
-            "http": {
-                "method": method,
-                "path": path,
-                "protocol": "HTTP/1.1",
-                "sourceIp": "203.0.113.7",
-                "userAgent": "caseroom-bench",
-            },
-            "requestId": request_id,
-            "routeKey": f"{method} {route}",
-            "stage": "$default",
-            "time": "02/Nov/2026:09:00:00 +0000",
-            "timeEpoch": 1793610000000,
-        },
-        "body": json.dumps(body) if body is not None else None,
-        "isBase64Encoded": False,
-    }
-    if who is not None:
-        event["requestContext"]["authorizer"] = {"jwt": {"claims": jwt_claims(who), "scopes": None}}
-    names = [segment for segment in route.split("/") if segment]
-    values = [segment for segment in path.split("/") if segment]
-    parameters = {n[1:-1]: v for n, v in zip(names, values, strict=False) if n.startswith("{")}
-    if parameters:
-        event["pathParameters"] = parameters
+    """The payload 2.0 event the local gateway builds once the JWT authorizer let `who` through."""
+    event = event_for(
+        method,
+        path,
+        claims=claims_for(who) if who is not None else None,
+        body=json.dumps(body) if body is not None else None,
+        query=query,
+        source_ip="203.0.113.7",
+        request_id=request_id,
+    )
+    if event["routeKey"] != f"{method} {route}":
+        raise LookupError(f"{path} matches {event['routeKey']}, not {method} {route}")
     return event
 
 

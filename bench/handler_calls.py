@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from bench.events import BenchLambdaContext
+from bench.events import lambda_context
 
 Handler = Callable[[dict[str, Any], Any], Any]
 
@@ -25,6 +25,6 @@ def invoke_http(handler: Handler, event: dict[str, Any], function_name: str = "c
     with contextlib.redirect_stdout(io.StringIO()), warnings.catch_warnings():
         # Reads publish no metric; Powertools warns about the empty flush every time.
         warnings.filterwarnings("ignore", message="No application metrics to publish")
-        response = handler(event, BenchLambdaContext(function_name=function_name))
+        response = handler(event, lambda_context(function_name))
     raw_body = response.get("body")
     return HttpResult(status=int(response["statusCode"]), body=json.loads(raw_body) if raw_body else {})

@@ -206,6 +206,41 @@ def build_http_event(
     return event
 
 
+def event_for(
+    method: str,
+    path: str,
+    *,
+    claims: Mapping[str, Any] | None = None,
+    body: str | None = None,
+    query: Mapping[str, str] | None = None,
+    headers: Mapping[str, str] | None = None,
+    source_ip: str = "127.0.0.1",
+    request_id: str | None = None,
+    now: datetime | None = None,
+) -> dict[str, Any]:
+    """The event the gateway would build for this request, for code that invokes handlers
+    directly (tests, benchmarks). Raises LookupError when no manifest route matches."""
+    match = RouteTable().match(method, path)
+    if match is None:
+        raise LookupError(f"no route for {method} {path}")
+    all_headers = {"content-type": "application/json", **(headers or {})}
+    request = HttpRequest(
+        method=method,
+        raw_path=path,
+        raw_query=urllib.parse.urlencode(query or {}),
+        headers=tuple(all_headers.items()),
+        body=body.encode() if body is not None else b"",
+        source_ip=source_ip,
+    )
+    return build_http_event(
+        request,
+        match,
+        request_id=request_id or new_request_id(),
+        now=now or datetime.now(UTC),
+        claims=claims,
+    )
+
+
 def _query_parameters(raw_query: str) -> dict[str, str]:
     params: dict[str, str] = {}
     for key, value in urllib.parse.parse_qsl(raw_query, keep_blank_values=True):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -27,9 +28,11 @@ os.environ.update(
 os.environ.pop("CASEROOM_AWS_ENDPOINT_URL", None)
 
 from caseroom import aws
-from caseroom.auth import Principal, Role
+from caseroom.auth import Principal, Role, claims_for
 from caseroom.clock import FixedClock
 from caseroom.settings import get_settings
+from local.apigw_http import event_for
+from local.functions import LambdaContext
 
 START = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)  # a Monday
 
@@ -68,33 +71,11 @@ OTHER_LAB = Principal(
 )
 PATIENT = Principal(user_id="u-patient-pat", email="pat@mail.test", name="Pat Doe", role=Role.PATIENT)
 
-GROUP_OF = {Role.CLINICIAN: "clinicians", Role.LAB: "lab", Role.PATIENT: "patients"}
+SOURCE_IP = "203.0.113.7"
 
 
-def claims_of(who: Principal) -> dict[str, Any]:
-    """Claims as API Gateway's JWT authorizer hands them to Lambda (all strings)."""
-    claims = {
-        "sub": who.user_id,
-        "email": who.email,
-        "name": who.name,
-        "cognito:groups": f"[{GROUP_OF[who.role]}]",
-    }
-    if who.lab_id:
-        claims["custom:lab_id"] = who.lab_id
-    return claims
-
-
-class FakeLambdaContext:
-    function_name = "cases_api"
-    function_version = "$LATEST"
-    invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:cases_api"
-    memory_limit_in_mb = 512
-    aws_request_id = "req-test"
-    log_group_name = "/aws/lambda/cases_api"
-    log_stream_name = "test"
-
-    def get_remaining_time_in_millis(self) -> int:
-        return 10_000
+def lambda_context(function_name: str = "cases_api") -> LambdaContext:
+    return LambdaContext(function_name=function_name, memory_limit_in_mb=512, timeout_s=10)
 
 
 def http_event(
@@ -107,44 +88,19 @@ def http_event(
     headers: dict[str, str] | None = None,
     request_id: str = "req-1",
 ) -> dict[str, Any]:
-    """An API Gateway HTTP API (payload 2.0) event, as the JWT authorizer passes it on."""
-    import json
-    from urllib.parse import urlencode
-
+    """The payload 2.0 event the local gateway builds for this request once the JWT authorizer
+    has let `who` through (no authorizer context for None)."""
     raw_body = json.dumps(body) if isinstance(body, dict) else body
-    event: dict[str, Any] = {
-        "version": "2.0",
-        "routeKey": f"{method} {route}",
-        "rawPath": path,
-        "rawQueryString": urlencode(query or {}),
-        "headers": {"content-type": "application/json", **{k.lower(): v for k, v in (headers or {}).items()}},
-        "queryStringParameters": query or None,
-        "requestContext": {
-            "accountId": "123456789012",
-            "apiId": "test",
-            "domainName": "test.local",
-            "domainPrefix": "test",
-            "http": {
-                "method": method,
-                "path": path,
-                "protocol": "HTTP/1.1",
-                "sourceIp": "203.0.113.7",
-                "userAgent": "pytest",
-            },
-            "requestId": request_id,
-            "routeKey": f"{method} {route}",
-            "stage": "$default",
-            "time": "02/Nov/2026:09:00:00 +0000",
-            "timeEpoch": 1793610000000,
-        },
-        "body": raw_body,
-        "isBase64Encoded": False,
-    }
-    if who is not None:
-        event["requestContext"]["authorizer"] = {"jwt": {"claims": claims_of(who), "scopes": None}}
-    segments = [s for s in route.split("/") if s]
-    values = [s for s in path.split("/") if s]
-    params = {s[1:-1]: v for s, v in zip(segments, values, strict=False) if s.startswith("{")}
-    if params:
-        event["pathParameters"] = params
+    event = event_for(
+        method,
+        path,
+        claims=claims_for(who) if who is not None else None,
+        body=raw_body,
+        query=query,
+        headers=headers,
+        source_ip=SOURCE_IP,
+        request_id=request_id,
+        now=START,
+    )
+    assert event["routeKey"] == f"{method} {route}", "the path matches another route than the test names"
     return event

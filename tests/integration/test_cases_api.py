@@ -12,7 +12,7 @@ from caseroom.auth import Principal
 from caseroom.cases import routes
 from caseroom.cases.logic import CaseService
 from caseroom.clock import FixedClock
-from tests.conftest import CLINICIAN, CLINICIAN_2, LAB_TECH, OTHER_LAB, PATIENT, FakeLambdaContext, http_event
+from tests.conftest import CLINICIAN, CLINICIAN_2, LAB_TECH, OTHER_LAB, PATIENT, http_event, lambda_context
 
 CROWN = {
     "patientName": "Maria Garcia",
@@ -36,7 +36,7 @@ def call(aws_backend: None, clock: FixedClock) -> Iterator[Call]:
         method: str, route: str, path: str | None = None, who: Principal | None = CLINICIAN, **kwargs: Any
     ) -> tuple[int, dict[str, Any]]:
         event = http_event(method, route, path or route, who, request_id=f"req-{next(counter)}", **kwargs)
-        response = lambda_handler(event, FakeLambdaContext())
+        response = lambda_handler(event, lambda_context())
         return response["statusCode"], json.loads(response["body"]) if response.get("body") else {}
 
     yield invoke
@@ -237,7 +237,7 @@ def test_rx_change_makes_the_old_script_stale_and_keeps_missing_files_red(call: 
 
     case = create(call, attachments=[])  # a crown without its scan
     assert case["status"] == "Missing CBCT/Models"
-    lambda_handler(as_eventbridge(outbox_events(case["caseId"])[0]), FakeLambdaContext())
+    lambda_handler(as_eventbridge(outbox_events(case["caseId"])[0]), lambda_context())
     path = f"/cases/{case['caseId']}"
     assert call("GET", "/cases/{caseId}", path)[1]["rxScript"]["status"] == "ready"
     status, modified = call("PATCH", "/cases/{caseId}", path, body={"version": 1, "teeth": ["21"]})

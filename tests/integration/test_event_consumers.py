@@ -12,7 +12,7 @@ from caseroom import aws, dynamo
 from caseroom.cases import dal
 from caseroom.clock import FixedClock
 from caseroom.settings import get_settings
-from tests.conftest import CLINICIAN, FakeLambdaContext
+from tests.conftest import CLINICIAN, lambda_context
 from tests.integration.test_cases_api import Call, call, create
 
 __all__ = ["call"]
@@ -72,7 +72,7 @@ def test_rx_script_pdf_is_generated_and_downloadable(call: Call) -> None:
     created = as_eventbridge(outbox_events(case["caseId"])[0])
     # When the CaseCreated event reaches the Rx script function (twice: at-least-once delivery)
     for _ in range(2):
-        assert lambda_handler(created, FakeLambdaContext())["stored"] is True
+        assert lambda_handler(created, lambda_context())["stored"] is True
     # Then the case shows the script as ready and a short-lived link serves a real PDF
     status, view = call("GET", "/cases/{caseId}", f"/cases/{case['caseId']}")
     assert view["rxScript"]["status"] == "ready"
@@ -94,8 +94,8 @@ def test_stale_rx_event_never_replaces_a_newer_script(call: Call, clock: FixedCl
     clock.advance(seconds=1)
     call("PATCH", "/cases/{caseId}", f"/cases/{case['caseId']}", body={"version": 1, "rxDescription": "v2"})
     created, modified = (as_eventbridge(e) for e in outbox_events(case["caseId"]))
-    lambda_handler(modified, FakeLambdaContext())
-    lambda_handler(created, FakeLambdaContext())  # arrives late: the case is at Rx version 2 anyway
+    lambda_handler(modified, lambda_context())
+    lambda_handler(created, lambda_context())  # arrives late: the case is at Rx version 2 anyway
     _, rx = dal.get_case_and_rx_script(case["caseId"])
     assert rx is not None and rx.rx_version == 2 and rx.object_key and rx.object_key.endswith("-v2.pdf")
 
@@ -112,7 +112,7 @@ def test_confirmation_email_is_sent_once_without_patient_name(call: Call, clock:
     case = create(call)
     created = as_eventbridge(outbox_events(case["caseId"])[0])
     before = len(sent_emails())
-    results = [lambda_handler(created, FakeLambdaContext())["sent"] for _ in range(3)]
+    results = [lambda_handler(created, lambda_context())["sent"] for _ in range(3)]
     assert results == [True, False, False]
     emails = sent_emails()[before:]
     assert len(emails) == 1
@@ -128,4 +128,4 @@ def test_malformed_events_fail_loudly_for_the_dlq(aws_backend: None, bad_detail:
     from functions.rx_script.handler import lambda_handler
 
     with pytest.raises(ValidationError):
-        lambda_handler({"detail": bad_detail, "detail-type": "CaseCreated"}, FakeLambdaContext())
+        lambda_handler({"detail": bad_detail, "detail-type": "CaseCreated"}, lambda_context())

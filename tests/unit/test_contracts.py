@@ -8,6 +8,7 @@ import re
 import tomllib
 from pathlib import Path
 
+import pytest
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
 
 from caseroom import api_docs, event_catalog
@@ -87,3 +88,22 @@ def test_no_route_can_change_the_audit_trail() -> None:
     audit_routes = [r for r in manifest.HTTP_ROUTES if "audit" in r.path]
     assert audit_routes, "the audit trail must be readable"
     assert {r.method for r in audit_routes} == {"GET"}
+
+
+def test_every_function_environment_key_is_a_setting() -> None:
+    from caseroom.settings import Settings
+
+    read = {Settings.environment_key(name) for name in Settings.model_fields}
+    declared = {key for key in manifest.FUNCTION_ENVIRONMENT_KEYS if key.startswith("CASEROOM_")}
+    # Only the local runtime sets the endpoint override; the cloud never does.
+    assert declared == read - {"CASEROOM_AWS_ENDPOINT_URL"}
+
+
+def test_settings_parse_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    from caseroom.settings import Settings
+
+    monkeypatch.setenv("CASEROOM_DEEP_TRACING", "true")
+    monkeypatch.setenv("CASEROOM_TABLE_NAME", "t-prod")
+    monkeypatch.setenv("CASEROOM_AWS_ENDPOINT_URL", "")
+    settings = Settings.from_environment()
+    assert (settings.deep_tracing, settings.table_name, settings.aws_endpoint_url) == (True, "t-prod", None)

@@ -24,7 +24,7 @@ def audit_put_action(record: AuditRecord) -> dict[str, Any]:
 
 
 def append(record: AuditRecord) -> None:
-    dynamo.dynamodb().put_item(**audit_put_action(record)["Put"])
+    dynamo.put(audit_put_action(record)["Put"])
 
 
 def list_for_case(case_id: str, limit: int, cursor: str | None) -> tuple[list[AuditRecord], str | None]:

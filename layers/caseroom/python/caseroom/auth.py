@@ -29,6 +29,9 @@ class Role(StrEnum):
 GROUP_ROLES: dict[str, Role] = {"clinicians": Role.CLINICIAN, "lab": Role.LAB, "patients": Role.PATIENT}
 
 
+ROLE_GROUPS: dict[Role, str] = {role: group for group, role in GROUP_ROLES.items()}
+
+
 @dataclass(frozen=True)
 class Principal:
     user_id: str  # Cognito sub: unique, never reused (HIPAA 164.312(a)(2)(i))
@@ -63,6 +66,20 @@ def principal_from_claims(claims: Mapping[str, Any]) -> Principal:
         role=role,
         lab_id=str(claims["custom:lab_id"]) if claims.get("custom:lab_id") else None,
     )
+
+
+def claims_for(who: Principal) -> dict[str, Any]:
+    """The ID-token claims that identify `who`: the inverse of principal_from_claims, used by
+    the local runtime's tooling, the tests and the benchmarks to stand in for Cognito."""
+    claims: dict[str, Any] = {
+        "sub": who.user_id,
+        "email": who.email,
+        "name": who.name,
+        "cognito:groups": [ROLE_GROUPS[who.role]],
+    }
+    if who.lab_id:
+        claims["custom:lab_id"] = who.lab_id
+    return claims
 
 
 def principal_from_http_event(event: Mapping[str, Any]) -> Principal:

@@ -15,22 +15,22 @@ CLAIM_RETENTION_SECONDS = 7 * 24 * 3600  # longer than EventBridge's 24 h retry 
 def claim(event_id: str, consumer: str, clock: Clock) -> bool:
     now = int(clock.now().timestamp())
     try:
-        dynamo.dynamodb().put_item(
-            TableName=dynamo.table_name(),
-            Item=dynamo.to_item(
-                {
-                    "pk": f"EVENT#{event_id}",
-                    "sk": f"CONSUMER#{consumer}",
-                    "kind": "claim",
-                    "ttl": now + CLAIM_RETENTION_SECONDS,
-                }
-            ),
-            ConditionExpression="attribute_not_exists(pk)",
+        dynamo.put(
+            {
+                "TableName": dynamo.table_name(),
+                "Item": dynamo.to_item(
+                    {
+                        "pk": f"EVENT#{event_id}",
+                        "sk": f"CONSUMER#{consumer}",
+                        "kind": "claim",
+                        "ttl": now + CLAIM_RETENTION_SECONDS,
+                    }
+                ),
+                "ConditionExpression": "attribute_not_exists(pk)",
+            }
         )
-    except Exception as exc:
-        if dynamo.conditional_failure(exc):
-            return False
-        raise
+    except dynamo.ConditionFailed:
+        return False  # another delivery of this event already claimed it
     return True
 
 

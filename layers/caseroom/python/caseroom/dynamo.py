@@ -7,11 +7,13 @@ import base64
 import binascii
 import hashlib
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from decimal import Decimal
 from typing import Any
 
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+from botocore.exceptions import ClientError
 
 from caseroom import aws
 from caseroom.errors import InvalidCursor
@@ -96,17 +98,34 @@ def decode_cursor(
     return {name: {"S": value} for name, value in start.items()}
 
 
+class ConditionFailed(Exception):
+    """A write's condition did not hold: a lost race, a stale version or a duplicate."""
+
+
+@contextmanager
+def _condition_failures() -> Iterator[None]:
+    # Only the "condition did not hold" outcome becomes ConditionFailed; every other
+    # DynamoDB error propagates unchanged to the one handler that maps errors to HTTP.
+    try:
+        yield
+    except ClientError as exc:
+        error = exc.response.get("Error", {}).get("Code", "")
+        reasons = exc.response.get("CancellationReasons") or []
+        if error == "ConditionalCheckFailedException" or (
+            error == "TransactionCanceledException"
+            and any(r.get("Code") == "ConditionalCheckFailed" for r in reasons)
+        ):
+            raise ConditionFailed() from exc
+        raise
+
+
 def transact(actions: list[dict[str, Any]]) -> None:
-    dynamodb().transact_write_items(TransactItems=actions)
+    """TransactWriteItems; raises ConditionFailed when any action's condition did not hold."""
+    with _condition_failures():
+        dynamodb().transact_write_items(TransactItems=actions)
 
 
-def conditional_failure(exc: Exception) -> bool:
-    """True when a write failed only because a condition did not hold (a lost race)."""
-    response = getattr(exc, "response", {}) or {}
-    code = response.get("Error", {}).get("Code", "")
-    if code == "ConditionalCheckFailedException":
-        return True
-    if code == "TransactionCanceledException":
-        reasons = response.get("CancellationReasons") or []
-        return any(r.get("Code") == "ConditionalCheckFailed" for r in reasons)
-    return False
+def put(request: dict[str, Any]) -> None:
+    """PutItem; raises ConditionFailed when its ConditionExpression did not hold."""
+    with _condition_failures():
+        dynamodb().put_item(**request)

@@ -13,8 +13,8 @@ from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEventV2
 from pydantic import BaseModel, ConfigDict, Field
 
 from caseroom.audit import RequestMeta
-from caseroom.auth import Principal, principal_from_claims
-from caseroom.errors import DomainError, Unauthenticated
+from caseroom.auth import Principal, principal_from_http_event
+from caseroom.errors import DomainError
 from caseroom.observability import logger
 
 
@@ -117,17 +117,7 @@ def _event(router: Router) -> APIGatewayProxyEventV2:
 
 
 def current_principal(router: Router) -> Principal:
-    claims = (_event(router).request_context.authorizer.jwt_claim or {}) if _has_jwt(router) else {}
-    if not claims:
-        raise Unauthenticated()
-    return principal_from_claims(claims)
-
-
-def _has_jwt(router: Router) -> bool:
-    try:
-        return _event(router).request_context.authorizer is not None
-    except (AttributeError, KeyError, TypeError):
-        return False
+    return principal_from_http_event(router.current_event.raw_event)
 
 
 def request_meta(router: Router) -> RequestMeta:

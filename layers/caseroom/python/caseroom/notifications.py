@@ -66,11 +66,13 @@ def on_case_created(event: DomainEvent, clock: Clock | None = None) -> bool:
         return False
     if not consumers.claim(event.id, CONSUMER, clock):
         return False
+    sent = False
     try:
         send(case_created_email(case))
-    except Exception:
-        consumers.release(event.id, CONSUMER)  # let EventBridge's retry send it
-        raise
+        sent = True
+    finally:
+        if not sent:  # whatever failed, release the claim so EventBridge's retry can send it
+            consumers.release(event.id, CONSUMER)
     audit_store.append(
         system_record(
             "notifications", "email.case_created", case.case_id, "email", event.id, iso(clock.now()), event.id

@@ -7,6 +7,8 @@ from functools import cache
 
 from pydantic import BaseModel, ConfigDict
 
+ENV_PREFIX = "CASEROOM_"
+
 
 class Settings(BaseModel):
     model_config = ConfigDict(frozen=True, defer_build=True)
@@ -25,20 +27,16 @@ class Settings(BaseModel):
     aws_endpoint_url: str | None = None
 
     @classmethod
+    def environment_key(cls, field: str) -> str:
+        return ENV_PREFIX + field.upper()
+
+    @classmethod
     def from_environment(cls) -> Settings:
-        env = os.environ
-        values: dict[str, object] = {
-            "stage": env.get("CASEROOM_STAGE", "local"),
-            "table_name": env.get("CASEROOM_TABLE_NAME", "caseroom"),
-            "files_bucket": env.get("CASEROOM_FILES_BUCKET", "caseroom-files"),
-            "event_bus_name": env.get("CASEROOM_EVENT_BUS_NAME", "caseroom"),
-            "email_from": env.get("CASEROOM_EMAIL_FROM", "no-reply@caseroom.local"),
-            "jwt_issuer": env.get("CASEROOM_JWT_ISSUER", ""),
-            "jwt_audience": env.get("CASEROOM_JWT_AUDIENCE", ""),
-            "jwks_url": env.get("CASEROOM_JWKS_URL", ""),
-            "websocket_endpoint": env.get("CASEROOM_WEBSOCKET_ENDPOINT", ""),
-            "deep_tracing": env.get("CASEROOM_DEEP_TRACING", "false").lower() == "true",
-            "aws_endpoint_url": env.get("CASEROOM_AWS_ENDPOINT_URL") or None,
+        """Each field from CASEROOM_<FIELD>; unset or empty variables keep the default."""
+        values = {
+            name: os.environ[key]
+            for name in cls.model_fields
+            if os.environ.get(key := cls.environment_key(name))
         }
         return cls.model_validate(values)
 

@@ -143,26 +143,24 @@ def replace_case(case: Case, expected_version: int, also: list[dict[str, Any]]) 
     }
     try:
         dynamo.transact([action, *also])
-    except Exception as exc:
-        if dynamo.conditional_failure(exc):
-            raise VersionConflict() from exc
-        raise
+    except dynamo.ConditionFailed as exc:
+        raise VersionConflict() from exc
 
 
 def save_rx_script(doc: RxScriptDocument) -> bool:
     """Stores a generated script unless a newer Rx version's script is already there
     (events arrive unordered). Returns False when the write was stale and skipped."""
     try:
-        dynamo.dynamodb().put_item(
-            TableName=dynamo.table_name(),
-            Item=dynamo.to_item(_rx_values(doc)),
-            ConditionExpression="attribute_not_exists(pk) OR rxVersion <= :version",
-            ExpressionAttributeValues={":version": {"N": str(doc.rx_version)}},
+        dynamo.put(
+            {
+                "TableName": dynamo.table_name(),
+                "Item": dynamo.to_item(_rx_values(doc)),
+                "ConditionExpression": "attribute_not_exists(pk) OR rxVersion <= :version",
+                "ExpressionAttributeValues": {":version": {"N": str(doc.rx_version)}},
+            }
         )
-    except Exception as exc:
-        if dynamo.conditional_failure(exc):
-            return False
-        raise
+    except dynamo.ConditionFailed:
+        return False
     return True
 
 

@@ -80,6 +80,25 @@ class CaseService:
         )
         return outbox_put_action(outbox_attributes(event, int(now.timestamp()) + OUTBOX_RETENTION_SECONDS))
 
+    def _save(
+        self,
+        who: Principal,
+        meta: RequestMeta,
+        updated: Case,
+        expected_version: int,
+        event: EventType,
+        action: str,
+    ) -> None:
+        """Every change to a case commits with its domain event and its audit record, or not at all."""
+        dal.replace_case(
+            updated,
+            expected_version=expected_version,
+            also=[
+                self._event(who, meta, event, updated.case_id),
+                audit_store.audit_put_action(self._audit(who, meta, action, updated.case_id)),
+            ],
+        )
+
     def _due_date(self, case_type: CaseType, attention: Attention) -> str | None:
         # Red means the lab waits on the clinician: no due date until they act.
         if attention is Attention.RED:
@@ -171,14 +190,7 @@ class CaseService:
                 "rx_version": case.rx_version + 1,
             }
         )
-        dal.replace_case(
-            updated,
-            expected_version=request.version,
-            also=[
-                self._event(who, meta, EventType.CASE_RX_MODIFIED, case.case_id),
-                audit_store.audit_put_action(self._audit(who, meta, "case.modify", case.case_id)),
-            ],
-        )
+        self._save(who, meta, updated, request.version, EventType.CASE_RX_MODIFIED, "case.modify")
         if case.status is not status:
             count("CaseStatusChanges")
         return _view(updated, rx_script)
@@ -206,14 +218,7 @@ class CaseService:
                 "version": request.version + 1,
             }
         )
-        dal.replace_case(
-            updated,
-            expected_version=request.version,
-            also=[
-                self._event(who, meta, EventType.CASE_STATUS_CHANGED, case.case_id),
-                audit_store.audit_put_action(self._audit(who, meta, "case.status.set", case.case_id)),
-            ],
-        )
+        self._save(who, meta, updated, request.version, EventType.CASE_STATUS_CHANGED, "case.status.set")
         count("CaseStatusChanges")
         return _view(updated, rx_script)
 
@@ -228,19 +233,8 @@ class CaseService:
         updated = case.model_copy(
             update={"archived": archived, "updated_at": iso(self.clock.now()), "version": version + 1}
         )
-        dal.replace_case(
-            updated,
-            expected_version=version,
-            also=[
-                self._event(
-                    who,
-                    meta,
-                    EventType.CASE_ARCHIVED if archived else EventType.CASE_UNARCHIVED,
-                    case.case_id,
-                ),
-                audit_store.audit_put_action(self._audit(who, meta, action, case.case_id)),
-            ],
-        )
+        event = EventType.CASE_ARCHIVED if archived else EventType.CASE_UNARCHIVED
+        self._save(who, meta, updated, version, event, action)
         return _view(updated, rx_script)
 
     def list_cases(

@@ -5,7 +5,6 @@ Typed parameters and return models are the contract (openapi.json is generated f
 
 from __future__ import annotations
 
-from functools import cache
 from typing import Annotated
 
 from aws_lambda_powertools.event_handler.api_gateway import Router
@@ -36,24 +35,21 @@ PageSize = Annotated[int, Query(ge=1, le=100, description="Items per page")]
 Cursor = Annotated[str | None, Query(max_length=2048, description="nextCursor of the previous page")]
 
 
-@cache
-def case_service() -> CaseService:
-    """The service the routes use; tests replace it via case_service.cache_clear + override."""
-    return CaseService()
-
-
-_override: list[CaseService] = []
+_service: CaseService | None = None
 
 
 def service() -> CaseService:
-    return _override[-1] if _override else case_service()
+    """The service the routes use, built on first request (not at import)."""
+    global _service
+    if _service is None:
+        _service = CaseService()
+    return _service
 
 
 def use_service(replacement: CaseService | None) -> None:
     """Tests inject a service with a fixed clock; None restores the default."""
-    _override.clear()
-    if replacement is not None:
-        _override.append(replacement)
+    global _service
+    _service = replacement
 
 
 class Me(BaseModel):
