@@ -179,7 +179,8 @@ OUTBOX_RELAY = OutboxRelay(
         '"time": "<$.dynamodb.NewImage.eventTime.S>", '
         '"caseId": "<$.dynamodb.NewImage.caseId.S>", '
         '"actor": "<$.dynamodb.NewImage.actor.S>", '
-        '"correlationId": "<$.dynamodb.NewImage.correlationId.S>"}'
+        '"correlationId": "<$.dynamodb.NewImage.correlationId.S>", '
+        '"subjectId": "<$.dynamodb.NewImage.subjectId.S>"}'
     ),
 )
 

@@ -8,7 +8,7 @@ from caseroom.observability import EVENTBRIDGE_CORRELATION, lambda_entrypoint
 
 
 def _handle(event: dict[str, Any], context: object) -> dict[str, Any]:
-    domain_event = DomainEvent.model_validate(event["detail"])
+    domain_event = DomainEvent.from_detail(event["detail"])
     return {"caseId": domain_event.case_id, "stored": generate_for_event(domain_event)}
 
 

@@ -123,9 +123,8 @@ def test_confirmation_email_is_sent_once_without_patient_name(call: Call, clock:
 
 @pytest.mark.parametrize("bad_detail", [{}, {"id": "x"}, {"id": "x", "type": "Nope"}])
 def test_malformed_events_fail_loudly_for_the_dlq(aws_backend: None, bad_detail: dict[str, Any]) -> None:
-    from pydantic import ValidationError
-
+    from caseroom.events import MalformedEvent
     from functions.rx_script.handler import lambda_handler
 
-    with pytest.raises(ValidationError):
+    with pytest.raises(MalformedEvent):
         lambda_handler({"detail": bad_detail, "detail-type": "CaseCreated"}, lambda_context())

@@ -29,6 +29,7 @@ OUTBOX_RECORD = {
             "caseId": {"S": "7KQ2-M9XD-4RTA"},
             "actor": {"S": 'Dr. "Quotes" \\ Backslash'},
             "correlationId": {"S": "c1"},
+            "subjectId": {"S": ""},
         }
     },
 }
@@ -54,6 +55,7 @@ class TestPipeSemantics:
             "caseId": "7KQ2-M9XD-4RTA",
             "actor": 'Dr. "Quotes" \\ Backslash',
             "correlationId": "c1",
+            "subjectId": "",
         }
 
     def test_the_manifest_filter_keeps_only_inserted_outbox_items(self) -> None:

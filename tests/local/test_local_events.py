@@ -52,6 +52,7 @@ def write_outbox(runtime: LocalRuntime, event_type: str = "CaseCreated") -> str:
             "caseId": "7KQ2-M9XD-4RTA",
             "actor": "6f1c2a9e-4b7d-4e21-9a3f-8c5d0e7b1a24",
             "correlationId": "JKJbGiq1vHcESaQ=",
+            "subjectId": "",
         },
     )
     return event_id
@@ -84,6 +85,7 @@ class TestStreamRelay:
             "caseId": "7KQ2-M9XD-4RTA",
             "actor": "6f1c2a9e-4b7d-4e21-9a3f-8c5d0e7b1a24",
             "correlationId": "JKJbGiq1vHcESaQ=",
+            "subjectId": "",
         }
 
     def test_rules_only_get_the_event_types_they_match(self, runtime: LocalRuntime) -> None:

@@ -10,20 +10,24 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from caseroom.events import DomainEvent, EventType
+from caseroom.events import ENVELOPE_FIELDS, EventType
 
 
 def schema_of(event_type: EventType) -> dict[str, Any]:
-    schema = DomainEvent.model_json_schema(by_alias=True)
-    schema["title"] = event_type.value
-    schema["$id"] = f"https://caseroom.example/events/{event_type.value}.v1.json"
-    schema["properties"]["type"] = {
-        "const": event_type.value,
-        "description": "Also the EventBridge detail-type",
+    properties: dict[str, Any] = {
+        f.json_name: {"type": "string", "description": f.description} for f in ENVELOPE_FIELDS
     }
-    schema.pop("$defs", None)
-    schema["additionalProperties"] = False
-    return schema
+    properties["type"] = {"const": event_type.value, "description": "Also the EventBridge detail-type"}
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": f"https://caseroom.example/events/{event_type.value}.v1.json",
+        "title": event_type.value,
+        "description": "The detail of a CaseRoom event on the bus: ids and types, never patient data",
+        "type": "object",
+        "properties": properties,
+        "required": [f.json_name for f in ENVELOPE_FIELDS],
+        "additionalProperties": False,
+    }
 
 
 def catalogue() -> dict[str, str]:

@@ -2,13 +2,17 @@
 as the state change; the stream relay (an EventBridge Pipe in the cloud) publishes them.
 
 Events are thin on purpose: ids and types, never patient data. Consumers read the case.
+
+The envelope is a plain dataclass, not a pydantic model: every event consumer parses it
+on its cold start, and pydantic's import alone costs ~40 ms there. The JSON Schema that
+clinics subscribe from is built from ENVELOPE_FIELDS (caseroom.event_catalog).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from enum import StrEnum
-
-from pydantic import BaseModel, ConfigDict, Field
+from typing import Any
 
 
 class EventType(StrEnum):
@@ -17,24 +21,74 @@ class EventType(StrEnum):
     CASE_STATUS_CHANGED = "CaseStatusChanged"
     CASE_ARCHIVED = "CaseArchived"
     CASE_UNARCHIVED = "CaseUnarchived"
+    CASE_SHIPPED = "CaseShipped"
+    FILE_ADDED = "FileAdded"
+    FILE_QUARANTINED = "FileQuarantined"
+    PLANNING_SCHEDULED = "PlanningScheduled"
+    PLANNING_CANCELLED = "PlanningCancelled"
+    PLANNING_MISSED = "PlanningMissed"
 
 
 EVENT_SCHEMA_VERSION = "1"
 OUTBOX_RETENTION_SECONDS = 2 * 24 * 3600  # the stream keeps records 24 h; the item outlives it
 
 
-class DomainEvent(BaseModel):
+class MalformedEvent(ValueError):
+    """An event detail that is not a CaseRoom envelope (wrong source, hand-made test event)."""
+
+
+@dataclass(frozen=True)
+class EnvelopeField:
+    attribute: str  # dataclass attribute
+    json_name: str  # name in the event detail and in the outbox item (prefixed there)
+    description: str
+
+
+ENVELOPE_FIELDS: tuple[EnvelopeField, ...] = (
+    EnvelopeField("id", "id", "Unique event id; consumers de-duplicate on it"),
+    EnvelopeField("type", "type", "Also the EventBridge detail-type"),
+    EnvelopeField("version", "version", "Schema version of this event type"),
+    EnvelopeField("time", "time", "When the change happened (UTC, ISO 8601)"),
+    EnvelopeField("case_id", "caseId", "The case the change belongs to"),
+    EnvelopeField("actor", "actor", "User id (Cognito sub) or 'system'"),
+    EnvelopeField("correlation_id", "correlationId", "The API request (or event) that caused it"),
+    EnvelopeField(
+        "subject_id", "subjectId", "The object inside the case the event is about (file, session), or ''"
+    ),
+)
+
+
+@dataclass(frozen=True)
+class DomainEvent:
     """The detail of every CaseRoom event on the bus (detail-type = type)."""
 
-    model_config = ConfigDict(populate_by_name=True, frozen=True, defer_build=True)
-
-    id: str = Field(description="Unique event id; consumers de-duplicate on it")
+    id: str
     type: EventType
-    version: str = Field(default=EVENT_SCHEMA_VERSION)
-    time: str = Field(description="When the change happened (UTC, ISO 8601)")
-    case_id: str = Field(alias="caseId")
-    actor: str = Field(description="User id (Cognito sub) or 'system'")
-    correlation_id: str = Field(alias="correlationId", description="The API request that caused it")
+    time: str
+    case_id: str
+    actor: str
+    correlation_id: str
+    subject_id: str = ""
+    version: str = EVENT_SCHEMA_VERSION
+
+    @classmethod
+    def from_detail(cls, detail: Any) -> DomainEvent:
+        if not isinstance(detail, dict):
+            raise MalformedEvent("detail is not an object")
+        values: dict[str, Any] = {}
+        for field in ENVELOPE_FIELDS:
+            value = detail.get(field.json_name, "" if field.attribute == "subject_id" else None)
+            if not isinstance(value, str):
+                raise MalformedEvent(f"{field.json_name} missing or not a string")
+            values[field.attribute] = value
+        try:
+            values["type"] = EventType(values["type"])
+        except ValueError as error:
+            raise MalformedEvent("unknown event type") from error
+        return cls(**values)
+
+    def to_detail(self) -> dict[str, str]:
+        return {f.json_name: str(getattr(self, f.attribute)) for f in ENVELOPE_FIELDS}
 
 
 def outbox_attributes(event: DomainEvent, expires_at_epoch: int) -> dict[str, object]:
@@ -50,5 +104,6 @@ def outbox_attributes(event: DomainEvent, expires_at_epoch: int) -> dict[str, ob
         "caseId": event.case_id,
         "actor": event.actor,
         "correlationId": event.correlation_id,
+        "subjectId": event.subject_id,
         "ttl": expires_at_epoch,
     }
