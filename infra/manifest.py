@@ -30,6 +30,7 @@ class Grant(StrEnum):
     EMAIL_SEND = "email:send"  # ses:SendEmail
     EVENTS_PUT = "events:put"  # events:PutEvents on the CaseRoom bus
     WEBSOCKET_POST = "websocket:post"  # execute-api:ManageConnections
+    SCHEDULE = "schedule:write"  # scheduler:CreateSchedule/DeleteSchedule in CaseRoom's group (timers)
 
 
 @dataclass(frozen=True)
@@ -78,6 +79,9 @@ class EventRule:
 
 EVENT_SOURCE = "caseroom"
 EVENT_BUS = "caseroom"
+# Timers (caseroom.scheduling) arrive on the bus with this source; rules match them by detail-type.
+SCHEDULER_SOURCE = "caseroom.scheduler"
+SCHEDULE_GROUP = "caseroom"
 
 FILES_BUCKET = "files"
 
@@ -190,6 +194,9 @@ FUNCTION_ENVIRONMENT_KEYS = (
     "CASEROOM_TABLE_NAME",
     "CASEROOM_FILES_BUCKET",
     "CASEROOM_EVENT_BUS_NAME",
+    "CASEROOM_EVENT_BUS_ARN",  # target of the timers (caseroom.scheduling)
+    "CASEROOM_SCHEDULE_GROUP",
+    "CASEROOM_SCHEDULER_ROLE_ARN",
     "CASEROOM_EMAIL_FROM",
     "CASEROOM_JWT_ISSUER",  # realtime $connect verifies the same JWTs the HTTP authorizer does
     "CASEROOM_JWT_AUDIENCE",
