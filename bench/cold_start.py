@@ -77,6 +77,20 @@ _bench_ok = _response["ResponseMetadata"]["HTTPStatusCode"] == 200
 print({marker!r}, _bench_elapsed_ms, _bench_cpu_ms, _bench_ok, False, 1, flush=True)
 """
 
+# The same work through botocore alone, as CaseRoom's functions make their clients (caseroom.aws):
+# shown beside the floor so the ratio's source is visible (boto3's own import is most of the gap).
+_BOTOCORE_FLOOR_PROGRAM = """\
+import time
+_bench_started, _bench_cpu_started = time.perf_counter(), time.process_time()
+import botocore.session
+_client = botocore.session.get_session().create_client("dynamodb", endpoint_url={endpoint!r})
+_response = _client.get_item(TableName={table!r}, Key={{"pk": {{"S": "x"}}, "sk": {{"S": "y"}}}})
+_bench_elapsed_ms = (time.perf_counter() - _bench_started) * 1000
+_bench_cpu_ms = (time.process_time() - _bench_cpu_started) * 1000
+_bench_ok = _response["ResponseMetadata"]["HTTPStatusCode"] == 200
+print({marker!r}, _bench_elapsed_ms, _bench_cpu_ms, _bench_ok, False, 1, flush=True)
+"""
+
 # Interpreter start-up and exit only: its in-process time is ~0, its process wall time is the point.
 _BARE_PROGRAM = "pass"
 
@@ -167,7 +181,9 @@ def _run_child(
     return RunOutcome(wall_ms, error="no result line printed"), completed.stderr
 
 
-def _handler_code(function: str, event_factory: Callable[[], dict[str, Any]]) -> Callable[[], str]:
+def _handler_code(
+    function: str, event_factory: Callable[[], dict[str, Any]], success: str | None = None
+) -> Callable[[], str]:
     module = f"functions.{function}.handler"
 
     def build() -> str:
@@ -176,7 +192,7 @@ def _handler_code(function: str, event_factory: Callable[[], dict[str, Any]]) ->
             function=function,
             event=event_factory(),
             marker=RESULT_MARKER,
-            success=_SUCCESS[function],
+            success=success or _SUCCESS[function],
         )
 
     return build
@@ -220,14 +236,32 @@ def _programs(endpoint_url: str, case_id: str) -> list[Program]:
         )
 
     floor_code = _FLOOR_PROGRAM.format(endpoint=endpoint_url, table=aws_env.TABLE_NAME, marker=RESULT_MARKER)
+    botocore_floor_code = _BOTOCORE_FLOOR_PROGRAM.format(
+        endpoint=endpoint_url, table=aws_env.TABLE_NAME, marker=RESULT_MARKER
+    )
     programs = [
         Program("floor (boto3 + client + GetItem)", "floor", lambda: floor_code),
+        Program("same via botocore only (no boto3 import)", "info", lambda: botocore_floor_code),
         Program("bare python -c pass", "info", lambda: _BARE_PROGRAM, self_timed=False),
     ]
     programs += [
         Program(fn.name, "function", _handler_code(fn.name, first_requests[fn.name]))
         for fn in manifest.FUNCTIONS
     ]
+    # A create's first request also builds the idempotency store, whose Powertools module imports boto3.
+    programs.append(
+        Program(
+            "cases_api, first request = create case",
+            "info",
+            _handler_code(
+                "cases_api",
+                lambda: events.http_event(
+                    "POST", "/cases", "/cases", events.CLINICIAN, body=events.CREATE_CASE_BODY
+                ),
+                success='_response.get("statusCode") == 201',
+            ),
+        )
+    )
     # Deep tracing as it would run in Lambda: the Powertools Tracer only traces (and patches
     # botocore) inside a Lambda environment with a trace header; the X-Ray daemon address is a
     # loopback UDP port nobody listens on, so segments are sent and dropped.

@@ -93,7 +93,7 @@ def test_no_route_can_change_the_audit_trail() -> None:
 def test_every_function_environment_key_is_a_setting() -> None:
     from caseroom.settings import Settings
 
-    read = {Settings.environment_key(name) for name in Settings.model_fields}
+    read = {Settings.environment_key(name) for name in Settings.field_names()}
     declared = {key for key in manifest.FUNCTION_ENVIRONMENT_KEYS if key.startswith("CASEROOM_")}
     # Only the local runtime sets the endpoint override; the cloud never does.
     assert declared == read - {"CASEROOM_AWS_ENDPOINT_URL"}
@@ -107,3 +107,11 @@ def test_settings_parse_the_environment(monkeypatch: pytest.MonkeyPatch) -> None
     monkeypatch.setenv("CASEROOM_AWS_ENDPOINT_URL", "")
     settings = Settings.from_environment()
     assert (settings.deep_tracing, settings.table_name, settings.aws_endpoint_url) == (True, "t-prod", None)
+
+
+def test_a_malformed_boolean_setting_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    from caseroom.settings import InvalidSetting, Settings
+
+    monkeypatch.setenv("CASEROOM_DEEP_TRACING", "maybe")
+    with pytest.raises(InvalidSetting, match="CASEROOM_DEEP_TRACING"):
+        Settings.from_environment()

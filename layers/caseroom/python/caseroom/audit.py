@@ -12,8 +12,6 @@ import secrets
 from dataclasses import dataclass
 from enum import StrEnum
 
-from pydantic import BaseModel, ConfigDict, Field
-
 
 class Outcome(StrEnum):
     ALLOWED = "allowed"
@@ -32,18 +30,19 @@ class RequestMeta:
 SYSTEM_REQUEST = RequestMeta(request_id="system", source_ip="internal")
 
 
-class AuditRecord(BaseModel):
-    model_config = ConfigDict(populate_by_name=True, frozen=True, defer_build=True)
+@dataclass(frozen=True)
+class AuditRecord:
+    """Stored as item values by caseroom.stored (camelCase attributes)."""
 
-    actor_id: str = Field(alias="actorId")
-    actor_role: str = Field(alias="actorRole")
+    actor_id: str
+    actor_role: str
     action: str  # e.g. case.read, case.create, case.status.set, rx_script.download
-    case_id: str | None = Field(default=None, alias="caseId")
-    object_type: str = Field(alias="objectType")
-    object_id: str = Field(alias="objectId")
+    case_id: str | None
+    object_type: str
+    object_id: str
     at: str
-    source_ip: str = Field(alias="sourceIp")
-    request_id: str = Field(alias="requestId")
+    source_ip: str
+    request_id: str
     outcome: Outcome = Outcome.ALLOWED
 
 

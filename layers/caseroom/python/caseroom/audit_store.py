@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from caseroom import dynamo
+from caseroom import dynamo, stored
 from caseroom.audit import AuditRecord, audit_partition, audit_sort_key
 
 _NEVER_OVERWRITE = "attribute_not_exists(pk)"
@@ -13,7 +13,7 @@ _NEVER_OVERWRITE = "attribute_not_exists(pk)"
 def audit_put_action(record: AuditRecord) -> dict[str, Any]:
     """A TransactWriteItems action, for writes whose audit record must commit with them."""
     values = {"pk": audit_partition(record), "sk": audit_sort_key(record), "kind": "audit"}
-    values.update(record.model_dump(by_alias=True, mode="json"))
+    values.update(stored.to_values(record))
     return {
         "Put": {
             "TableName": dynamo.table_name(),
@@ -42,5 +42,5 @@ def list_for_case(case_id: str, limit: int, cursor: str | None) -> tuple[list[Au
             cursor, fingerprint, ("pk", "sk"), {"pk": partition}
         )
     response = dynamo.dynamodb().query(**request)
-    records = [AuditRecord.model_validate(dynamo.from_item(item)) for item in response.get("Items", [])]
+    records = [stored.from_values(AuditRecord, dynamo.from_item(item)) for item in response.get("Items", [])]
     return records, dynamo.encode_cursor(response.get("LastEvaluatedKey"), fingerprint)

@@ -1,7 +1,11 @@
-"""boto3 clients, created on first use and reused across warm invocations.
+"""AWS clients, created on first use and reused across warm invocations.
 
 Nothing here runs at import time: importing a handler must not need a region or
 credentials, and a cold start pays only for the clients its request touches.
+
+Clients come from a botocore session, the engine boto3's clients are made of: they are the
+same client objects, but a handler then never imports boto3 itself (its resource layer and
+s3transfer), which is ~70 ms of every cold start that no CaseRoom function uses.
 """
 
 from __future__ import annotations
@@ -25,9 +29,7 @@ def client(service: str, endpoint_url: str | None = None) -> Any:
         with _lock:
             found = _clients.get(key)
             if found is None:
-                import boto3
-
-                found = boto3.session.Session().client(service, endpoint_url=endpoint)  # type: ignore[call-overload]
+                found = _shared_session().create_client(service, endpoint_url=endpoint)
                 _clients[key] = found
     return found
 
@@ -37,9 +39,9 @@ def _shared_session() -> Any:
     # second client costs ~20 ms instead of ~60 ms on a cold start.
     global _session
     if _session is None:
-        import boto3
+        import botocore.session
 
-        _session = boto3.session.Session()
+        _session = botocore.session.get_session()
     return _session
 
 

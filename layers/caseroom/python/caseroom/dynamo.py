@@ -12,15 +12,11 @@ from contextlib import contextmanager
 from decimal import Decimal
 from typing import Any
 
-from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
 
 from caseroom import aws
 from caseroom.errors import InvalidCursor
 from caseroom.settings import get_settings
-
-_serializer = TypeSerializer()
-_deserializer = TypeDeserializer()
 
 
 def dynamodb() -> Any:
@@ -31,22 +27,66 @@ def table_name() -> str:
     return get_settings().table_name
 
 
+# --- (de)serialization ---------------------------------------------------------------------
+# DynamoDB's typed JSON for the plain values CaseRoom stores. boto3 has the same converters
+# (boto3.dynamodb.types), but importing them imports boto3 itself: see caseroom.aws.
+
+
 def to_item(values: Mapping[str, Any]) -> dict[str, Any]:
-    return {key: _serializer.serialize(value) for key, value in values.items() if value is not None}
+    """Plain values -> DynamoDB attribute values; None attributes are left out."""
+    return {key: to_attribute(value) for key, value in values.items() if value is not None}
 
 
-def _plain(value: Any) -> Any:
-    if isinstance(value, Decimal):
-        return int(value) if value == value.to_integral_value() else float(value)
-    if isinstance(value, list):
-        return [_plain(v) for v in value]
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
-    return value
+def to_attribute(value: Any) -> dict[str, Any]:
+    if isinstance(value, str):
+        return {"S": value}
+    if isinstance(value, bool):  # before int: bool is an int
+        return {"BOOL": value}
+    if isinstance(value, int | Decimal):
+        return {"N": str(value)}
+    if isinstance(value, float):
+        return {"N": repr(value)}
+    if value is None:
+        return {"NULL": True}
+    if isinstance(value, bytes):
+        return {"B": value}
+    if isinstance(value, Mapping):
+        return {"M": {str(k): to_attribute(v) for k, v in value.items()}}
+    if isinstance(value, list | tuple):
+        return {"L": [to_attribute(v) for v in value]}
+    if isinstance(value, set | frozenset) and all(isinstance(v, str) for v in value):
+        return {"SS": sorted(value)}
+    raise TypeError(f"cannot store a {type(value).__name__} in DynamoDB")
 
 
 def from_item(item: Mapping[str, Any]) -> dict[str, Any]:
-    return {key: _plain(_deserializer.deserialize(value)) for key, value in item.items()}
+    """DynamoDB attribute values -> plain values (numbers as int when whole, else float)."""
+    return {key: from_attribute(value) for key, value in item.items()}
+
+
+def from_attribute(attribute: Mapping[str, Any]) -> Any:
+    [(kind, value)] = attribute.items()
+    match kind:
+        case "S" | "B" | "BOOL":
+            return value
+        case "N":
+            return _number(value)
+        case "NULL":
+            return None
+        case "M":
+            return {k: from_attribute(v) for k, v in value.items()}
+        case "L":
+            return [from_attribute(v) for v in value]
+        case "SS" | "BS":
+            return set(value)
+        case "NS":
+            return {_number(v) for v in value}
+    raise ValueError(f"unknown DynamoDB attribute type {kind!r}")
+
+
+def _number(text: str) -> int | float:
+    number = Decimal(text)
+    return int(number) if number == number.to_integral_value() else float(number)
 
 
 def key(pk: str, sk: str) -> dict[str, Any]:

@@ -1,18 +1,28 @@
-"""Settings read from the environment once, lazily, validated by pydantic."""
+"""Settings read from the environment once, lazily.
+
+A plain dataclass: every function reads settings on its cold start, and only two types
+(str and bool) need parsing, so pydantic would be import cost without benefit here.
+"""
 
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass, fields
 from functools import cache
-
-from pydantic import BaseModel, ConfigDict
 
 ENV_PREFIX = "CASEROOM_"
 
 
-class Settings(BaseModel):
-    model_config = ConfigDict(frozen=True, defer_build=True)
+_TRUE = frozenset({"1", "true", "yes", "on"})
+_FALSE = frozenset({"0", "false", "no", "off"})
 
+
+class InvalidSetting(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class Settings:
     stage: str = "local"
     table_name: str = "caseroom"
     files_bucket: str = "caseroom-files"
@@ -37,12 +47,25 @@ class Settings(BaseModel):
     @classmethod
     def from_environment(cls) -> Settings:
         """Each field from CASEROOM_<FIELD>; unset or empty variables keep the default."""
-        values = {
-            name: os.environ[key]
-            for name in cls.model_fields
-            if os.environ.get(key := cls.environment_key(name))
-        }
-        return cls.model_validate(values)
+        values: dict[str, str | bool] = {}
+        for f in fields(cls):
+            raw = os.environ.get(key := cls.environment_key(f.name))
+            if raw:
+                values[f.name] = _parse_bool(key, raw) if f.type in ("bool", bool) else raw
+        return cls(**values)  # type: ignore[arg-type]
+
+    @classmethod
+    def field_names(cls) -> tuple[str, ...]:
+        return tuple(f.name for f in fields(cls))
+
+
+def _parse_bool(key: str, raw: str) -> bool:
+    value = raw.strip().lower()
+    if value in _TRUE:
+        return True
+    if value in _FALSE:
+        return False
+    raise InvalidSetting(f"{key} must be true or false")
 
 
 @cache

@@ -16,9 +16,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from caseroom import dynamo
-from caseroom.cases.models import SortColumn, SortOrder
+from caseroom import dynamo, stored
 from caseroom.cases.records import Case, RxScriptDocument
+from caseroom.cases.sorting import SortColumn, SortOrder
 from caseroom.cases.statuses import ATTENTION_RANK, STATUS_ORDER
 from caseroom.errors import InvalidCursor, VersionConflict
 from caseroom.table_schema import CASE_SORT_INDEXES, LAB_QUEUE_INDEX, GlobalIndex
@@ -58,7 +58,7 @@ def _sort_keys(case: Case) -> dict[str, str]:
 
 def _case_values(case: Case) -> dict[str, Any]:
     values: dict[str, Any] = {"pk": case_pk(case.case_id), "sk": CASE_SK, "kind": "case"}
-    values.update(case.model_dump(by_alias=True, mode="json"))
+    values.update(stored.to_values(case))
     values["ownerList"] = owner_list(case.owner_id, case.archived)
     values["labList"] = lab_list(case.lab_id)
     values.update(_sort_keys(case))
@@ -66,10 +66,7 @@ def _case_values(case: Case) -> dict[str, Any]:
 
 
 def _case_from(values: dict[str, Any]) -> Case:
-    return Case.model_validate({k: v for k, v in values.items() if k in _CASE_FIELDS})
-
-
-_CASE_FIELDS = {field.alias or name for name, field in Case.model_fields.items()}
+    return stored.from_values(Case, values)
 
 
 def get_case(case_id: str) -> Case | None:
@@ -103,13 +100,13 @@ def get_case_and_rx_script(case_id: str) -> tuple[Case | None, RxScriptDocument 
         if values["sk"] == CASE_SK:
             case = _case_from(values)
         else:
-            rx = RxScriptDocument.model_validate(values)
+            rx = stored.from_values(RxScriptDocument, values)
     return case, rx
 
 
 def _rx_values(doc: RxScriptDocument) -> dict[str, Any]:
     values: dict[str, Any] = {"pk": case_pk(doc.case_id), "sk": RX_SCRIPT_SK, "kind": "document"}
-    values.update(doc.model_dump(by_alias=True, mode="json"))
+    values.update(stored.to_values(doc))
     return values
 
 
@@ -147,17 +144,23 @@ def replace_case(case: Case, expected_version: int, also: list[dict[str, Any]]) 
         raise VersionConflict() from exc
 
 
-def save_rx_script(doc: RxScriptDocument) -> bool:
-    """Stores a generated script unless a newer Rx version's script is already there
-    (events arrive unordered). Returns False when the write was stale and skipped."""
+def save_rx_script(doc: RxScriptDocument, also: list[dict[str, Any]]) -> bool:
+    """Stores a generated script, with the caller's audit put, unless a newer Rx version's
+    script is already there (events arrive unordered). Returns False when the write was
+    stale and skipped (nothing is written then, the audit record included)."""
     try:
-        dynamo.put(
-            {
-                "TableName": dynamo.table_name(),
-                "Item": dynamo.to_item(_rx_values(doc)),
-                "ConditionExpression": "attribute_not_exists(pk) OR rxVersion <= :version",
-                "ExpressionAttributeValues": {":version": {"N": str(doc.rx_version)}},
-            }
+        dynamo.transact(
+            [
+                {
+                    "Put": {
+                        "TableName": dynamo.table_name(),
+                        "Item": dynamo.to_item(_rx_values(doc)),
+                        "ConditionExpression": "attribute_not_exists(pk) OR rxVersion <= :version",
+                        "ExpressionAttributeValues": {":version": {"N": str(doc.rx_version)}},
+                    }
+                },
+                *also,
+            ]
         )
     except dynamo.ConditionFailed:
         return False

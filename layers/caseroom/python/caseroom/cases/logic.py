@@ -5,7 +5,7 @@ No boto3 here: storage goes through caseroom.cases.dal, events through the outbo
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from caseroom import audit_store, documents, ids
@@ -23,10 +23,9 @@ from caseroom.cases.models import (
     ModifyCaseRequest,
     RxScriptView,
     SetStatusRequest,
-    SortColumn,
-    SortOrder,
 )
-from caseroom.cases.records import Case, RxScriptDocument
+from caseroom.cases.records import Attachment, Case, RxScriptDocument
+from caseroom.cases.sorting import SortColumn, SortOrder
 from caseroom.cases.statuses import Attention, CaseStatus, attention_of
 from caseroom.cases.teeth import to_canonical, to_universal
 from caseroom.clock import Clock, SystemClock, iso
@@ -142,7 +141,7 @@ class CaseService:
             last_modified=now,
             updated_at=now,
             due_date=self._due_date(request.case_type, attention),
-            attachments=list(request.attachments),
+            attachments=[Attachment(kind=a.kind, file_name=a.file_name) for a in request.attachments],
         )
         rx_script = RxScriptDocument(case_id=case.case_id, status="pending", rx_version=0)
         dal.create_case(
@@ -178,8 +177,9 @@ class CaseService:
         # A clinician's change resubmits the case: Processing (or still Missing CBCT/Models
         # while required files are missing), the due date recomputed, Last Modified moved.
         status = _initial_status(case.case_type, {a.kind for a in case.attachments})
-        updated = case.model_copy(
-            update={
+        updated = replace(
+            case,
+            **{
                 **changes,
                 "status": status,
                 "attention": attention_of(status),
@@ -188,7 +188,7 @@ class CaseService:
                 "updated_at": now,
                 "version": request.version + 1,
                 "rx_version": case.rx_version + 1,
-            }
+            },
         )
         self._save(who, meta, updated, request.version, EventType.CASE_RX_MODIFIED, "case.modify")
         if case.status is not status:
@@ -209,14 +209,13 @@ class CaseService:
             if attention is Attention.RED
             else (case.due_date or self._due_date(case.case_type, attention))
         )
-        updated = case.model_copy(
-            update={
-                "status": request.status,
-                "attention": attention,
-                "due_date": due_date,
-                "updated_at": iso(self.clock.now()),  # lastModified is the clinician's date: untouched
-                "version": request.version + 1,
-            }
+        updated = replace(
+            case,
+            status=request.status,
+            attention=attention,
+            due_date=due_date,
+            updated_at=iso(self.clock.now()),  # lastModified is the clinician's date: untouched
+            version=request.version + 1,
         )
         self._save(who, meta, updated, request.version, EventType.CASE_STATUS_CHANGED, "case.status.set")
         count("CaseStatusChanges")
@@ -230,9 +229,7 @@ class CaseService:
         case, rx_script = self._visible_case(who, case_id, meta, action)
         if who.user_id != case.owner_id:
             raise RoleNotAllowed("Only the clinician who owns the case archives it.")
-        updated = case.model_copy(
-            update={"archived": archived, "updated_at": iso(self.clock.now()), "version": version + 1}
-        )
+        updated = replace(case, archived=archived, updated_at=iso(self.clock.now()), version=version + 1)
         event = EventType.CASE_ARCHIVED if archived else EventType.CASE_UNARCHIVED
         self._save(who, meta, updated, version, event, action)
         return _view(updated, rx_script)
@@ -335,9 +332,7 @@ def _view(case: Case, rx_script: RxScriptDocument | None) -> CaseView:
         due_date=case.due_date,
         archived=case.archived,
         version=case.version,
-        attachments=[
-            DeclaredAttachment.model_validate(a.model_dump(by_alias=True)) for a in case.attachments
-        ],
+        attachments=[DeclaredAttachment(kind=a.kind, file_name=a.file_name) for a in case.attachments],
         rx_script=rx,
     )
 

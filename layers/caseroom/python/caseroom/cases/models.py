@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from enum import StrEnum
 from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
@@ -113,20 +112,6 @@ class CasePage(BaseModel):
 
     items: list[CaseSummary]
     next_cursor: str | None = Field(default=None, alias="nextCursor")
-
-
-class SortColumn(StrEnum):
-    ATTENTION = "attention"
-    CASE_ID = "caseId"
-    PATIENT = "patient"
-    STATUS = "status"
-    LAST_MODIFIED = "lastModified"
-    DUE_DATE = "dueDate"
-
-
-class SortOrder(StrEnum):
-    ASC = "asc"
-    DESC = "desc"
 
 
 class DownloadLink(BaseModel):

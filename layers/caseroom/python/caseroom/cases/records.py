@@ -1,43 +1,51 @@
-"""The stored shape of a case (domain state), independent of the API views."""
+"""The stored shape of a case (domain state), independent of the API views.
+
+Plain dataclasses (see caseroom.stored): the API models validate input, records only carry it.
+"""
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+from dataclasses import dataclass, field
 
-from caseroom.cases.case_types import CaseType
-from caseroom.cases.models import DeclaredAttachment
+from caseroom.cases.case_types import CaseType, FileKind
 from caseroom.cases.statuses import Attention, CaseStatus
 
 
-class Case(BaseModel):
-    model_config = ConfigDict(populate_by_name=True, defer_build=True)
+@dataclass(frozen=True)
+class Attachment:
+    """A file the clinician declared at creation, to be uploaded later."""
 
-    case_id: str = Field(alias="caseId")
-    owner_id: str = Field(alias="ownerId")
-    owner_name: str = Field(alias="ownerName")
-    owner_email: str = Field(alias="ownerEmail")
-    lab_id: str = Field(alias="labId")
-    patient_name: str = Field(alias="patientName")
-    rx_description: str = Field(alias="rxDescription")
+    kind: FileKind
+    file_name: str
+
+
+@dataclass(frozen=True)
+class Case:
+    case_id: str
+    owner_id: str
+    owner_name: str
+    owner_email: str
+    lab_id: str
+    patient_name: str
+    rx_description: str
     teeth: list[str]
-    case_type: CaseType = Field(alias="caseType")
+    case_type: CaseType
     status: CaseStatus
     attention: Attention
-    created_at: str = Field(alias="createdAt")
-    last_modified: str = Field(alias="lastModified")  # the clinician's date: lab changes never move it
-    updated_at: str = Field(alias="updatedAt")  # any change, lab or clinician
-    due_date: str | None = Field(default=None, alias="dueDate")
+    created_at: str
+    last_modified: str  # the clinician's date: lab changes never move it
+    updated_at: str  # any change, lab or clinician
+    due_date: str | None = None
     archived: bool = False
     version: int = 1
-    rx_version: int = Field(default=1, alias="rxVersion")  # bumps when the Rx content changes
-    attachments: list[DeclaredAttachment] = Field(default_factory=list)
+    rx_version: int = 1  # bumps when the Rx content changes
+    attachments: list[Attachment] = field(default_factory=list)
 
 
-class RxScriptDocument(BaseModel):
-    model_config = ConfigDict(populate_by_name=True, defer_build=True)
-
-    case_id: str = Field(alias="caseId")
+@dataclass(frozen=True)
+class RxScriptDocument:
+    case_id: str
     status: str = "pending"  # pending | ready
-    rx_version: int = Field(default=0, alias="rxVersion")
-    object_key: str | None = Field(default=None, alias="objectKey")
-    generated_at: str | None = Field(default=None, alias="generatedAt")
+    rx_version: int = 0
+    object_key: str | None = None
+    generated_at: str | None = None

@@ -5,6 +5,7 @@ Typed parameters and return models are the contract (openapi.json is generated f
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from typing import Annotated
 
 from aws_lambda_powertools.event_handler.api_gateway import Router
@@ -12,7 +13,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Body, Header, Pat
 from pydantic import BaseModel, ConfigDict, Field
 
 from caseroom import idempotency
-from caseroom.audit import AuditRecord
+from caseroom.audit import Outcome
 from caseroom.auth import Principal
 from caseroom.cases.logic import CaseService
 from caseroom.cases.models import (
@@ -22,10 +23,9 @@ from caseroom.cases.models import (
     DownloadLink,
     ModifyCaseRequest,
     SetStatusRequest,
-    SortColumn,
-    SortOrder,
     VersionRequest,
 )
+from caseroom.cases.sorting import SortColumn, SortOrder
 from caseroom.http import current_principal, request_meta
 
 router = Router()
@@ -62,10 +62,25 @@ class Me(BaseModel):
     lab_id: str | None = Field(default=None, alias="labId")
 
 
+class AuditEntry(BaseModel):
+    model_config = ConfigDict(populate_by_name=True, defer_build=True)
+
+    actor_id: str = Field(alias="actorId")
+    actor_role: str = Field(alias="actorRole")
+    action: str = Field(description="e.g. case.read, case.create, case.status.set, rx_script.download")
+    case_id: str | None = Field(default=None, alias="caseId")
+    object_type: str = Field(alias="objectType")
+    object_id: str = Field(alias="objectId")
+    at: str
+    source_ip: str = Field(alias="sourceIp")
+    request_id: str = Field(alias="requestId")
+    outcome: Outcome = Outcome.ALLOWED
+
+
 class AuditPage(BaseModel):
     model_config = ConfigDict(populate_by_name=True, defer_build=True)
 
-    items: list[AuditRecord]
+    items: list[AuditEntry]
     next_cursor: str | None = Field(default=None, alias="nextCursor")
 
 
@@ -158,7 +173,7 @@ def unarchive_case(caseId: CaseIdPath, body: Annotated[VersionRequest, Body()]) 
 @router.get("/cases/<caseId>/audit", summary="Who read or changed this case, newest first")
 def case_audit_trail(caseId: CaseIdPath, limit: PageSize = 50, cursor: Cursor = None) -> AuditPage:
     records, next_cursor = service().audit_trail(_who(), caseId, limit, cursor, request_meta(router))
-    return AuditPage(items=records, next_cursor=next_cursor)
+    return AuditPage(items=[AuditEntry.model_validate(asdict(r)) for r in records], next_cursor=next_cursor)
 
 
 @router.get("/cases/<caseId>/rx-script", summary="A short-lived download link for the Rx script PDF")

@@ -40,16 +40,16 @@ def generate_for_event(event: DomainEvent, clock: Clock | None = None) -> bool:
         return False
     key = documents.rx_script_key(case.case_id, case.rx_version)
     documents.store_pdf(key, pdf.render(script_lines(case), title=f"Rx script {case.case_id}"))
-    stored = dal.save_rx_script(
+    record = system_record(
+        "rx_script", "rx_script.generate", case.case_id, "document", key, iso(now), event.id
+    )
+    return dal.save_rx_script(
         RxScriptDocument(
             case_id=case.case_id,
             status="ready",
             rx_version=case.rx_version,
             object_key=key,
             generated_at=iso(now),
-        )
+        ),
+        also=[audit_store.audit_put_action(record)],
     )
-    audit_store.append(
-        system_record("rx_script", "rx_script.generate", case.case_id, "document", key, iso(now), event.id)
-    )
-    return stored
