@@ -23,6 +23,8 @@ class Settings(BaseModel):
     jwks_url: str = ""
     websocket_endpoint: str = ""
     deep_tracing: bool = False
+    # Uploads up to this size use one presigned POST; larger ones a multipart upload.
+    multipart_threshold_bytes: int = 100 * 1024 * 1024
     # Only the local runtime sets this: every boto3 client then talks to moto on 127.0.0.1.
     aws_endpoint_url: str | None = None
 
