@@ -42,6 +42,7 @@ class Grant(StrEnum):
     EMAIL_SEND = "email:send"  # ses:SendEmail
     EVENTS_PUT = "events:put"  # events:PutEvents on the CaseRoom bus
     WEBSOCKET_POST = "websocket:post"  # execute-api:ManageConnections
+    SCHEDULE = "schedule:write"  # scheduler:CreateSchedule/DeleteSchedule in CaseRoom's group (timers)
 
 
 @dataclass(frozen=True)
@@ -98,6 +99,10 @@ class EventRule:
     files_bucket_only: bool = False
 
 
+# Timers (caseroom.scheduling) arrive on the bus with this source; rules match them by detail-type.
+SCHEDULER_SOURCE = "caseroom.scheduler"
+SCHEDULE_GROUP = "caseroom"
+
 FILES_BUCKET = "files"
 
 FUNCTIONS: tuple[Function, ...] = (
@@ -128,7 +133,13 @@ FUNCTIONS: tuple[Function, ...] = (
             Grant.FILES_ABORT_UPLOAD,
             Grant.FILES_READ_VERSION,
             Grant.FILES_DELETE,
+            Grant.SCHEDULE,  # the pending upload's expiry timer
         ),
+    ),
+    Function(
+        name="upload_expiry",
+        description="UploadExpired timer: a still-pending upload expires and its multipart upload is aborted",
+        grants=(Grant.TABLE_READ, Grant.TABLE_WRITE, Grant.FILES_ABORT_UPLOAD),
     ),
     Function(
         name="file_verifier",
@@ -204,6 +215,12 @@ EVENT_RULES: tuple[EventRule, ...] = (
         bus=DEFAULT_BUS,
         files_bucket_only=True,
     ),
+    EventRule(
+        name="expire-pending-upload",
+        description="A pending upload's expiry timer -> expire it unless it finished meanwhile",
+        pattern={"source": [SCHEDULER_SOURCE], "detail-type": ["UploadExpired"]},
+        function="upload_expiry",
+    ),
 )
 
 
@@ -264,6 +281,9 @@ FUNCTION_ENVIRONMENT_KEYS = (
     "CASEROOM_TABLE_NAME",
     "CASEROOM_FILES_BUCKET",
     "CASEROOM_EVENT_BUS_NAME",
+    "CASEROOM_EVENT_BUS_ARN",  # target of the timers (caseroom.scheduling)
+    "CASEROOM_SCHEDULE_GROUP",
+    "CASEROOM_SCHEDULER_ROLE_ARN",
     "CASEROOM_EMAIL_FROM",
     "CASEROOM_JWT_ISSUER",  # realtime $connect verifies the same JWTs the HTTP authorizer does
     "CASEROOM_JWT_AUDIENCE",

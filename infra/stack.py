@@ -57,6 +57,8 @@ class CaseRoomStack(Stack):
                 data_key=keys.data,
                 logs_key=keys.logs,
                 event_bus=self.events.bus,
+                schedule_group_name=str(self.events.schedule_group.name),
+                scheduler_role=self.events.scheduler_role,
                 websocket_api_id=self.websocket_api.api.api_id,
                 websocket_stage_name=self.websocket_api.stage.stage_name,
                 websocket_callback_url=self.websocket_api.callback_url,

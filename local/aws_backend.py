@@ -179,6 +179,11 @@ class AwsBackend:
             "CASEROOM_TABLE_NAME": self.names.table,
             "CASEROOM_FILES_BUCKET": self.names.files_bucket,
             "CASEROOM_EVENT_BUS_NAME": self.names.event_bus,
+            "CASEROOM_EVENT_BUS_ARN": (
+                f"arn:aws:events:{REGION}:{ACCOUNT_ID}:event-bus/{self.names.event_bus}"
+            ),
+            "CASEROOM_SCHEDULE_GROUP": manifest.SCHEDULE_GROUP,
+            "CASEROOM_SCHEDULER_ROLE_ARN": f"arn:aws:iam::{ACCOUNT_ID}:role/caseroom-local-scheduler",
             "CASEROOM_EMAIL_FROM": self.names.email_from,
             "CASEROOM_DEEP_TRACING": "false",
             "CASEROOM_MULTIPART_THRESHOLD_BYTES": str(self.multipart_threshold_bytes),

@@ -42,7 +42,7 @@ def create_table(settings: Settings) -> None:
 
 
 def provision_resources(settings: Settings) -> None:
-    """Table, files bucket (EventBridge notifications on), event bus, verified email sender."""
+    """Table, files bucket (EventBridge notifications on), event bus, timer group, verified email sender."""
     create_table(settings)
     s3 = aws.client("s3")
     s3.create_bucket(Bucket=settings.files_bucket)
@@ -51,4 +51,5 @@ def provision_resources(settings: Settings) -> None:
         Bucket=settings.files_bucket, NotificationConfiguration={"EventBridgeConfiguration": {}}
     )
     aws.client("events").create_event_bus(Name=settings.event_bus_name)
+    aws.client("scheduler").create_schedule_group(Name=settings.schedule_group)
     aws.client("ses").verify_email_identity(EmailAddress=settings.email_from)

@@ -27,6 +27,7 @@ from local.aws_backend import DEFAULT_MULTIPART_THRESHOLD_BYTES, AwsBackend
 from local.events_relay import RuleDispatcher, StreamRelay
 from local.functions import FunctionRegistry
 from local.gateway import Gateway
+from local.scheduler import TimerScheduler
 from local.tokens import AUDIENCE, DevIdentityProvider
 
 LOG = logging.getLogger(__name__)
@@ -63,6 +64,7 @@ class LocalRuntime:
         self._functions: FunctionRegistry | None = None
         self._relay: StreamRelay | None = None
         self._dispatcher: RuleDispatcher | None = None
+        self._scheduler: TimerScheduler | None = None
         self._gateway: Gateway | None = None
 
     # -- lifecycle -----------------------------------------------------------------------------
@@ -104,6 +106,7 @@ class LocalRuntime:
         self._dispatcher = RuleDispatcher(
             self._backend, self._functions, max_attempts=self._max_attempts, retry_delay_s=self._retry_delay_s
         )
+        self._scheduler = TimerScheduler(self._backend, self.clock)
         self._gateway = Gateway(
             self._functions, self._identity, self.clock, enforce_timeouts=self._enforce_timeouts
         )
@@ -118,6 +121,7 @@ class LocalRuntime:
         if self._background:
             self._relay.start()
             self._dispatcher.start()
+            self._scheduler.start()
         LOG.info("local runtime listening on %s", self.base_url)
 
     async def _serve(self, listener: socket.socket) -> None:
@@ -128,7 +132,7 @@ class LocalRuntime:
 
     def stop(self) -> None:
         """Stops loops, gateway and moto, in that order; safe to call twice."""
-        for loop in (self._relay, self._dispatcher):
+        for loop in (self._relay, self._dispatcher, self._scheduler):
             if loop is not None:
                 loop.stop()
         if self._loop is not None:
@@ -184,6 +188,10 @@ class LocalRuntime:
     @property
     def dispatcher(self) -> RuleDispatcher:
         return _started(self._dispatcher)
+
+    @property
+    def scheduler(self) -> TimerScheduler:
+        return _started(self._scheduler)
 
     @property
     def gateway(self) -> Gateway:

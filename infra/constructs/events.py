@@ -15,6 +15,7 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_pipes as pipes
+from aws_cdk import aws_scheduler as scheduler
 from constructs import Construct
 
 from infra import manifest
@@ -83,7 +84,32 @@ class DomainEvents(Construct):
             retention=config.event_archive_retention,
         )
         self.outbox_relay = self._outbox_relay(config, table, data_key, logs_key)
+        self.schedule_group, self.scheduler_role = self._timers(config)
         self.rules: dict[str, events.Rule] = {}
+
+    def _timers(self, config: StageConfig) -> tuple[scheduler.CfnScheduleGroup, iam.Role]:
+        """caseroom.scheduling's one-time schedules: a group of their own and the role they put
+        their event on the bus with (functions may pass only this role)."""
+        scope = Construct(self, "Timers")
+        group = scheduler.CfnScheduleGroup(scope, "Group", name=f"{manifest.SCHEDULE_GROUP}-{config.name}")
+        role = iam.Role(
+            scope,
+            "Role",
+            assumed_by=iam.ServicePrincipal(
+                "scheduler.amazonaws.com", conditions={"StringEquals": {"aws:SourceAccount": Aws.ACCOUNT_ID}}
+            ),
+            description="CaseRoom timers: EventBridge Scheduler puts due timers on the CaseRoom bus",
+        )
+        iam.ManagedPolicy(
+            scope,
+            "Policy",
+            description="CaseRoom timers put events on this bus only",
+            roles=[role],
+            statements=[
+                iam.PolicyStatement(actions=["events:PutEvents"], resources=[self.bus.event_bus_arn])
+            ],
+        )
+        return group, role
 
     def _outbox_relay(
         self, config: StageConfig, table: dynamodb.Table, data_key: kms.IKey, logs_key: kms.IKey

@@ -48,6 +48,8 @@ class FunctionResources:
     data_key: kms.IKey
     logs_key: kms.IKey
     event_bus: events.EventBus
+    schedule_group_name: str
+    scheduler_role: iam.IRole
     websocket_api_id: str
     websocket_stage_name: str
     websocket_callback_url: str
@@ -118,6 +120,16 @@ def grant_policy(
         case Grant.WEBSOCKET_POST:
             connections = connections_arn(resources, stack)
             return GrantPolicy((_allow(["execute-api:ManageConnections"], [connections]),))
+        case Grant.SCHEDULE:
+            return GrantPolicy(
+                (
+                    _allow(
+                        ["scheduler:CreateSchedule", "scheduler:DeleteSchedule"],
+                        [schedules_arn(resources, stack)],
+                    ),
+                    _allow(["iam:PassRole"], [resources.scheduler_role.role_arn]),
+                )
+            )
     raise ValueError(f"no IAM mapping for grant {grant!r}")  # a new Grant must be mapped here
 
 
@@ -127,6 +139,13 @@ def connections_arn(resources: FunctionResources, stack: Stack) -> str:
         service="execute-api",
         resource=resources.websocket_api_id,
         resource_name=f"{resources.websocket_stage_name}/*/@connections/*",
+    )
+
+
+def schedules_arn(resources: FunctionResources, stack: Stack) -> str:
+    """Schedules of CaseRoom's own group only."""
+    return stack.format_arn(
+        service="scheduler", resource="schedule", resource_name=f"{resources.schedule_group_name}/*"
     )
 
 
@@ -141,6 +160,9 @@ def environment(resources: FunctionResources, config: StageConfig) -> dict[str, 
         "CASEROOM_TABLE_NAME": resources.table.table_name,
         "CASEROOM_FILES_BUCKET": resources.files_bucket.bucket_name,
         "CASEROOM_EVENT_BUS_NAME": resources.event_bus.event_bus_name,
+        "CASEROOM_EVENT_BUS_ARN": resources.event_bus.event_bus_arn,
+        "CASEROOM_SCHEDULE_GROUP": resources.schedule_group_name,
+        "CASEROOM_SCHEDULER_ROLE_ARN": resources.scheduler_role.role_arn,
         "CASEROOM_EMAIL_FROM": config.email_sender,
         "CASEROOM_JWT_ISSUER": resources.jwt_issuer,
         "CASEROOM_JWT_AUDIENCE": resources.jwt_audience,
@@ -307,6 +329,11 @@ class Functions(Construct):
                     Grant.FILES_DELETE,
                 )
             },
+            Grant.SCHEDULE: (
+                nag_resource(self, schedules_arn(resources, Stack.of(self))),
+                "Timer names are generated per case object at run time; the grant covers only "
+                "schedules in CaseRoom's own schedule group.",
+            ),
             Grant.WEBSOCKET_POST: (
                 nag_resource(self, connections_arn(resources, Stack.of(self))),
                 "Connection ids are assigned by API Gateway at $connect; the grant is limited to "

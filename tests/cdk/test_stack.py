@@ -44,6 +44,7 @@ GRANT_ACTIONS: dict[Grant, set[str]] = {
     Grant.EMAIL_SEND: {"ses:SendEmail", "ses:SendRawEmail"},
     Grant.EVENTS_PUT: {"events:PutEvents"},
     Grant.WEBSOCKET_POST: {"execute-api:ManageConnections"},
+    Grant.SCHEDULE: {"scheduler:CreateSchedule", "scheduler:DeleteSchedule", "iam:PassRole"},
 }
 # The data key (table + bucket) actions a grant may bring along.
 GRANT_KEY_ACTIONS: dict[Grant, set[str]] = {
@@ -338,6 +339,23 @@ def test_function_policy_is_what_its_grants_imply(template: Template, spec: mani
     for grant in spec.grants:
         assert GRANT_ACTIONS[grant] <= actions, f"{spec.name} lost grant {grant}"
     assert actions.isdisjoint(TRACING_ACTIONS)  # dev: tracing off
+
+
+def test_timers_have_their_own_group_and_a_role_that_only_puts_to_the_bus(template: Template) -> None:
+    _, group = only(template, "AWS::Scheduler::ScheduleGroup")
+    assert group["Name"] == f"{manifest.SCHEDULE_GROUP}-dev"
+    bus_id, _ = only(template, "AWS::Events::EventBus")
+    roles = [
+        (role_id, role)
+        for role_id, role in template.find_resources("AWS::IAM::Role").items()
+        if role["Properties"]["AssumeRolePolicyDocument"]["Statement"][0]["Principal"].get("Service")
+        == "scheduler.amazonaws.com"
+    ]
+    [(role_id, _)] = roles
+    policy = managed_policy_of_role(template, role_id)
+    [statement] = policy["PolicyDocument"]["Statement"]
+    assert statement["Action"] == "events:PutEvents"
+    assert statement["Resource"] == {"Fn::GetAtt": [bus_id, "Arn"]}
 
 
 def test_outbox_pipe_role_reads_the_stream_and_puts_to_the_bus_only(template: Template) -> None:

@@ -17,6 +17,10 @@ class Settings(BaseModel):
     table_name: str = "caseroom"
     files_bucket: str = "caseroom-files"
     event_bus_name: str = "caseroom"
+    # EventBridge Scheduler: timers live in this group and put their event on the bus as this role.
+    event_bus_arn: str = "arn:aws:events:us-east-1:123456789012:event-bus/caseroom"
+    schedule_group: str = "caseroom"
+    scheduler_role_arn: str = "arn:aws:iam::123456789012:role/caseroom-scheduler"
     email_from: str = "no-reply@caseroom.local"
     jwt_issuer: str = ""
     jwt_audience: str = ""

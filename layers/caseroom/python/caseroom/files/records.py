@@ -58,7 +58,9 @@ class CaseFile:
 
     @classmethod
     def from_values(cls, values: dict[str, Any]) -> CaseFile:
-        wanted: dict[str, Any] = {f.name: values[_camel(f.name)] for f in fields(cls) if _camel(f.name) in values}
+        wanted: dict[str, Any] = {
+            f.name: values[_camel(f.name)] for f in fields(cls) if _camel(f.name) in values
+        }
         return cls(**wanted)
 
 
