@@ -364,7 +364,7 @@ def test_multipart_upload_resumes_completes_once_and_is_verified(call: Call) -> 
         "POST", "/cases/{caseId}/uploads/{fileId}/complete", f"{base}/complete", body={"parts": done}
     )
     assert (status, body["code"]) == (400, "UPLOAD_PARTS_MISSING")
-    claimed = done + [{"partNumber": 3, "etag": "0" * 32, "sha256": sha(chunks[2])}]
+    claimed = [*done, {"partNumber": 3, "etag": "0" * 32, "sha256": sha(chunks[2])}]
     status, body = call(
         "POST", "/cases/{caseId}/uploads/{fileId}/complete", f"{base}/complete", body={"parts": claimed}
     )
