@@ -209,9 +209,8 @@ class Uploader:
         received = {int(p["partNumber"]): str(p["etag"]) for p in state["receivedParts"]}
         progress = Progress(declared.path.name, declared.size, self.out)
         progress.add(sum(self._part_length(declared, n) for n in received))
-        self.out(
-            f"\nresuming {declared.path.name}: {len(received)} of {len(declared.part_sha256)} parts already sent\n"
-        )
+        total = len(declared.part_sha256)
+        self.out(f"\nresuming {declared.path.name}: {len(received)} of {total} parts already sent\n")
         self._send_parts(case_id, file_id, declared, received, progress)
         return file_id
 
