@@ -118,7 +118,7 @@ def run() -> dict[str, Any]:
         s3 = boto3.session.Session(
             aws_access_key_id="testing",
             aws_secret_access_key="testing",
-            region_name="us-east-1",  # noqa: S106
+            region_name="us-east-1",
         ).client("s3", endpoint_url=urls["motoUrl"])
         started = time.perf_counter()
         s3.upload_file(

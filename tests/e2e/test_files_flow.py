@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from client.api import Api, post_form
+from client.api import Api, ApiError, post_form
 from client.uploads import Interrupted, StateFile, Uploader
 from tests.support.runtime_process import STARTUP_TIMEOUT_S, start_runtime_process
 
@@ -65,7 +65,7 @@ def settled(api: Api, case_id: str, file_id: str) -> dict[str, Any]:
 
 
 def fetch(url: str) -> tuple[bytes, str]:
-    with urllib.request.urlopen(url, timeout=30) as response:  # noqa: S310 - loopback presigned URL
+    with urllib.request.urlopen(url, timeout=30) as response:
         return response.read(), str(response.headers.get("Content-Disposition", ""))
 
 
@@ -106,9 +106,9 @@ def test_interrupted_multipart_upload_resumes_and_completes(api: Api, case_id: s
     assert fetch(link["url"])[0] == data
     # And completing it again is refused
     parts = [{"partNumber": n, "etag": "0" * 32, "sha256": "0" * 64} for n in (1, 2, 3)]
-    with pytest.raises(Exception) as refused:
+    with pytest.raises(ApiError) as refused:
         api.call("POST", f"/cases/{case_id}/uploads/{file_id}/complete", {"parts": parts})
-    assert getattr(refused.value, "code", None) == "UPLOAD_ALREADY_COMPLETED"
+    assert refused.value.code == "UPLOAD_ALREADY_COMPLETED"
 
 
 @pytest.mark.parametrize(
@@ -139,6 +139,6 @@ def test_bad_uploads_are_quarantined(
     post_form(ticket["post"]["url"], ticket["post"]["fields"], str(path), len(sent), "image/png")
     view = settled(api, case_id, ticket["fileId"])
     assert (view["status"], view["quarantineReason"]) == ("quarantined", reason)
-    with pytest.raises(Exception) as refused:
+    with pytest.raises(ApiError) as refused:
         api.call("GET", f"/cases/{case_id}/files/{ticket['fileId']}/download")
-    assert getattr(refused.value, "code", None) == "FILE_NOT_AVAILABLE"
+    assert refused.value.code == "FILE_NOT_AVAILABLE"
