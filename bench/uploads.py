@@ -71,7 +71,7 @@ def _start_runtime(log_path: Path) -> tuple[subprocess.Popen[bytes], dict[str, s
 
 
 def _lambda_ms(log_text: str) -> dict[str, float]:
-    api = sum(float(m[3]) for m in _GATEWAY.findall(log_text) if "/uploads" in m[1])
+    api = sum(float(ms) for _method, path, ms in _GATEWAY.findall(log_text) if "/uploads" in path)
     verifier = sum(float(m) for m in _VERIFIER.findall(log_text))
     return {"files_api_ms": api, "file_verifier_ms": verifier, "total_ms": api + verifier}
 
@@ -128,6 +128,7 @@ def run() -> dict[str, Any]:
             Config=TransferConfig(multipart_chunksize=PART_BYTES, max_concurrency=PARALLEL),
         )
         boto3_s = time.perf_counter() - started
+        print(f"[bench] boto3 upload_file: {boto3_s:.1f} s", file=sys.stderr, flush=True)
 
         hash_started = time.perf_counter()
         declare(big, "cbct", PART_BYTES)
@@ -142,6 +143,7 @@ def run() -> dict[str, Any]:
             started = time.perf_counter()
             file_id = uploader.upload(case_id, path, "initial-documentation", "cbct", PART_BYTES)
             upload_s = time.perf_counter() - started
+            print(f"[bench] client {size // MiB} MiB: {upload_s:.1f} s", file=sys.stderr, flush=True)
             status = _wait_settled(api, case_id, file_id)
             time.sleep(1.0)  # the dispatcher logs its delivery just after the handler returns
             with log_path.open("rb") as log:

@@ -135,6 +135,9 @@ FUNCTIONS: tuple[Function, ...] = (
             Grant.FILES_DELETE,
             Grant.SCHEDULE,  # the pending upload's expiry timer
         ),
+        # CompleteMultipartUpload of thousands of parts can take S3 seconds; stay under the
+        # HTTP API's 30 s integration limit.
+        timeout_s=29,
     ),
     Function(
         name="upload_expiry",
