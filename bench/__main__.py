@@ -17,11 +17,13 @@ for _root in (_REPO_ROOT / "layers" / "caseroom" / "python", _REPO_ROOT):
         sys.path.insert(0, str(_root))
 
 PARTS = ("cold-start", "capacity", "load")
+# Run on demand only (`python -m bench upload`): it writes and sends a 1 GB file.
+ON_DEMAND_PARTS = ("upload",)
 
 
 def _parse(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
-    parser.add_argument("part", nargs="?", default="all", choices=("all", *PARTS))
+    parser.add_argument("part", nargs="?", default="all", choices=("all", *PARTS, *ON_DEMAND_PARTS))
     parser.add_argument("--runs", type=int, help="cold start: runs per program (default 11, at least 7)")
     parser.add_argument("--duration", type=float, help="load: seconds per operation (default 10)")
     return parser.parse_args(argv)
@@ -36,6 +38,10 @@ def _run_part(part: str, args: argparse.Namespace) -> dict[str, Any]:
         if runs < 7:
             raise SystemExit("--runs must be >= 7 (the issue asks for a median of at least 7 runs)")
         return cold_start.run(runs)
+    if part == "upload":
+        from bench import uploads
+
+        return uploads.run()
     if part == "capacity":
         from bench import capacity
 

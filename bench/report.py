@@ -134,7 +134,46 @@ def summary_rows(parts: dict[str, Any]) -> list[dict[str, str]]:
                 "verdict": verdict,
             }
         )
+    upload = parts.get("upload")
+    if upload:
+        rows.append(
+            {
+                "target": f"1 GB upload, client >= {upload['target_ratio']}x boto3 upload_file (same moto)",
+                "measured": f"{_num(upload['ratio'])}x "
+                f"({upload['client_mib_s']} vs {upload['boto3_mib_s']} MiB/s)",
+                "verdict": "PASS" if upload["passed"] else "FAIL",
+            }
+        )
     return rows
+
+
+def _upload_section(upload: dict[str, Any]) -> list[str]:
+    lines = [
+        "## Uploads",
+        "",
+        f"1 GiB file, {upload['part_bytes'] // (1024 * 1024)} MiB parts, {upload['parallel']} in parallel. "
+        f"boto3 upload_file: {upload['boto3_upload_file_s']} s ({upload['boto3_mib_s']} MiB/s); "
+        f"caseroom client: {upload['client_upload_s']} s ({upload['client_mib_s']} MiB/s), of which "
+        f"{upload['client_hashing_s']} s hash the file (whole + per part) before the first byte is sent.",
+        "",
+        "Lambda time per upload (files_api request/part URLs/complete + file_verifier):",
+        "",
+    ]
+    lines += _table(
+        ["Size", "Mode", "Status", "files_api ms", "file_verifier ms", "Total ms"],
+        [
+            [
+                f"{r['size_bytes'] / (1024 * 1024):.0f} MiB",
+                r["mode"],
+                r["status"],
+                _num(r["files_api_ms"], 0),
+                _num(r["file_verifier_ms"], 0),
+                _num(r["total_ms"], 0),
+            ]
+            for r in upload["lambda_rows"]
+        ],
+    )
+    return lines
 
 
 # -- markdown ------------------------------------------------------------------------------
@@ -338,6 +377,8 @@ def to_markdown(results: dict[str, Any]) -> str:
         lines += ["", *_capacity_section(parts["capacity"])]
     if "load" in parts:
         lines += ["", *_load_section(parts["load"])]
+    if "upload" in parts:
+        lines += ["", *_upload_section(parts["upload"])]
     return "\n".join(lines) + "\n"
 
 

@@ -15,12 +15,19 @@ def main(argv: list[str]) -> int:
     if len(argv) != 2:
         print("usage: python -m bench.runtime_host READY_FILE", file=sys.stderr)
         return 2
+    import logging
+    import os
+
     from local.runtime import LocalRuntime  # after the usage check
 
+    if os.environ.get("BENCH_RUNTIME_LOG_LEVEL"):
+        # The uploads part reads handler timings from the gateway's and dispatcher's log lines.
+        logging.basicConfig(level=os.environ["BENCH_RUNTIME_LOG_LEVEL"], stream=sys.stderr)
+        logging.getLogger("botocore").setLevel(logging.WARNING)
     with LocalRuntime().start(port=0) as runtime:
         ready_file = Path(argv[1])
         partial = ready_file.with_suffix(".partial")
-        partial.write_text(json.dumps({"baseUrl": runtime.base_url}))
+        partial.write_text(json.dumps({"baseUrl": runtime.base_url, "motoUrl": runtime.backend.endpoint_url}))
         partial.replace(ready_file)  # atomic: the parent never reads half a file
         sys.stdin.read()  # the parent closes our stdin to stop us
     return 0

@@ -15,9 +15,16 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 # The table schema lives in the Lambda layer (data access needs index names at run time).
-from caseroom.table_schema import CASE_SORT_INDEXES, LAB_QUEUE_INDEX, TABLE, GlobalIndex, Table
+from caseroom.table_schema import (
+    CASE_SORT_INDEXES,
+    GALLERY_FILES_INDEX,
+    LAB_QUEUE_INDEX,
+    TABLE,
+    GlobalIndex,
+    Table,
+)
 
-__all__ = ["CASE_SORT_INDEXES", "LAB_QUEUE_INDEX", "TABLE", "GlobalIndex", "Table"]
+__all__ = ["CASE_SORT_INDEXES", "GALLERY_FILES_INDEX", "LAB_QUEUE_INDEX", "TABLE", "GlobalIndex", "Table"]
 
 
 class Grant(StrEnum):
@@ -27,6 +34,11 @@ class Grant(StrEnum):
     TABLE_WRITE = "table:write"  # PutItem, UpdateItem, DeleteItem, TransactWriteItems (conditional)
     FILES_READ = "files:read"  # s3:GetObject (presigned downloads are signed with this)
     FILES_WRITE = "files:write"  # s3:PutObject
+    # Case file uploads, finer than FILES_WRITE so each function gets only the S3 actions it uses.
+    FILES_UPLOAD = "files:upload"  # s3:PutObject (presigned POST / parts), s3:ListMultipartUploadParts
+    FILES_ABORT_UPLOAD = "files:abort-upload"  # s3:AbortMultipartUpload
+    FILES_READ_VERSION = "files:read-version"  # s3:GetObjectVersion (reads pinned to the verified version)
+    FILES_DELETE = "files:delete"  # s3:DeleteObject (a delete marker: versions stay for the retention)
     EMAIL_SEND = "email:send"  # ses:SendEmail
     EVENTS_PUT = "events:put"  # events:PutEvents on the CaseRoom bus
     WEBSOCKET_POST = "websocket:post"  # execute-api:ManageConnections
@@ -69,16 +81,24 @@ class WebSocketRoute:
     function: str
 
 
+EVENT_SOURCE = "caseroom"
+EVENT_BUS = "caseroom"
+# AWS services (S3's "Object Created", ...) publish only to the account's default bus.
+DEFAULT_BUS = "default"
+
+
 @dataclass(frozen=True)
 class EventRule:
     name: str
     description: str
     pattern: dict[str, object]
     function: str
+    bus: str = EVENT_BUS  # EVENT_BUS (domain events, timers) or DEFAULT_BUS (AWS service events)
+    # True: the rule only sees events of the files bucket (its name is only known at deploy
+    # time, so the CDK stack and the local runtime add detail.bucket.name to the pattern).
+    files_bucket_only: bool = False
 
 
-EVENT_SOURCE = "caseroom"
-EVENT_BUS = "caseroom"
 # Timers (caseroom.scheduling) arrive on the bus with this source; rules match them by detail-type.
 SCHEDULER_SOURCE = "caseroom.scheduler"
 SCHEDULE_GROUP = "caseroom"
@@ -104,6 +124,35 @@ FUNCTIONS: tuple[Function, ...] = (
         timeout_s=30,
     ),
     Function(
+        name="files_api",
+        description="Case files HTTP API: upload requests (presigned POST / multipart), galleries, downloads",
+        grants=(
+            Grant.TABLE_READ,
+            Grant.TABLE_WRITE,
+            Grant.FILES_UPLOAD,
+            Grant.FILES_ABORT_UPLOAD,
+            Grant.FILES_READ_VERSION,
+            Grant.FILES_DELETE,
+            Grant.SCHEDULE,  # the pending upload's expiry timer
+        ),
+        # CompleteMultipartUpload of thousands of parts can take S3 seconds; stay under the
+        # HTTP API's 30 s integration limit.
+        timeout_s=29,
+    ),
+    Function(
+        name="upload_expiry",
+        description="UploadExpired timer: a still-pending upload expires and its multipart upload is aborted",
+        grants=(Grant.TABLE_READ, Grant.TABLE_WRITE, Grant.FILES_ABORT_UPLOAD),
+    ),
+    Function(
+        name="file_verifier",
+        description="Verifies an uploaded object (size, magic bytes, checksum): available or quarantined",
+        grants=(Grant.TABLE_READ, Grant.TABLE_WRITE, Grant.FILES_READ, Grant.FILES_READ_VERSION),
+        # POST uploads (<= the multipart threshold) are hashed here when S3 reports no checksum.
+        timeout_s=120,
+        memory_mb=1024,
+    ),
+    Function(
         name="realtime",
         description="WebSocket API: authenticated connections, kept for live pushes",
         grants=(Grant.TABLE_READ, Grant.TABLE_WRITE, Grant.WEBSOCKET_POST),
@@ -123,6 +172,18 @@ HTTP_ROUTES: tuple[HttpRoute, ...] = (
     HttpRoute("GET", "/cases/{caseId}/audit", "cases_api"),
     HttpRoute("GET", "/cases/{caseId}/rx-script", "cases_api"),
     HttpRoute("GET", "/lab/cases", "cases_api"),
+    HttpRoute("POST", "/cases/{caseId}/uploads", "files_api"),
+    HttpRoute("GET", "/cases/{caseId}/uploads/{fileId}", "files_api"),
+    HttpRoute("POST", "/cases/{caseId}/uploads/{fileId}/part-urls", "files_api"),
+    HttpRoute("POST", "/cases/{caseId}/uploads/{fileId}/complete", "files_api"),
+    HttpRoute("DELETE", "/cases/{caseId}/uploads/{fileId}", "files_api"),
+    HttpRoute("GET", "/cases/{caseId}/galleries", "files_api"),
+    HttpRoute("POST", "/cases/{caseId}/galleries", "files_api"),
+    HttpRoute("GET", "/cases/{caseId}/galleries/{galleryId}/files", "files_api"),
+    HttpRoute("GET", "/cases/{caseId}/files/{fileId}", "files_api"),
+    HttpRoute("PATCH", "/cases/{caseId}/files/{fileId}", "files_api"),
+    HttpRoute("DELETE", "/cases/{caseId}/files/{fileId}", "files_api"),
+    HttpRoute("GET", "/cases/{caseId}/files/{fileId}/download", "files_api"),
 )
 
 WEBSOCKET_ROUTES: tuple[WebSocketRoute, ...] = (
@@ -144,6 +205,25 @@ EVENT_RULES: tuple[EventRule, ...] = (
         pattern={"source": [EVENT_SOURCE], "detail-type": ["CaseCreated"]},
         function="notifications",
     ),
+    EventRule(
+        name="verify-uploaded-file",
+        description="S3 Object Created in the files bucket's upload prefix -> verify the upload",
+        # A presigned PUT also emits "Object Tags Added": only Object Created starts a verification.
+        pattern={
+            "source": ["aws.s3"],
+            "detail-type": ["Object Created"],
+            "detail": {"object": {"key": [{"prefix": "files/"}]}},
+        },
+        function="file_verifier",
+        bus=DEFAULT_BUS,
+        files_bucket_only=True,
+    ),
+    EventRule(
+        name="expire-pending-upload",
+        description="A pending upload's expiry timer -> expire it unless it finished meanwhile",
+        pattern={"source": [SCHEDULER_SOURCE], "detail-type": ["UploadExpired"]},
+        function="upload_expiry",
+    ),
 )
 
 
@@ -152,6 +232,16 @@ def function(name: str) -> Function:
         if fn.name == name:
             return fn
     raise KeyError(name)
+
+
+def rule_pattern(rule: EventRule, files_bucket_name: str) -> dict[str, object]:
+    """The pattern a rule is created with: its declared pattern, narrowed to the files bucket
+    when the rule asks for it (the CDK stack passes the bucket's deploy-time name)."""
+    if not rule.files_bucket_only:
+        return dict(rule.pattern)
+    detail = dict(rule.pattern.get("detail", {}))  # type: ignore[call-overload]
+    detail["bucket"] = {"name": [files_bucket_name]}
+    return {**rule.pattern, "detail": detail}
 
 
 def routes_of(function_name: str) -> tuple[HttpRoute, ...]:
@@ -202,6 +292,7 @@ FUNCTION_ENVIRONMENT_KEYS = (
     "CASEROOM_JWT_AUDIENCE",
     "CASEROOM_JWKS_URL",
     "CASEROOM_WEBSOCKET_ENDPOINT",  # https endpoint of the @connections management API
+    "CASEROOM_MULTIPART_THRESHOLD_BYTES",  # uploads above this size go multipart (presigned POST below)
     "CASEROOM_DEEP_TRACING",  # "true" imports the Powertools Tracer (X-Ray SDK); off by default
     "POWERTOOLS_SERVICE_NAME",
     "POWERTOOLS_METRICS_NAMESPACE",

@@ -69,7 +69,7 @@ class CaseRoomStack(Stack):
         )
         self.http_api.route(self.functions.by_name)
         self.websocket_api.route(self.functions.by_name)
-        self.events.route(self.functions.by_name)
+        self.events.route(self.functions.by_name, self.files.bucket.bucket_name)
         alarms.on_http_server_errors(self.http_api, self.http_api.api)
 
         # What the web/mobile clients are configured with.

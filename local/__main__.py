@@ -39,6 +39,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="do not run the outbox relay and rule dispatcher loops (events stay queued; for debugging)",
     )
     start.add_argument(
+        "--multipart-threshold-mb",
+        type=int,
+        default=100,
+        help="uploads above this size (MiB) go multipart, smaller ones one presigned POST (default 100)",
+    )
+    start.add_argument(
         "--no-timeouts",
         action="store_true",
         help="never time out a handler (for stepping through in a debugger)",
@@ -70,7 +76,11 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "invoke":
         return invoke_command(args.function, args.event_file, args.handler_module)
     return start_command(
-        args.port, seed=args.seed, background=not args.no_background, timeouts=not args.no_timeouts
+        args.port,
+        seed=args.seed,
+        background=not args.no_background,
+        timeouts=not args.no_timeouts,
+        multipart_threshold_bytes=args.multipart_threshold_mb * 1024 * 1024,
     )
 
 
@@ -82,7 +92,14 @@ def _first_start_option(args: list[str]) -> int:
     return index
 
 
-def start_command(port: int, *, seed: bool, background: bool, timeouts: bool) -> int:
+def start_command(
+    port: int,
+    *,
+    seed: bool,
+    background: bool,
+    timeouts: bool,
+    multipart_threshold_bytes: int = 100 * 1024 * 1024,
+) -> int:
     from local.runtime import LocalRuntime  # imported after the paths are set up
     from local.seed import seed_demo_clinic
 
@@ -94,7 +111,9 @@ def start_command(port: int, *, seed: bool, background: bool, timeouts: bool) ->
     signal.signal(signal.SIGINT, request_stop)
     signal.signal(signal.SIGTERM, request_stop)
 
-    runtime = LocalRuntime(background=background, enforce_timeouts=timeouts)
+    runtime = LocalRuntime(
+        background=background, enforce_timeouts=timeouts, multipart_threshold_bytes=multipart_threshold_bytes
+    )
     try:
         runtime.start(port)
     except OSError as exc:

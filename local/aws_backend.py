@@ -22,7 +22,8 @@ LOG = logging.getLogger(__name__)
 REGION = "us-east-1"
 # moto's default account: every backend (and the in-process SES mailbox) lives under it.
 ACCOUNT_ID = "123456789012"
-DEFAULT_BUS = "default"
+DEFAULT_BUS = manifest.DEFAULT_BUS
+DEFAULT_MULTIPART_THRESHOLD_BYTES = 100 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -49,13 +50,11 @@ class ResourceNames:
 
 
 def _rule_resources(rule: manifest.EventRule) -> RuleResources:
-    # AWS services (aws.s3, ...) only publish to the default bus, so rules on their events live there.
-    sources = rule.pattern.get("source")
-    from_aws = isinstance(sources, list) and bool(sources) and all(str(s).startswith("aws.") for s in sources)
     queue = f"caseroom-local-{rule.name}"[:76]
     return RuleResources(
         rule=rule,
-        event_bus=DEFAULT_BUS if from_aws else manifest.EVENT_BUS,
+        # The manifest says which bus: AWS services (S3 Object Created) publish only to the default one.
+        event_bus=rule.bus,
         queue_name=queue,
         dead_letter_queue_name=f"{queue}-dlq",
     )
@@ -137,8 +136,13 @@ class MotoServer:
 class AwsBackend:
     """Owns the moto server and the resources in it."""
 
-    def __init__(self, names: ResourceNames | None = None) -> None:
+    def __init__(
+        self,
+        names: ResourceNames | None = None,
+        multipart_threshold_bytes: int = DEFAULT_MULTIPART_THRESHOLD_BYTES,
+    ) -> None:
         self.names = names or ResourceNames.from_manifest()
+        self.multipart_threshold_bytes = multipart_threshold_bytes
         self._server = MotoServer()
         self._environment = ProcessEnvironment()
         self.endpoint_url = ""
@@ -182,6 +186,7 @@ class AwsBackend:
             "CASEROOM_SCHEDULER_ROLE_ARN": f"arn:aws:iam::{ACCOUNT_ID}:role/caseroom-local-scheduler",
             "CASEROOM_EMAIL_FROM": self.names.email_from,
             "CASEROOM_DEEP_TRACING": "false",
+            "CASEROOM_MULTIPART_THRESHOLD_BYTES": str(self.multipart_threshold_bytes),
             "POWERTOOLS_SERVICE_NAME": "caseroom",
             "POWERTOOLS_METRICS_NAMESPACE": "CaseRoom",
             "POWERTOOLS_TRACE_DISABLED": "true",
@@ -238,7 +243,7 @@ class AwsBackend:
             events.put_rule(
                 Name=resources.rule.name,
                 EventBusName=resources.event_bus,
-                EventPattern=json.dumps(resources.rule.pattern),
+                EventPattern=json.dumps(manifest.rule_pattern(resources.rule, self.names.files_bucket)),
                 Description=resources.rule.description,
                 State="ENABLED",
             )

@@ -23,7 +23,7 @@ from typing import Self, TypeVar
 from aiohttp import web
 
 from caseroom.clock import Clock, SystemClock
-from local.aws_backend import AwsBackend
+from local.aws_backend import DEFAULT_MULTIPART_THRESHOLD_BYTES, AwsBackend
 from local.events_relay import RuleDispatcher, StreamRelay
 from local.functions import FunctionRegistry
 from local.gateway import Gateway
@@ -44,6 +44,7 @@ class LocalRuntime:
         enforce_timeouts: bool = True,
         retry_delay_s: int = 2,
         max_attempts: int = 3,
+        multipart_threshold_bytes: int = DEFAULT_MULTIPART_THRESHOLD_BYTES,
     ) -> None:
         """module_overrides: function name -> handler module, e.g. a fake handler in tests.
         background: run the stream relay and rule dispatcher loops (tests call pump() instead)."""
@@ -53,6 +54,7 @@ class LocalRuntime:
         self._enforce_timeouts = enforce_timeouts
         self._retry_delay_s = retry_delay_s
         self._max_attempts = max_attempts
+        self._multipart_threshold_bytes = multipart_threshold_bytes
         self._port = 0
         self._loop: asyncio.AbstractEventLoop | None = None
         self._loop_thread: threading.Thread | None = None
@@ -90,7 +92,7 @@ class LocalRuntime:
 
     def _start_services(self, listener: socket.socket) -> None:
         self._identity = DevIdentityProvider(issuer=f"{self.base_url}/_local", clock=self.clock)
-        self._backend = AwsBackend()
+        self._backend = AwsBackend(multipart_threshold_bytes=self._multipart_threshold_bytes)
         self._backend.start(
             function_environment={
                 "CASEROOM_JWT_ISSUER": self._identity.issuer,

@@ -55,6 +55,11 @@ def event_pattern(pattern: Mapping[str, object]) -> events.EventPattern:
     return events.EventPattern(**kwargs)
 
 
+def rule_name(spec: manifest.EventRule, stage: str) -> str:
+    # Rule names are unique per bus; the default bus is shared by every stage of the account.
+    return f"caseroom-{stage}-{spec.name}" if spec.bus == manifest.DEFAULT_BUS else spec.name
+
+
 class DomainEvents(Construct):
     def __init__(
         self,
@@ -69,6 +74,7 @@ class DomainEvents(Construct):
     ) -> None:
         super().__init__(scope, construct_id)
         self._alarms = alarms
+        self._stage = config.name
         self.bus = events.EventBus(self, "Bus", event_bus_name=f"{manifest.EVENT_BUS}-{config.name}")
         # Replays after a consumer bug: the archive keeps every CaseRoom event for a while.
         self.bus.archive(
@@ -190,8 +196,10 @@ class DomainEvents(Construct):
         pipe.node.add_dependency(policy)
         return pipe
 
-    def route(self, functions: Mapping[str, lambda_.IFunction]) -> None:
-        """One rule per manifest.EVENT_RULES entry, each with its own DLQ."""
+    def route(self, functions: Mapping[str, lambda_.IFunction], files_bucket_name: str) -> None:
+        """One rule per manifest.EVENT_RULES entry, each with its own DLQ, on the bus it names
+        (S3's Object Created events arrive only on the account's default bus)."""
+        default_bus = events.EventBus.from_event_bus_name(self, "DefaultBus", manifest.DEFAULT_BUS)
         for spec in manifest.EVENT_RULES:
             scope = Construct(self, pascal_case(spec.name))
             dlq = dead_letter_queue(
@@ -200,10 +208,10 @@ class DomainEvents(Construct):
             self.rules[spec.name] = events.Rule(
                 scope,
                 "Rule",
-                event_bus=self.bus,
-                rule_name=spec.name,
+                event_bus=default_bus if spec.bus == manifest.DEFAULT_BUS else self.bus,
+                rule_name=rule_name(spec, self._stage),
                 description=spec.description,
-                event_pattern=event_pattern(spec.pattern),
+                event_pattern=event_pattern(manifest.rule_pattern(spec, files_bucket_name)),
                 targets=[
                     targets.LambdaFunction(
                         functions[spec.function],

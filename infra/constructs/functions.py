@@ -33,6 +33,9 @@ from infra.paths import FUNCTIONS_DIR, SHARED_LAYER_DIR
 
 Grant = manifest.Grant
 
+# Uploads above this size are multipart (parts resume after a dropped connection).
+MULTIPART_THRESHOLD_BYTES = 100 * 1024 * 1024
+
 ASSET_EXCLUDES = ["**/__pycache__", "**/*.pyc", "**/tests", "**/.pytest_cache"]
 
 
@@ -97,6 +100,18 @@ def grant_policy(
             return GrantPolicy((_allow(["s3:GetObject"], [objects_arn]),), FILES_READ_KEY_ACTIONS)
         case Grant.FILES_WRITE:
             return GrantPolicy((_allow(["s3:PutObject"], [objects_arn]),), FILES_WRITE_KEY_ACTIONS)
+        case Grant.FILES_UPLOAD:
+            # Presigned POSTs and part URLs are signed with PutObject; ListParts serves resumes.
+            return GrantPolicy(
+                (_allow(["s3:PutObject", "s3:ListMultipartUploadParts"], [objects_arn]),),
+                FILES_WRITE_KEY_ACTIONS,
+            )
+        case Grant.FILES_ABORT_UPLOAD:
+            return GrantPolicy((_allow(["s3:AbortMultipartUpload"], [objects_arn]),))
+        case Grant.FILES_READ_VERSION:
+            return GrantPolicy((_allow(["s3:GetObjectVersion"], [objects_arn]),), FILES_READ_KEY_ACTIONS)
+        case Grant.FILES_DELETE:
+            return GrantPolicy((_allow(["s3:DeleteObject"], [objects_arn]),))
         case Grant.EMAIL_SEND:
             identity = stack.format_arn(service="ses", resource="identity", resource_name=config.email_domain)
             return GrantPolicy((_allow(["ses:SendEmail", "ses:SendRawEmail"], [identity]),))
@@ -154,6 +169,7 @@ def environment(resources: FunctionResources, config: StageConfig) -> dict[str, 
         "CASEROOM_JWKS_URL": resources.jwks_url,
         "CASEROOM_WEBSOCKET_ENDPOINT": resources.websocket_callback_url,
         # Lambda's own X-Ray segments need no SDK; "true" would import the Powertools Tracer.
+        "CASEROOM_MULTIPART_THRESHOLD_BYTES": str(MULTIPART_THRESHOLD_BYTES),
         "CASEROOM_DEEP_TRACING": "false",
         "POWERTOOLS_SERVICE_NAME": "caseroom",
         "POWERTOOLS_METRICS_NAMESPACE": "CaseRoom",
@@ -300,6 +316,19 @@ class Functions(Construct):
                 "Object keys are random per case and file, generated server-side; the function "
                 "writes only keys it generated for a case it is processing.",
             ),
+            **{
+                grant: (
+                    nag_resource(self, resources.files_bucket.arn_for_objects("*")),
+                    "Object keys are random per case and file, generated server-side; every "
+                    "upload, read, abort or delete is authorized in code against the case first.",
+                )
+                for grant in (
+                    Grant.FILES_UPLOAD,
+                    Grant.FILES_ABORT_UPLOAD,
+                    Grant.FILES_READ_VERSION,
+                    Grant.FILES_DELETE,
+                )
+            },
             Grant.SCHEDULE: (
                 nag_resource(self, schedules_arn(resources, Stack.of(self))),
                 "Timer names are generated per case object at run time; the grant covers only "

@@ -41,6 +41,10 @@ GRANT_ACTIONS: dict[Grant, set[str]] = {
     },
     Grant.FILES_READ: {"s3:GetObject"},
     Grant.FILES_WRITE: {"s3:PutObject"},
+    Grant.FILES_UPLOAD: {"s3:PutObject", "s3:ListMultipartUploadParts"},
+    Grant.FILES_ABORT_UPLOAD: {"s3:AbortMultipartUpload"},
+    Grant.FILES_READ_VERSION: {"s3:GetObjectVersion"},
+    Grant.FILES_DELETE: {"s3:DeleteObject"},
     Grant.EMAIL_SEND: {"ses:SendEmail", "ses:SendRawEmail"},
     Grant.EVENTS_PUT: {"events:PutEvents"},
     Grant.WEBSOCKET_POST: {"execute-api:ManageConnections"},
@@ -52,6 +56,8 @@ GRANT_KEY_ACTIONS: dict[Grant, set[str]] = {
     Grant.TABLE_WRITE: {"kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey"},
     Grant.FILES_READ: {"kms:Decrypt"},
     Grant.FILES_WRITE: {"kms:GenerateDataKey", "kms:Decrypt"},
+    Grant.FILES_UPLOAD: {"kms:GenerateDataKey", "kms:Decrypt"},
+    Grant.FILES_READ_VERSION: {"kms:Decrypt"},
 }
 # Every function, whatever its grants: write its own logs, park failed async events.
 RUNNING_ACTIONS = {"logs:CreateLogStream", "logs:PutLogEvents", "sqs:SendMessage"}
@@ -383,16 +389,32 @@ def test_bus_is_named_per_stage(template: Template) -> None:
 
 def test_event_rules_equal_the_manifest(template: Template) -> None:
     rules = {props(r)["Name"]: props(r) for r in resources(template, "AWS::Events::Rule").values()}
-    assert set(rules) == {rule.name for rule in manifest.EVENT_RULES}
+    # Rules on the account's default bus (shared by every stage) carry the stage in their name.
+    expected_names = {
+        spec.name: spec.name if spec.bus == manifest.EVENT_BUS else f"caseroom-dev-{spec.name}"
+        for spec in manifest.EVENT_RULES
+    }
+    assert set(rules) == set(expected_names.values())
     assert len(rules) == len(resources(template, "AWS::Events::Rule"))
 
     bus_id, _ = only(template, "AWS::Events::EventBus")
     functions = function_ids(template)
     queues = resources(template, "AWS::SQS::Queue")
     for spec in manifest.EVENT_RULES:
-        rule = rules[spec.name]
-        assert rule["EventBusName"] == ref(bus_id)
-        assert rule["EventPattern"] == spec.pattern
+        rule = rules[expected_names[spec.name]]
+        if spec.bus == manifest.DEFAULT_BUS:
+            assert rule.get("EventBusName", "default") == "default"  # S3 publishes only there
+        else:
+            assert rule["EventBusName"] == ref(bus_id)
+        if spec.files_bucket_only:
+            bucket_id, _ = _files_bucket(template)
+            assert rule["EventPattern"]["detail"]["bucket"] == {"name": [ref(bucket_id)]}
+            assert rule["EventPattern"]["detail-type"] == ["Object Created"]  # never "Object Tags Added"
+            assert {k: v for k, v in rule["EventPattern"].items() if k != "detail"} == {
+                k: v for k, v in spec.pattern.items() if k != "detail"
+            }
+        else:
+            assert rule["EventPattern"] == spec.pattern
         [target] = rule["Targets"]
         assert target["Arn"] == arn_of(functions[spec.function])
         assert target["DeadLetterConfig"]["Arn"]["Fn::GetAtt"][0] in queues
@@ -530,3 +552,24 @@ def test_prod_and_dev_have_the_same_resources(template: Template, prod_template:
         return counts
 
     assert inventory(template) == inventory(prod_template)
+
+
+def test_each_files_function_gets_only_the_s3_actions_it_uses(template: Template) -> None:
+    functions = function_ids(template)
+    lambda_functions = resources(template, "AWS::Lambda::Function")
+
+    def s3_actions(name: str) -> set[str]:
+        role_id = props(lambda_functions[functions[name]])["Role"]["Fn::GetAtt"][0]
+        return {a for a in allowed_actions(managed_policy_of_role(template, role_id)) if a.startswith("s3:")}
+
+    # Signs uploads and downloads, lists parts, aborts, soft-deletes; never reads bytes itself.
+    assert s3_actions("files_api") == {
+        "s3:PutObject",
+        "s3:ListMultipartUploadParts",
+        "s3:AbortMultipartUpload",
+        "s3:GetObjectVersion",
+        "s3:DeleteObject",
+    }
+    # Reads what was uploaded; cannot write, delete or abort anything.
+    assert s3_actions("file_verifier") == {"s3:GetObject", "s3:GetObjectVersion"}
+    assert s3_actions("upload_expiry") == {"s3:AbortMultipartUpload"}

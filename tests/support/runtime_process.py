@@ -45,12 +45,12 @@ class RuntimeProcess:
         raise AssertionError(f"no line matching {pattern!r}; output so far:\n" + "\n".join(self.lines[-40:]))
 
 
-def start_runtime_process(port: int = 0) -> RuntimeProcess:
+def start_runtime_process(port: int = 0, extra_args: tuple[str, ...] = ()) -> RuntimeProcess:
     """`python -m local --port 0` with a clean environment (no AWS_*/CASEROOM_* leaking in)."""
     environment = {k: v for k, v in os.environ.items() if not k.startswith(("CASEROOM_", "AWS_"))}
     environment["PYTHONUNBUFFERED"] = "1"
     process = subprocess.Popen(
-        [sys.executable, "-m", "local", "--port", str(port)],
+        [sys.executable, "-m", "local", "--port", str(port), *extra_args],
         cwd=REPO_ROOT,
         env=environment,
         stdout=subprocess.PIPE,

@@ -115,3 +115,13 @@ def test_a_malformed_boolean_setting_is_refused(monkeypatch: pytest.MonkeyPatch)
     monkeypatch.setenv("CASEROOM_DEEP_TRACING", "maybe")
     with pytest.raises(InvalidSetting, match="CASEROOM_DEEP_TRACING"):
         Settings.from_environment()
+
+
+def test_whole_number_settings_are_parsed_and_checked(monkeypatch: pytest.MonkeyPatch) -> None:
+    from caseroom.settings import InvalidSetting, Settings
+
+    monkeypatch.setenv("CASEROOM_MULTIPART_THRESHOLD_BYTES", "5242880")
+    assert Settings.from_environment().multipart_threshold_bytes == 5242880
+    monkeypatch.setenv("CASEROOM_MULTIPART_THRESHOLD_BYTES", "5 MB")
+    with pytest.raises(InvalidSetting, match="whole number"):
+        Settings.from_environment()

@@ -11,6 +11,7 @@ import json
 from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer
 
 from caseroom.cases.routes import router as cases_router
+from caseroom.files.routes import router as files_router
 from caseroom.http import build_http_app
 
 TITLE = "CaseRoom API"
@@ -18,7 +19,7 @@ VERSION = "1.0.0"
 
 
 def openapi_json() -> str:
-    app = build_http_app(cases_router)
+    app = build_http_app(cases_router, files_router)
     document = app.get_openapi_json_schema(
         title=TITLE,
         version=VERSION,

@@ -15,21 +15,29 @@ from typing import Any
 
 from caseroom.settings import get_settings
 
-_clients: dict[tuple[str, str | None], Any] = {}
+_clients: dict[tuple[str, str | None, str | None], Any] = {}
 _session: Any = None
 _lock = threading.Lock()
 
 
-def client(service: str, endpoint_url: str | None = None) -> Any:
-    """A shared client for `service`. Locally every service is moto on 127.0.0.1."""
+def client(service: str, endpoint_url: str | None = None, signature_version: str | None = None) -> Any:
+    """A shared client for `service`. Locally every service is moto on 127.0.0.1.
+
+    signature_version="s3v4" for presigning: SigV4 is what KMS-encrypted objects and signed
+    checksum headers need (boto3 may otherwise presign S3 URLs with SigV2)."""
     endpoint = endpoint_url or get_settings().aws_endpoint_url
-    key = (service, endpoint)
+    key = (service, endpoint, signature_version)
     found = _clients.get(key)
     if found is None:
         with _lock:
             found = _clients.get(key)
             if found is None:
-                found = _shared_session().create_client(service, endpoint_url=endpoint)
+                config = None
+                if signature_version:
+                    from botocore.config import Config
+
+                    config = Config(signature_version=signature_version)
+                found = _shared_session().create_client(service, endpoint_url=endpoint, config=config)
                 _clients[key] = found
     return found
 

@@ -66,3 +66,79 @@ class IdempotencyKeyReused(DomainError):
         422,
         "This Idempotency-Key was already used with a different request body.",
     )
+
+
+# --- case files ------------------------------------------------------------------------------
+
+
+class FileNotFound(DomainError):
+    # Also what a user who may not see the case gets (see CaseNotFound).
+    code, status, message = "FILE_NOT_FOUND", 404, "No such file."
+
+
+class GalleryNotFound(DomainError):
+    code, status, message = "GALLERY_NOT_FOUND", 404, "No such gallery in this case."
+
+
+class FileTooLarge(DomainError):
+    code, status, message = "FILE_TOO_LARGE", 400, "The file is larger than this kind of file may be."
+
+
+class EmptyFile(DomainError):
+    code, status, message = "EMPTY_FILE", 400, "A file must contain at least one byte."
+
+
+class ContentTypeNotAllowed(DomainError):
+    code, status, message = (
+        "CONTENT_TYPE_NOT_ALLOWED",
+        400,
+        "This content type is not accepted for this kind of file.",
+    )
+
+
+class InvalidPartSize(DomainError):
+    code, status, message = (
+        "INVALID_PART_SIZE",
+        400,
+        "Parts must be 5 MiB to 5 GiB and a file at most 10,000 parts.",
+    )
+
+
+class UploadNotPending(DomainError):
+    code, status, message = "UPLOAD_NOT_PENDING", 409, "This upload is no longer pending."
+
+
+class UploadAlreadyCompleted(DomainError):
+    code, status, message = "UPLOAD_ALREADY_COMPLETED", 409, "This upload was already completed."
+
+
+class NotMultipartUpload(DomainError):
+    code, status, message = "NOT_MULTIPART", 409, "This upload is a single POST, not a multipart upload."
+
+
+class PartOutOfRange(DomainError):
+    code, status, message = "PART_OUT_OF_RANGE", 400, "A part number is outside this upload's parts."
+
+
+class UploadPartsMissing(DomainError):
+    code, status, message = (
+        "UPLOAD_PARTS_MISSING",
+        400,
+        "Some parts are missing or were not received; list the upload's parts and send them.",
+    )
+
+
+class PartMismatch(DomainError):
+    code, status, message = (
+        "PART_MISMATCH",
+        400,
+        "A part's ETag or size does not match what was received; upload that part again.",
+    )
+
+
+class FileNotAvailable(DomainError):
+    code, status, message = (
+        "FILE_NOT_AVAILABLE",
+        409,
+        "The file is not available: still being verified, quarantined or deleted.",
+    )

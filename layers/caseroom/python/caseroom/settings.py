@@ -37,6 +37,8 @@ class Settings:
     jwks_url: str = ""
     websocket_endpoint: str = ""
     deep_tracing: bool = False
+    # Uploads up to this size use one presigned POST; larger ones a multipart upload.
+    multipart_threshold_bytes: int = 100 * 1024 * 1024
     # Only the local runtime sets this: every boto3 client then talks to moto on 127.0.0.1.
     aws_endpoint_url: str | None = None
 
@@ -47,16 +49,27 @@ class Settings:
     @classmethod
     def from_environment(cls) -> Settings:
         """Each field from CASEROOM_<FIELD>; unset or empty variables keep the default."""
-        values: dict[str, str | bool] = {}
+        values: dict[str, str | bool | int] = {}
         for f in fields(cls):
             raw = os.environ.get(key := cls.environment_key(f.name))
             if raw:
-                values[f.name] = _parse_bool(key, raw) if f.type in ("bool", bool) else raw
+                values[f.name] = _parse(key, raw, str(getattr(f.type, "__name__", f.type)))
         return cls(**values)  # type: ignore[arg-type]
 
     @classmethod
     def field_names(cls) -> tuple[str, ...]:
         return tuple(f.name for f in fields(cls))
+
+
+def _parse(key: str, raw: str, annotation: str) -> str | bool | int:
+    if annotation == "bool":
+        return _parse_bool(key, raw)
+    if annotation == "int":
+        try:
+            return int(raw)
+        except ValueError:
+            raise InvalidSetting(f"{key} must be a whole number") from None
+    return raw
 
 
 def _parse_bool(key: str, raw: str) -> bool:

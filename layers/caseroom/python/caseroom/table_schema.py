@@ -33,11 +33,15 @@ CASE_SORT_INDEXES: dict[str, GlobalIndex] = {
     for column in ("attention", "caseId", "patient", "status", "lastModified", "dueDate")
 }
 LAB_QUEUE_INDEX = GlobalIndex(name="byLab-attention", partition_key="labList", sort_key="sort_attention")
+# Files of one gallery of one case, newest first (sparse: deleted and expired files leave it).
+GALLERY_FILES_INDEX = GlobalIndex(
+    name="byGallery-created", partition_key="galleryList", sort_key="sort_created"
+)
 
 TABLE = Table(
     name="caseroom",
     partition_key="pk",
     sort_key="sk",
     ttl_attribute="ttl",
-    indexes=(*CASE_SORT_INDEXES.values(), LAB_QUEUE_INDEX),
+    indexes=(*CASE_SORT_INDEXES.values(), LAB_QUEUE_INDEX, GALLERY_FILES_INDEX),
 )

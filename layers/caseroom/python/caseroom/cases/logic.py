@@ -111,7 +111,7 @@ class CaseService:
         Anyone else learns nothing: 404, and the probe is audited under their name."""
         normalized = ids.normalize_case_id(case_id)
         case, rx_script = dal.get_case_and_rx_script(normalized) if normalized else (None, None)
-        if case is None or not _may_see(who, case):
+        if case is None or not may_see(who, case):
             audit_store.append(self._audit(who, meta, action, normalized, outcome=Outcome.DENIED))
             raise CaseNotFound()
         return case, rx_script
@@ -303,7 +303,8 @@ def _script_is_current(case: Case, rx_script: RxScriptDocument | None) -> bool:
     )
 
 
-def _may_see(who: Principal, case: Case) -> bool:
+def may_see(who: Principal, case: Case) -> bool:
+    """The case's owner clinician and members of the case's lab; nobody else (files reuse this)."""
     if who.user_id == case.owner_id:
         return True
     return who.role is Role.LAB and who.lab_id is not None and who.lab_id == case.lab_id

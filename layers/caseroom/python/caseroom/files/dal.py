@@ -1,0 +1,188 @@
+"""Data access for case files and galleries. The only files module that talks to DynamoDB.
+
+Key design (single table):
+  file            pk=CASE#<caseId>  sk=FILE#<fileId>
+  user gallery    pk=CASE#<caseId>  sk=GALLERY#<galleryId>   (the four fixed ones are not stored)
+Access patterns:
+  a file (authorization, state changes)   consistent GetItem; writes conditional on `version`
+  files of a gallery, newest first        Query GSI byGallery-created, pk galleryList=
+                                          GALLERY#<caseId>#<galleryId>, sk sort_created=<createdAt>#<fileId>,
+                                          Limit = page size. Sparse: deleted/expired/aborted files
+                                          carry no galleryList, so they leave the listing.
+  user galleries of a case                Query pk=CASE#<caseId>, sk begins_with GALLERY#, Limit = page
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from caseroom import dynamo
+from caseroom.errors import VersionConflict
+from caseroom.files.records import CaseFile, FileStatus, Gallery
+from caseroom.table_schema import GALLERY_FILES_INDEX
+
+LISTED_STATUSES = {FileStatus.PENDING, FileStatus.AVAILABLE, FileStatus.QUARANTINED}
+
+
+def case_pk(case_id: str) -> str:
+    return f"CASE#{case_id}"
+
+
+def file_sk(file_id: str) -> str:
+    return f"FILE#{file_id}"
+
+
+def gallery_sk(gallery_id: str) -> str:
+    return f"GALLERY#{gallery_id}"
+
+
+def gallery_list(case_id: str, gallery_id: str) -> str:
+    return f"GALLERY#{case_id}#{gallery_id}"
+
+
+def _file_values(file: CaseFile, ttl: int | None) -> dict[str, Any]:
+    values: dict[str, Any] = {"pk": case_pk(file.case_id), "sk": file_sk(file.file_id), "kind": "file"}
+    values.update(file.to_values())
+    if file.file_status in LISTED_STATUSES:
+        values["galleryList"] = gallery_list(file.case_id, file.gallery_id)
+        values["sort_created"] = f"{file.created_at}#{file.file_id}"
+    if ttl is not None:
+        values["ttl"] = ttl
+    return values
+
+
+def _file_from(values: dict[str, Any]) -> CaseFile:
+    return CaseFile.from_values(values)
+
+
+def get_file(case_id: str, file_id: str) -> CaseFile | None:
+    response = dynamo.dynamodb().get_item(
+        TableName=dynamo.table_name(), Key=dynamo.key(case_pk(case_id), file_sk(file_id)), ConsistentRead=True
+    )
+    item = response.get("Item")
+    return _file_from(dynamo.from_item(item)) if item else None
+
+
+def create_file(file: CaseFile, also: list[dict[str, Any]]) -> None:
+    dynamo.transact(
+        [
+            {
+                "Put": {
+                    "TableName": dynamo.table_name(),
+                    "Item": dynamo.to_item(_file_values(file, None)),
+                    "ConditionExpression": "attribute_not_exists(pk)",
+                }
+            },
+            *also,
+        ]
+    )
+
+
+def replace_file(
+    file: CaseFile, expected_version: int, also: list[dict[str, Any]], ttl: int | None = None
+) -> None:
+    """Writes `file` only if the stored version is still `expected_version`; raises VersionConflict."""
+    action = {
+        "Put": {
+            "TableName": dynamo.table_name(),
+            "Item": dynamo.to_item(_file_values(file, ttl)),
+            "ConditionExpression": "attribute_exists(pk) AND version = :expected",
+            "ExpressionAttributeValues": {":expected": {"N": str(expected_version)}},
+        }
+    }
+    try:
+        dynamo.transact([action, *also])
+    except dynamo.ConditionFailed as exc:
+        raise VersionConflict("The file changed meanwhile; reload it and try again.") from exc
+
+
+def list_gallery_files(
+    case_id: str, gallery_id: str, limit: int, cursor: str | None
+) -> tuple[list[CaseFile], str | None]:
+    index = GALLERY_FILES_INDEX
+    partition = gallery_list(case_id, gallery_id)
+    fingerprint = dynamo.query_fingerprint("gallery-files", partition)
+    request: dict[str, Any] = {
+        "TableName": dynamo.table_name(),
+        "IndexName": index.name,
+        "KeyConditionExpression": "#p = :p",
+        "ExpressionAttributeNames": {"#p": index.partition_key},
+        "ExpressionAttributeValues": {":p": {"S": partition}},
+        "ScanIndexForward": False,  # newest first
+        "Limit": limit,
+    }
+    if cursor:
+        # Index keys here are ids and times only (no names), so the cursor carries them as they are.
+        request["ExclusiveStartKey"] = dynamo.decode_cursor(
+            cursor,
+            fingerprint,
+            ("pk", "sk", index.partition_key, index.sort_key),
+            {index.partition_key: partition},
+        )
+    response = dynamo.dynamodb().query(**request)
+    files = [_file_from(dynamo.from_item(item)) for item in response.get("Items", [])]
+    return files, dynamo.encode_cursor(response.get("LastEvaluatedKey"), fingerprint)
+
+
+def get_gallery(case_id: str, gallery_id: str) -> Gallery | None:
+    response = dynamo.dynamodb().get_item(
+        TableName=dynamo.table_name(),
+        Key=dynamo.key(case_pk(case_id), gallery_sk(gallery_id)),
+        ConsistentRead=True,
+    )
+    item = response.get("Item")
+    return _gallery_from(dynamo.from_item(item)) if item else None
+
+
+def _gallery_from(values: dict[str, Any]) -> Gallery:
+    return Gallery(
+        case_id=values["caseId"],
+        gallery_id=values["galleryId"],
+        name=values["name"],
+        created_by=values["createdBy"],
+        created_at=values["createdAt"],
+    )
+
+
+def create_gallery(gallery: Gallery, also: list[dict[str, Any]]) -> None:
+    values = {
+        "pk": case_pk(gallery.case_id),
+        "sk": gallery_sk(gallery.gallery_id),
+        "kind": "gallery",
+        "caseId": gallery.case_id,
+        "galleryId": gallery.gallery_id,
+        "name": gallery.name,
+        "createdBy": gallery.created_by,
+        "createdAt": gallery.created_at,
+    }
+    dynamo.transact(
+        [
+            {
+                "Put": {
+                    "TableName": dynamo.table_name(),
+                    "Item": dynamo.to_item(values),
+                    "ConditionExpression": "attribute_not_exists(pk)",
+                }
+            },
+            *also,
+        ]
+    )
+
+
+def list_galleries(case_id: str, limit: int, cursor: str | None) -> tuple[list[Gallery], str | None]:
+    partition = case_pk(case_id)
+    fingerprint = dynamo.query_fingerprint("galleries", case_id)
+    request: dict[str, Any] = {
+        "TableName": dynamo.table_name(),
+        "KeyConditionExpression": "pk = :pk AND begins_with(sk, :prefix)",
+        "ExpressionAttributeValues": {":pk": {"S": partition}, ":prefix": {"S": "GALLERY#"}},
+        "Limit": limit,
+        "ConsistentRead": True,
+    }
+    if cursor:
+        request["ExclusiveStartKey"] = dynamo.decode_cursor(
+            cursor, fingerprint, ("pk", "sk"), {"pk": partition}
+        )
+    response = dynamo.dynamodb().query(**request)
+    galleries = [_gallery_from(dynamo.from_item(item)) for item in response.get("Items", [])]
+    return galleries, dynamo.encode_cursor(response.get("LastEvaluatedKey"), fingerprint)

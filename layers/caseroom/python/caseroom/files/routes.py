@@ -1,0 +1,145 @@
+"""HTTP routes of the case files API. Thin: parse, identify the caller, call the logic."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler.api_gateway import Router
+from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
+
+from caseroom.auth import Principal
+from caseroom.files.logic import FileService
+from caseroom.files.models import (
+    CompleteRequest,
+    CreateGallery,
+    FileDownload,
+    FilePage,
+    FileView,
+    GalleryPage,
+    GalleryView,
+    PartUrls,
+    PartUrlsRequest,
+    RequestUpload,
+    UpdateFile,
+    UploadState,
+    UploadTicket,
+)
+from caseroom.http import current_principal, request_meta
+
+router = Router()
+
+CaseIdPath = Annotated[str, Path(min_length=1, max_length=20, description="Case id, e.g. 7KQ2-M9XD-4RTA")]
+FileIdPath = Annotated[str, Path(min_length=1, max_length=64, description="File id")]
+GalleryIdPath = Annotated[str, Path(min_length=1, max_length=40, pattern=r"^[a-z0-9][a-z0-9-]*$")]
+PageSize = Annotated[int, Query(ge=1, le=100, description="Items per page")]
+Cursor = Annotated[str | None, Query(max_length=2048, description="nextCursor of the previous page")]
+
+_service: FileService | None = None
+
+
+def service() -> FileService:
+    global _service
+    if _service is None:
+        _service = FileService()
+    return _service
+
+
+def use_service(replacement: FileService | None) -> None:
+    """Tests inject a service with a fixed clock; None restores the default."""
+    global _service
+    _service = replacement
+
+
+def _who() -> Principal:
+    return current_principal(router)
+
+
+@router.post(
+    "/cases/<caseId>/uploads",
+    summary="Request an upload: a presigned POST (small files) or a multipart upload (large ones)",
+    responses={201: {"description": "Reserved; upload the bytes to S3 before expiresAt"}},
+)
+def request_upload(caseId: CaseIdPath, body: Annotated[RequestUpload, Body()]) -> tuple[UploadTicket, int]:
+    return service().request_upload(_who(), caseId, body, request_meta(router)), 201
+
+
+@router.get("/cases/<caseId>/uploads/<fileId>", summary="An upload's state and the parts S3 has received")
+def upload_state(caseId: CaseIdPath, fileId: FileIdPath) -> UploadState:
+    return service().upload_state(_who(), caseId, fileId, request_meta(router))
+
+
+@router.post(
+    "/cases/<caseId>/uploads/<fileId>/part-urls",
+    summary="Presigned URLs for parts (with each part's SHA-256 signed in); ask again to resume",
+)
+def part_urls(caseId: CaseIdPath, fileId: FileIdPath, body: Annotated[PartUrlsRequest, Body()]) -> PartUrls:
+    return service().part_urls(_who(), caseId, fileId, body, request_meta(router))
+
+
+@router.post(
+    "/cases/<caseId>/uploads/<fileId>/complete",
+    summary="Complete a multipart upload (every part, checked against what S3 received)",
+)
+def complete_upload(
+    caseId: CaseIdPath, fileId: FileIdPath, body: Annotated[CompleteRequest, Body()]
+) -> UploadState:
+    return service().complete_upload(_who(), caseId, fileId, body, request_meta(router))
+
+
+@router.delete(
+    "/cases/<caseId>/uploads/<fileId>",
+    summary="Abort a pending upload",
+    responses={204: {"description": "Aborted"}},
+)
+def abort_upload(caseId: CaseIdPath, fileId: FileIdPath) -> tuple[None, int]:
+    service().abort_upload(_who(), caseId, fileId, request_meta(router))
+    return None, 204
+
+
+@router.get(
+    "/cases/<caseId>/galleries", summary="The case's galleries: the four fixed ones, then user-created"
+)
+def list_galleries(caseId: CaseIdPath, limit: PageSize = 50, cursor: Cursor = None) -> GalleryPage:
+    return service().list_galleries(_who(), caseId, limit, cursor, request_meta(router))
+
+
+@router.post(
+    "/cases/<caseId>/galleries", summary="Create a gallery", responses={201: {"description": "Created"}}
+)
+def create_gallery(caseId: CaseIdPath, body: Annotated[CreateGallery, Body()]) -> tuple[GalleryView, int]:
+    return service().create_gallery(_who(), caseId, body, request_meta(router)), 201
+
+
+@router.get("/cases/<caseId>/galleries/<galleryId>/files", summary="Files of a gallery, newest first")
+def list_files(
+    caseId: CaseIdPath, galleryId: GalleryIdPath, limit: PageSize = 25, cursor: Cursor = None
+) -> FilePage:
+    return service().list_files(_who(), caseId, galleryId, limit, cursor, request_meta(router))
+
+
+@router.get("/cases/<caseId>/files/<fileId>", summary="One file (status, kind, size, uploader)")
+def get_file(caseId: CaseIdPath, fileId: FileIdPath) -> FileView:
+    return service().get_file(_who(), caseId, fileId, request_meta(router))
+
+
+@router.patch("/cases/<caseId>/files/<fileId>", summary="Move to another gallery and/or rename")
+def update_file(caseId: CaseIdPath, fileId: FileIdPath, body: Annotated[UpdateFile, Body()]) -> FileView:
+    return service().update_file(_who(), caseId, fileId, body, request_meta(router))
+
+
+@router.delete(
+    "/cases/<caseId>/files/<fileId>",
+    summary="Delete (soft: kept for the retention period, audited)",
+    responses={204: {"description": "Deleted"}},
+)
+def delete_file(caseId: CaseIdPath, fileId: FileIdPath) -> tuple[None, int]:
+    service().delete_file(_who(), caseId, fileId, request_meta(router))
+    return None, 204
+
+
+@router.get(
+    "/cases/<caseId>/files/<fileId>/download",
+    summary="A download link (presigned GET, <= 15 minutes, original file name), audited",
+)
+def download(caseId: CaseIdPath, fileId: FileIdPath) -> FileDownload:
+    return service().download(_who(), caseId, fileId, request_meta(router))

@@ -1,0 +1,513 @@
+"""Case files through the files_api and file_verifier handlers, against moto (in-process).
+
+The bytes are written with boto3 the way a client's presigned POST / part PUT would land them
+(the running-runtime e2e test uploads over real HTTP); the verifier gets the S3 Object Created
+event EventBridge would deliver. Every bad input asserts its exact code or quarantine reason
+and that nothing stored changed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+
+from caseroom import aws, dynamo
+from caseroom.auth import Principal
+from caseroom.cases import routes as case_routes
+from caseroom.cases.logic import CaseService
+from caseroom.clock import FixedClock
+from caseroom.files import routes as file_routes
+from caseroom.files.logic import FileService
+from caseroom.files.verification import expire_upload
+from caseroom.settings import get_settings
+from tests.conftest import CLINICIAN, CLINICIAN_2, LAB_TECH, OTHER_LAB, PATIENT, http_event, lambda_context
+
+MiB = 1024 * 1024
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 200
+PDF = b"%PDF-1.4\n" + b"x" * 300 + b"\n%%EOF\n"
+
+Call = Callable[..., tuple[int, Any]]
+
+
+def sha(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def dicom(size: int) -> bytes:
+    return (b"\x00" * 128 + b"DICM" + b"\x01" * size)[:size]
+
+
+@pytest.fixture
+def call(aws_backend: None, clock: FixedClock, monkeypatch: pytest.MonkeyPatch) -> Iterator[Call]:
+    from functions.cases_api.handler import lambda_handler as cases_handler
+    from functions.files_api.handler import lambda_handler as files_handler
+
+    # Small multipart uploads in tests: anything above 5 MiB goes multipart.
+    monkeypatch.setenv("CASEROOM_MULTIPART_THRESHOLD_BYTES", str(5 * MiB))
+    get_settings.cache_clear()
+    case_routes.use_service(CaseService(clock=clock))
+    file_routes.use_service(FileService(clock=clock))
+    counter = iter(range(1_000_000))
+
+    def invoke(
+        method: str, route: str, path: str | None = None, who: Principal | None = CLINICIAN, **kwargs: Any
+    ) -> tuple[int, Any]:
+        event = http_event(method, route, path or route, who, request_id=f"req-{next(counter)}", **kwargs)
+        handler = cases_handler if route in ("/cases", "/cases/{caseId}") else files_handler
+        response = handler(event, lambda_context("files_api"))
+        return response["statusCode"], json.loads(response["body"]) if response.get("body") else None
+
+    yield invoke
+    case_routes.use_service(None)
+    file_routes.use_service(None)
+    get_settings.cache_clear()
+
+
+def new_case(call: Call) -> str:
+    status, body = call(
+        "POST",
+        "/cases",
+        body={"patientName": "Maria Garcia", "rxDescription": "Crown", "teeth": ["11"], "caseType": "crown"},
+    )
+    assert status == 201, body
+    return str(body["caseId"])
+
+
+def request_upload(
+    call: Call, case_id: str, data: bytes, who: Principal = CLINICIAN, **overrides: Any
+) -> tuple[int, Any]:
+    body = {
+        "fileName": "Maria Garcia smile.png",
+        "kind": "photo",
+        "sizeBytes": len(data),
+        "contentType": "image/png",
+        "sha256": sha(data),
+        **overrides,
+    }
+    return call("POST", "/cases/{caseId}/uploads", f"/cases/{case_id}/uploads", who=who, body=body)
+
+
+def s3() -> Any:
+    return aws.client("s3")
+
+
+def bucket() -> str:
+    return get_settings().files_bucket
+
+
+def land(key: str, data: bytes, content_type: str) -> str:
+    """What the client's presigned POST does (moto ignores the policy anyway)."""
+    return str(s3().put_object(Bucket=bucket(), Key=key, Body=data, ContentType=content_type)["VersionId"])
+
+
+def object_created(key: str, version_id: str | None = None) -> dict[str, Any]:
+    head = s3().head_object(Bucket=bucket(), Key=key, **({"VersionId": version_id} if version_id else {}))
+    return {
+        "version": "0",
+        "id": f"s3-event-{key}-{head['VersionId']}",
+        "detail-type": "Object Created",
+        "source": "aws.s3",
+        "account": "123456789012",
+        "time": "2026-11-02T09:00:00Z",
+        "region": "us-east-1",
+        "resources": [f"arn:aws:s3:::{bucket()}"],
+        "detail": {
+            "version": "0",
+            "bucket": {"name": bucket()},
+            "object": {"key": key, "size": head["ContentLength"], "version-id": head["VersionId"]},
+            "reason": "PutObject",
+        },
+    }
+
+
+def verify(key: str) -> str:
+    from functions.file_verifier.handler import lambda_handler
+
+    return str(lambda_handler(object_created(key), lambda_context("file_verifier"))["outcome"])
+
+
+def table_items(prefix: str) -> list[dict[str, Any]]:
+    items = dynamo.dynamodb().scan(TableName=get_settings().table_name)["Items"]  # test only
+    return [
+        dynamo.from_item(i)
+        for i in items
+        if i["sk"]["S"].startswith(prefix) or i["pk"]["S"].startswith(prefix)
+    ]
+
+
+def outbox(event_type: str) -> list[dict[str, Any]]:
+    return [i for i in table_items("OUTBOX#") if i.get("eventType") == event_type]
+
+
+def stored_state() -> tuple[int, int]:
+    """(file records, objects in the bucket): what a refused request must leave unchanged."""
+    objects = s3().list_object_versions(Bucket=bucket()).get("Versions", [])
+    return len(table_items("FILE#")), len(objects)
+
+
+def key_of(case_id: str, file_id: str) -> str:
+    return f"files/{case_id}/{file_id}"
+
+
+# --- small files: presigned POST ---------------------------------------------------------------
+
+
+def test_post_upload_is_verified_listed_and_downloadable(call: Call) -> None:
+    # Given a clinician's case and a PNG photo
+    case_id = new_case(call)
+    status, ticket = request_upload(call, case_id, PNG)
+    # Then the upload is a presigned POST pinning key, content type, exact size and checksum
+    assert status == 201, ticket
+    assert (ticket["mode"], ticket["status"], ticket["multipart"]) == ("post", "pending", None)
+    fields = ticket["post"]["fields"]
+    key = key_of(case_id, ticket["fileId"])
+    assert fields["key"] == key and "smile" not in key
+    policy = json.loads(__import__("base64").b64decode(fields["policy"]))
+    assert ["content-length-range", len(PNG), len(PNG)] in policy["conditions"]
+    assert {"Content-Type": "image/png"} in policy["conditions"]
+    # When the bytes land and S3 reports Object Created
+    land(key, PNG, "image/png")
+    assert verify(key) == "available"
+    # Then it is listed newest first in its gallery with kind, size, uploader, status
+    status, page = call(
+        "GET",
+        "/cases/{caseId}/galleries/{galleryId}/files",
+        f"/cases/{case_id}/galleries/initial-documentation/files",
+    )
+    assert status == 200
+    [item] = page["items"]
+    assert (item["status"], item["kind"], item["sizeBytes"]) == ("available", "photo", len(PNG))
+    assert item["uploadedBy"]["userId"] == CLINICIAN.user_id
+    assert item["thumbnailUrl"] is None
+    # And FileAdded names the file as its subject
+    [added] = outbox("FileAdded")
+    assert (added["caseId"], added["subjectId"]) == (case_id, ticket["fileId"])
+    # And a download is a short presigned GET of the verified version with the original name
+    status, link = call(
+        "GET",
+        "/cases/{caseId}/files/{fileId}/download",
+        f"/cases/{case_id}/files/{ticket['fileId']}/download",
+    )
+    assert status == 200 and link["expiresInSeconds"] <= 900
+    assert "versionId=" in link["url"]
+    assert "filename%2A%3DUTF-8%27%27Maria%2520Garcia%2520smile.png" in link["url"]
+    actions = [r["action"] for r in table_items("AUDIT#CASE#") if r.get("caseId") == case_id]
+    assert "file.download" in actions and "file.upload.request" in actions
+
+
+def test_the_lab_may_upload_and_strangers_get_404(call: Call) -> None:
+    case_id = new_case(call)
+    assert request_upload(call, case_id, PNG, who=LAB_TECH)[0] == 201
+    before = stored_state()
+    for stranger in (CLINICIAN_2, OTHER_LAB, PATIENT):
+        status, body = request_upload(call, case_id, PNG, who=stranger)
+        assert (status, body["code"]) == (404, "CASE_NOT_FOUND")
+    status, body = request_upload(call, "ZZZZ-ZZZZ-ZZZZ", PNG)
+    assert (status, body["code"]) == (404, "CASE_NOT_FOUND")
+    assert stored_state() == before
+
+
+@pytest.mark.parametrize(
+    ("overrides", "status", "code"),
+    [
+        ({"sizeBytes": 51 * MiB}, 400, "FILE_TOO_LARGE"),
+        ({"sizeBytes": 0}, 400, "EMPTY_FILE"),
+        ({"contentType": "application/x-msdownload"}, 400, "CONTENT_TYPE_NOT_ALLOWED"),
+        ({"galleryId": "no-such-gallery"}, 404, "GALLERY_NOT_FOUND"),
+        ({"sha256": "not-hex"}, 422, "VALIDATION_FAILED"),
+        ({"fileName": "../../etc/passwd"}, 422, "VALIDATION_FAILED"),
+    ],
+)
+def test_bad_upload_requests_are_refused_and_store_nothing(
+    call: Call, overrides: dict[str, Any], status: int, code: str
+) -> None:
+    case_id = new_case(call)
+    before = stored_state()
+    got, body = request_upload(call, case_id, PNG, **overrides)
+    assert (got, body["code"]) == (status, code)
+    assert "passwd" not in json.dumps(body) and "smile" not in json.dumps(body)  # never echoed
+    assert stored_state() == before
+
+
+@pytest.mark.parametrize(
+    ("landed", "reason"),
+    [
+        (PNG + b"\x00" * 500, "SIZE_MISMATCH"),  # oversize: more bytes than declared
+        (PDF[: len(PNG)], "WRONG_FILE_TYPE"),  # a PDF declared as a PNG photo
+        (PNG[:-1] + b"\x01", "CHECKSUM_MISMATCH"),  # corrupted: one byte differs
+    ],
+    ids=["oversize", "wrong-type", "corrupted"],
+)
+def test_bad_uploads_are_quarantined_with_a_reason(call: Call, landed: bytes, reason: str) -> None:
+    case_id = new_case(call)
+    _, ticket = request_upload(call, case_id, PNG)
+    key = key_of(case_id, ticket["fileId"])
+    land(key, landed, "image/png")
+    assert verify(key) == "quarantined"
+    status, view = call("GET", "/cases/{caseId}/files/{fileId}", f"/cases/{case_id}/files/{ticket['fileId']}")
+    assert (view["status"], view["quarantineReason"]) == ("quarantined", reason)
+    [event] = outbox("FileQuarantined")
+    assert event["subjectId"] == ticket["fileId"] and not outbox("FileAdded")
+    status, body = call(
+        "GET",
+        "/cases/{caseId}/files/{fileId}/download",
+        f"/cases/{case_id}/files/{ticket['fileId']}/download",
+    )
+    assert (status, body["code"]) == (409, "FILE_NOT_AVAILABLE")
+
+
+def test_content_type_other_than_declared_is_quarantined(call: Call) -> None:
+    case_id = new_case(call)
+    _, ticket = request_upload(call, case_id, PNG)
+    key = key_of(case_id, ticket["fileId"])
+    land(key, PNG, "text/html")
+    assert verify(key) == "quarantined"
+    _, view = call("GET", "/cases/{caseId}/files/{fileId}", f"/cases/{case_id}/files/{ticket['fileId']}")
+    assert view["quarantineReason"] == "CONTENT_TYPE_MISMATCH"
+
+
+def test_a_replayed_post_never_replaces_the_verified_file(call: Call) -> None:
+    case_id = new_case(call)
+    _, ticket = request_upload(call, case_id, PNG)
+    key = key_of(case_id, ticket["fileId"])
+    land(key, PNG, "image/png")
+    assert verify(key) == "available"
+    # When the same presigned POST is replayed with other bytes (moto ignores the policy)
+    land(key, PDF, "image/png")
+    assert verify(key) == "ignored"
+    # Then downloads stay pinned to the verified version
+    _, link = call(
+        "GET",
+        "/cases/{caseId}/files/{fileId}/download",
+        f"/cases/{case_id}/files/{ticket['fileId']}/download",
+    )
+    versions = [v["VersionId"] for v in s3().list_object_versions(Bucket=bucket(), Prefix=key)["Versions"]]
+    first = [v for v in versions if v in link["url"]]
+    assert len(versions) == 2 and len(first) == 1
+    body = s3().get_object(Bucket=bucket(), Key=key, VersionId=first[0])["Body"].read()
+    assert body == PNG
+
+
+# --- large files: multipart ---------------------------------------------------------------------
+
+
+def start_multipart(call: Call, case_id: str, data: bytes) -> dict[str, Any]:
+    status, ticket = request_upload(
+        call,
+        case_id,
+        data,
+        fileName="cbct.dcm",
+        kind="cbct",
+        contentType="application/dicom",
+        partSizeBytes=5 * MiB,
+    )
+    assert status == 201, ticket
+    assert ticket["mode"] == "multipart"
+    return dict(ticket)
+
+
+def parts_of(data: bytes, part_size: int = 5 * MiB) -> list[bytes]:
+    return [data[i : i + part_size] for i in range(0, len(data), part_size)]
+
+
+def upload_id_of(case_id: str, file_id: str) -> str:
+    [upload] = s3().list_multipart_uploads(Bucket=bucket(), Prefix=key_of(case_id, file_id))["Uploads"]
+    return str(upload["UploadId"])
+
+
+def put_part(case_id: str, file_id: str, number: int, data: bytes) -> str:
+    response = s3().upload_part(
+        Bucket=bucket(),
+        Key=key_of(case_id, file_id),
+        UploadId=upload_id_of(case_id, file_id),
+        PartNumber=number,
+        Body=data,
+    )
+    return str(response["ETag"]).strip('"')
+
+
+def test_multipart_upload_resumes_completes_once_and_is_verified(call: Call) -> None:
+    case_id = new_case(call)
+    data = dicom(11 * MiB + 7)
+    ticket = start_multipart(call, case_id, data)
+    file_id, chunks = ticket["fileId"], parts_of(data)
+    assert ticket["multipart"] == {"partSizeBytes": 5 * MiB, "partCount": 3}
+    base = f"/cases/{case_id}/uploads/{file_id}"
+    # Part URLs carry each part's checksum as a signed header
+    status, urls = call(
+        "POST",
+        "/cases/{caseId}/uploads/{fileId}/part-urls",
+        f"{base}/part-urls",
+        body={"parts": [{"partNumber": n, "sha256": sha(c)} for n, c in enumerate(chunks, 1)]},
+    )
+    assert status == 200 and len(urls["parts"]) == 3
+    assert "x-amz-checksum-sha256" in urls["parts"][0]["url"].lower()
+    # Out-of-range part numbers are refused
+    status, body = call(
+        "POST",
+        "/cases/{caseId}/uploads/{fileId}/part-urls",
+        f"{base}/part-urls",
+        body={"parts": [{"partNumber": 4, "sha256": sha(b"x")}]},
+    )
+    assert (status, body["code"]) == (400, "PART_OUT_OF_RANGE")
+    # Two parts arrive, then the connection drops: the state lists what S3 has
+    etags = {1: put_part(case_id, file_id, 1, chunks[0]), 2: put_part(case_id, file_id, 2, chunks[1])}
+    status, state = call("GET", "/cases/{caseId}/uploads/{fileId}", base)
+    assert [p["partNumber"] for p in state["receivedParts"]] == [1, 2]
+    # Completing now is refused: a part is missing, and nothing was completed
+    done = [{"partNumber": n, "etag": etags[n], "sha256": sha(chunks[n - 1])} for n in (1, 2)]
+    status, body = call(
+        "POST", "/cases/{caseId}/uploads/{fileId}/complete", f"{base}/complete", body={"parts": done}
+    )
+    assert (status, body["code"]) == (400, "UPLOAD_PARTS_MISSING")
+    claimed = [*done, {"partNumber": 3, "etag": "0" * 32, "sha256": sha(chunks[2])}]
+    status, body = call(
+        "POST", "/cases/{caseId}/uploads/{fileId}/complete", f"{base}/complete", body={"parts": claimed}
+    )
+    assert (status, body["code"]) == (400, "UPLOAD_PARTS_MISSING")
+    status, body = call(
+        "POST",
+        "/cases/{caseId}/uploads/{fileId}/complete",
+        f"{base}/complete",
+        body={"parts": [*claimed[:2], {"partNumber": 5, "etag": "0" * 32, "sha256": sha(b"")}]},
+    )
+    assert (status, body["code"]) == (400, "PART_OUT_OF_RANGE")
+    assert not s3().list_object_versions(Bucket=bucket(), Prefix=key_of(case_id, file_id)).get("Versions")
+    # Resume: the missing part, then complete
+    etags[3] = put_part(case_id, file_id, 3, chunks[2])
+    wrong = [*done, {"partNumber": 3, "etag": etags[1], "sha256": sha(chunks[2])}]
+    status, body = call(
+        "POST", "/cases/{caseId}/uploads/{fileId}/complete", f"{base}/complete", body={"parts": wrong}
+    )
+    assert (status, body["code"]) == (400, "PART_MISMATCH")
+    parts = [{"partNumber": n, "etag": etags[n], "sha256": sha(chunks[n - 1])} for n in (1, 2, 3)]
+    status, state = call(
+        "POST", "/cases/{caseId}/uploads/{fileId}/complete", f"{base}/complete", body={"parts": parts}
+    )
+    assert status == 200 and state["completed"] is True
+    # A second complete is refused and changes nothing
+    status, body = call(
+        "POST", "/cases/{caseId}/uploads/{fileId}/complete", f"{base}/complete", body={"parts": parts}
+    )
+    assert (status, body["code"]) == (409, "UPLOAD_ALREADY_COMPLETED")
+    # S3's composite checksum matches the declared parts: available
+    assert verify(key_of(case_id, file_id)) == "available"
+    stored = s3().get_object(Bucket=bucket(), Key=key_of(case_id, file_id))["Body"].read()
+    assert stored == data
+
+
+def test_multipart_with_a_corrupted_part_is_quarantined(call: Call) -> None:
+    case_id = new_case(call)
+    data = dicom(6 * MiB)
+    ticket = start_multipart(call, case_id, data)
+    file_id, chunks = ticket["fileId"], parts_of(data)
+    corrupted = chunks[1][:-1] + b"\xff"
+    etags = [put_part(case_id, file_id, 1, chunks[0]), put_part(case_id, file_id, 2, corrupted)]
+    # The client declares the checksums of the bytes it meant to send
+    parts = [{"partNumber": n, "etag": etags[n - 1], "sha256": sha(chunks[n - 1])} for n in (1, 2)]
+    base = f"/cases/{case_id}/uploads/{file_id}"
+    assert (
+        call("POST", "/cases/{caseId}/uploads/{fileId}/complete", f"{base}/complete", body={"parts": parts})[
+            0
+        ]
+        == 200
+    )
+    assert verify(key_of(case_id, file_id)) == "quarantined"
+    _, view = call("GET", "/cases/{caseId}/files/{fileId}", f"/cases/{case_id}/files/{file_id}")
+    assert view["quarantineReason"] == "CHECKSUM_MISMATCH"
+
+
+def test_invalid_part_size_is_refused(call: Call) -> None:
+    case_id = new_case(call)
+    data = dicom(6 * MiB)
+    before = stored_state()
+    status, body = request_upload(
+        call, case_id, data, kind="cbct", contentType="application/dicom", partSizeBytes=1 * MiB
+    )
+    assert (status, body["code"]) == (400, "INVALID_PART_SIZE")
+    assert stored_state() == before
+    assert not s3().list_multipart_uploads(Bucket=bucket()).get("Uploads")
+
+
+def test_pending_upload_expires_and_is_cleaned_up(call: Call, clock: FixedClock) -> None:
+    case_id = new_case(call)
+    ticket = start_multipart(call, case_id, dicom(6 * MiB))
+    file_id = ticket["fileId"]
+    detail = {"caseId": case_id, "fileId": file_id}
+    # A timer that fires early (or twice) changes nothing
+    assert expire_upload(detail, "timer-1", clock) is False
+    clock.advance(hours=25)
+    assert expire_upload(detail, "timer-1", clock) is True
+    assert expire_upload(detail, "timer-1", clock) is False
+    assert not s3().list_multipart_uploads(Bucket=bucket()).get("Uploads")
+    status, body = call(
+        "POST",
+        "/cases/{caseId}/uploads/{fileId}/part-urls",
+        f"/cases/{case_id}/uploads/{file_id}/part-urls",
+        body={"parts": [{"partNumber": 1, "sha256": sha(b"x")}]},
+    )
+    assert (status, body["code"]) == (409, "UPLOAD_NOT_PENDING")
+    schedules = aws.client("scheduler").list_schedules(GroupName=get_settings().schedule_group)["Schedules"]
+    assert f"upload-expiry-{file_id}" in {s["Name"] for s in schedules}
+
+
+# --- galleries, move, rename, delete ----------------------------------------------------------
+
+
+def test_galleries_move_rename_and_soft_delete_are_audited(call: Call, clock: FixedClock) -> None:
+    case_id = new_case(call)
+    status, galleries = call("GET", "/cases/{caseId}/galleries", f"/cases/{case_id}/galleries")
+    assert [g["name"] for g in galleries["items"]] == [
+        "Initial Documentation",
+        "Rx",
+        "Smile Design",
+        "Video Simulation",
+    ]
+    status, gallery = call(
+        "POST", "/cases/{caseId}/galleries", f"/cases/{case_id}/galleries", body={"name": "Try-in"}
+    )
+    assert status == 201 and gallery["fixed"] is False
+    ids = []
+    for _ in range(3):
+        clock.advance(seconds=1)
+        _, ticket = request_upload(call, case_id, PNG)
+        land(key_of(case_id, ticket["fileId"]), PNG, "image/png")
+        verify(key_of(case_id, ticket["fileId"]))
+        ids.append(ticket["fileId"])
+    listing = f"/cases/{case_id}/galleries/initial-documentation/files"
+    route = "/cases/{caseId}/galleries/{galleryId}/files"
+    _, first = call("GET", route, listing, query={"limit": "2"})
+    _, second = call("GET", route, listing, query={"limit": "2", "cursor": first["nextCursor"]})
+    assert [f["fileId"] for f in first["items"] + second["items"]] == ids[::-1]  # newest first
+    status, body = call(
+        "GET", route, f"/cases/{case_id}/galleries/rx/files", query={"cursor": first["nextCursor"]}
+    )
+    assert (status, body["code"]) == (400, "INVALID_CURSOR")
+    # Move one to the new gallery and rename it
+    file_route = "/cases/{caseId}/files/{fileId}"
+    path = f"/cases/{case_id}/files/{ids[0]}"
+    status, moved = call(
+        "PATCH", file_route, path, body={"galleryId": gallery["galleryId"], "fileName": "try-in.png"}
+    )
+    assert status == 200 and (moved["galleryId"], moved["fileName"]) == (gallery["galleryId"], "try-in.png")
+    status, body = call("PATCH", file_route, path, body={"galleryId": "nope"})
+    assert (status, body["code"]) == (404, "GALLERY_NOT_FOUND")
+    # The lab may not delete the clinician's file; the owner may
+    status, body = call("DELETE", file_route, path, who=LAB_TECH)
+    assert (status, body["code"]) == (403, "ROLE_NOT_ALLOWED")
+    assert call("DELETE", file_route, path)[0] == 204
+    _, page = call("GET", route, f"/cases/{case_id}/galleries/{gallery['galleryId']}/files")
+    assert page["items"] == []
+    status, body = call("GET", "/cases/{caseId}/files/{fileId}/download", f"{path}/download")
+    assert (status, body["code"]) == (404, "FILE_NOT_FOUND")
+    # Soft: the record stays (with a TTL) and the bytes stay as a noncurrent version
+    [record] = [r for r in table_items("FILE#") if r["fileId"] == ids[0]]
+    assert record["status"] == "deleted" and record["deletedBy"] == CLINICIAN.user_id and record["ttl"] > 0
+    versions = s3().list_object_versions(Bucket=bucket(), Prefix=key_of(case_id, ids[0]))
+    assert len(versions["Versions"]) == 1 and len(versions["DeleteMarkers"]) == 1
+    actions = {r["action"] for r in table_items("AUDIT#CASE#") if r.get("objectId") == ids[0]}
+    assert {"file.move+file.rename", "file.delete"} <= actions
