@@ -39,6 +39,7 @@ class Grant(StrEnum):
     FILES_ABORT_UPLOAD = "files:abort-upload"  # s3:AbortMultipartUpload
     FILES_READ_VERSION = "files:read-version"  # s3:GetObjectVersion (reads pinned to the verified version)
     FILES_DELETE = "files:delete"  # s3:DeleteObject (a delete marker: versions stay for the retention)
+    FILES_DISCARD_VERSION = "files:discard-version"  # s3:DeleteObjectVersion (stray uploads only)
     EMAIL_SEND = "email:send"  # ses:SendEmail
     EVENTS_PUT = "events:put"  # events:PutEvents on the CaseRoom bus
     WEBSOCKET_POST = "websocket:post"  # execute-api:ManageConnections
@@ -147,7 +148,13 @@ FUNCTIONS: tuple[Function, ...] = (
     Function(
         name="file_verifier",
         description="Verifies an uploaded object (size, magic bytes, checksum): available or quarantined",
-        grants=(Grant.TABLE_READ, Grant.TABLE_WRITE, Grant.FILES_READ, Grant.FILES_READ_VERSION),
+        grants=(
+            Grant.TABLE_READ,
+            Grant.TABLE_WRITE,
+            Grant.FILES_READ,
+            Grant.FILES_READ_VERSION,
+            Grant.FILES_DISCARD_VERSION,  # an object that arrives after expiry/abort, or a replayed POST
+        ),
         # POST uploads (<= the multipart threshold) are hashed here when S3 reports no checksum.
         timeout_s=120,
         memory_mb=1024,

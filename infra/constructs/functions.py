@@ -112,6 +112,8 @@ def grant_policy(
             return GrantPolicy((_allow(["s3:GetObjectVersion"], [objects_arn]),), FILES_READ_KEY_ACTIONS)
         case Grant.FILES_DELETE:
             return GrantPolicy((_allow(["s3:DeleteObject"], [objects_arn]),))
+        case Grant.FILES_DISCARD_VERSION:
+            return GrantPolicy((_allow(["s3:DeleteObjectVersion"], [objects_arn]),))
         case Grant.EMAIL_SEND:
             identity = stack.format_arn(service="ses", resource="identity", resource_name=config.email_domain)
             return GrantPolicy((_allow(["ses:SendEmail", "ses:SendRawEmail"], [identity]),))
@@ -327,6 +329,7 @@ class Functions(Construct):
                     Grant.FILES_ABORT_UPLOAD,
                     Grant.FILES_READ_VERSION,
                     Grant.FILES_DELETE,
+                    Grant.FILES_DISCARD_VERSION,
                 )
             },
             Grant.SCHEDULE: (

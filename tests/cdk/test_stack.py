@@ -45,6 +45,7 @@ GRANT_ACTIONS: dict[Grant, set[str]] = {
     Grant.FILES_ABORT_UPLOAD: {"s3:AbortMultipartUpload"},
     Grant.FILES_READ_VERSION: {"s3:GetObjectVersion"},
     Grant.FILES_DELETE: {"s3:DeleteObject"},
+    Grant.FILES_DISCARD_VERSION: {"s3:DeleteObjectVersion"},
     Grant.EMAIL_SEND: {"ses:SendEmail", "ses:SendRawEmail"},
     Grant.EVENTS_PUT: {"events:PutEvents"},
     Grant.WEBSOCKET_POST: {"execute-api:ManageConnections"},

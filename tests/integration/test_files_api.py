@@ -278,18 +278,40 @@ def test_a_replayed_post_never_replaces_the_verified_file(call: Call) -> None:
     assert verify(key) == "available"
     # When the same presigned POST is replayed with other bytes (moto ignores the policy)
     land(key, PDF, "image/png")
-    assert verify(key) == "ignored"
-    # Then downloads stay pinned to the verified version
+    assert verify(key) == "discarded"
+    # Then the stray version is removed and downloads stay pinned to the verified version
     _, link = call(
         "GET",
         "/cases/{caseId}/files/{fileId}/download",
         f"/cases/{case_id}/files/{ticket['fileId']}/download",
     )
     versions = [v["VersionId"] for v in s3().list_object_versions(Bucket=bucket(), Prefix=key)["Versions"]]
-    first = [v for v in versions if v in link["url"]]
-    assert len(versions) == 2 and len(first) == 1
-    body = s3().get_object(Bucket=bucket(), Key=key, VersionId=first[0])["Body"].read()
+    assert len(versions) == 1 and versions[0] in link["url"]
+    body = s3().get_object(Bucket=bucket(), Key=key, VersionId=versions[0])["Body"].read()
     assert body == PNG
+    # And a duplicate delivery of the verified version's event changes nothing
+    from functions.file_verifier.handler import lambda_handler
+
+    duplicate = object_created(key, versions[0])
+    assert lambda_handler(duplicate, lambda_context("file_verifier"))["outcome"] == "ignored"
+
+
+def test_bytes_that_arrive_after_an_upload_expired_are_removed(call: Call, clock: FixedClock) -> None:
+    # Given a small upload that expired before its POST arrived
+    case_id = new_case(call)
+    _, ticket = request_upload(call, case_id, PNG)
+    key = key_of(case_id, ticket["fileId"])
+    clock.advance(hours=25)
+    assert expire_upload({"caseId": case_id, "fileId": ticket["fileId"]}, "timer-2", clock) is True
+
+    # When the bytes land anyway (a presigned POST used late; moto ignores its expiry)
+    land(key, PNG, "image/png")
+
+    # Then the verifier deletes them and the file stays expired
+    assert verify(key) == "discarded"
+    assert not s3().list_object_versions(Bucket=bucket(), Prefix=key).get("Versions")
+    status, file = call("GET", "/cases/{caseId}/files/{fileId}", f"/cases/{case_id}/files/{ticket['fileId']}")
+    assert (status, file["status"]) == (200, "expired")
 
 
 # --- large files: multipart ---------------------------------------------------------------------

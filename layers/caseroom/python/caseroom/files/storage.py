@@ -179,6 +179,11 @@ def sha256_hex(key: str, version_id: str | None) -> str:
     return digest.hexdigest()
 
 
+def discard_version(key: str, version_id: str) -> None:
+    """Deletes one object version for good: only for bytes no file record points to."""
+    _s3().delete_object(Bucket=_bucket(), Key=key, VersionId=version_id)
+
+
 def delete(key: str) -> None:
     """A delete marker: the versions stay recoverable until the bucket's noncurrent-version expiry."""
     _s3().delete_object(Bucket=_bucket(), Key=key)

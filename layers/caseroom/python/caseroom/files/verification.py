@@ -51,6 +51,7 @@ class Outcome(StrEnum):
     AVAILABLE = "available"
     QUARANTINED = "quarantined"
     IGNORED = "ignored"
+    DISCARDED = "discarded"  # stray bytes of an upload that is no longer pending
 
 
 def parse_object_key(key: str) -> tuple[str, str] | None:
@@ -105,8 +106,12 @@ def verify_object_created(event: dict[str, Any], clock: Clock | None = None) -> 
         logger.warning("object created for no known upload", extra={"event_id": event.get("id")})
         return Outcome.IGNORED
     if file.file_status is not FileStatus.PENDING:
-        # A replayed POST or a late upload after abort/expiry: the verified version stays pinned.
+        # A replayed POST or a late upload after abort/expiry: bytes no record points to are
+        # removed (the verified version, if any, stays pinned and untouched).
         logger.info("object created for a file that is not pending", extra={"file_id": file.file_id})
+        if version_id and version_id != file.version_id:
+            storage.discard_version(key, version_id)
+            return Outcome.DISCARDED
         return Outcome.IGNORED
     if file.mode == "multipart" and file.completed_at is None:
         return Outcome.IGNORED  # only CompleteMultipartUpload (through our API) creates the object
