@@ -121,6 +121,7 @@ HTTP_ROUTES: tuple[HttpRoute, ...] = (
     HttpRoute("POST", "/cases/{caseId}/unarchive", "cases_api"),
     HttpRoute("PUT", "/cases/{caseId}/status", "cases_api"),
     HttpRoute("GET", "/cases/{caseId}/audit", "cases_api"),
+    HttpRoute("GET", "/cases/{caseId}/timeline", "cases_api"),
     HttpRoute("GET", "/cases/{caseId}/rx-script", "cases_api"),
     HttpRoute("GET", "/lab/cases", "cases_api"),
 )
