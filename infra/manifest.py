@@ -104,6 +104,20 @@ FUNCTIONS: tuple[Function, ...] = (
         timeout_s=30,
     ),
     Function(
+        name="planning_api",
+        description="Planning sessions HTTP API: the lab's free blocks, bookings, reschedule/cancel/held",
+        grants=(Grant.TABLE_READ, Grant.TABLE_WRITE),
+    ),
+    Function(
+        name="case_workflow",
+        description=(
+            "Moves cases on events: files added to Missing CBCT/Models -> Processing; keeps the "
+            "missed-session timer in step with the booking; a missed session -> Planning No Show"
+        ),
+        grants=(Grant.TABLE_READ, Grant.TABLE_WRITE, Grant.SCHEDULE),
+        timeout_s=30,
+    ),
+    Function(
         name="realtime",
         description="WebSocket API: authenticated connections, kept for live pushes",
         grants=(Grant.TABLE_READ, Grant.TABLE_WRITE, Grant.WEBSOCKET_POST),
@@ -124,6 +138,15 @@ HTTP_ROUTES: tuple[HttpRoute, ...] = (
     HttpRoute("GET", "/cases/{caseId}/timeline", "cases_api"),
     HttpRoute("GET", "/cases/{caseId}/rx-script", "cases_api"),
     HttpRoute("GET", "/lab/cases", "cases_api"),
+    HttpRoute("POST", "/lab/planning/blocks", "planning_api"),
+    HttpRoute("GET", "/lab/planning/blocks", "planning_api"),
+    HttpRoute("GET", "/cases/{caseId}/planning/blocks", "planning_api"),
+    HttpRoute("POST", "/cases/{caseId}/planning", "planning_api"),
+    HttpRoute("GET", "/cases/{caseId}/planning", "planning_api"),
+    HttpRoute("GET", "/cases/{caseId}/planning/ics", "planning_api"),
+    HttpRoute("POST", "/cases/{caseId}/planning/reschedule", "planning_api"),
+    HttpRoute("POST", "/cases/{caseId}/planning/cancel", "planning_api"),
+    HttpRoute("POST", "/cases/{caseId}/planning/held", "planning_api"),
 )
 
 WEBSOCKET_ROUTES: tuple[WebSocketRoute, ...] = (
@@ -144,6 +167,27 @@ EVENT_RULES: tuple[EventRule, ...] = (
         description="Confirmation email to the clinician who created the case",
         pattern={"source": [EVENT_SOURCE], "detail-type": ["CaseCreated"]},
         function="notifications",
+    ),
+    EventRule(
+        name="case-workflow-on-file-added",
+        description="Files added to a case in Missing CBCT/Models move it to Processing",
+        pattern={"source": [EVENT_SOURCE], "detail-type": ["FileAdded"]},
+        function="case_workflow",
+    ),
+    EventRule(
+        name="case-workflow-on-planning-change",
+        description="Set or cancel the missed-session timer when a planning session is booked or changed",
+        pattern={
+            "source": [EVENT_SOURCE],
+            "detail-type": ["PlanningScheduled", "PlanningCancelled", "PlanningHeld"],
+        },
+        function="case_workflow",
+    ),
+    EventRule(
+        name="case-workflow-on-planning-session-due",
+        description="A booked session's end + grace passed: Planning No Show unless it was held",
+        pattern={"source": [SCHEDULER_SOURCE], "detail-type": ["PlanningSessionDue"]},
+        function="case_workflow",
     ),
 )
 

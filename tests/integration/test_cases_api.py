@@ -49,7 +49,9 @@ def create(call: Call, who: Principal = CLINICIAN, **overrides: Any) -> dict[str
     return body
 
 
-def move(call: Call, case_id: str, *statuses: str, version: int | None = None, **extra: Any) -> dict[str, Any]:
+def move(
+    call: Call, case_id: str, *statuses: str, version: int | None = None, **extra: Any
+) -> dict[str, Any]:
     """The lab walks the case through `statuses` (each must be an allowed transition)."""
     body: dict[str, Any] = {}
     if version is None:

@@ -81,7 +81,11 @@ class IdempotencyKeyReused(DomainError):
 
 class IllegalTransition(DomainError):
     # `allowed` lists the statuses the caller may move the case to from its current status.
-    code, status, message = "ILLEGAL_TRANSITION", 409, "The case cannot move to that status from its current one."
+    code, status, message = (
+        "ILLEGAL_TRANSITION",
+        409,
+        "The case cannot move to that status from its current one.",
+    )
 
 
 class RxLocked(DomainError):

@@ -134,9 +134,9 @@ def create_case(case: Case, rx_script: RxScriptDocument, also: list[dict[str, An
     )
 
 
-def replace_case(case: Case, expected_version: int, also: list[dict[str, Any]]) -> None:
-    """Writes `case` only if the stored version is still `expected_version` (optimistic lock)."""
-    action = {
+def replace_case_action(case: Case, expected_version: int) -> dict[str, Any]:
+    """A TransactWriteItems action writing `case` only if the stored version is still `expected_version`."""
+    return {
         "Put": {
             "TableName": dynamo.table_name(),
             "Item": dynamo.to_item(_case_values(case)),
@@ -144,8 +144,13 @@ def replace_case(case: Case, expected_version: int, also: list[dict[str, Any]]) 
             "ExpressionAttributeValues": {":expected": {"N": str(expected_version)}},
         }
     }
+
+
+def replace_case(case: Case, expected_version: int, also: list[dict[str, Any]]) -> None:
+    """Writes `case` only if the stored version is still `expected_version` (optimistic lock);
+    any failed condition of the transaction (the case's or one in `also`) is VersionConflict."""
     try:
-        dynamo.transact([action, *also])
+        dynamo.transact([replace_case_action(case, expected_version), *also])
     except dynamo.ConditionFailed as exc:
         raise VersionConflict() from exc
 

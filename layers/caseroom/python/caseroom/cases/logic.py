@@ -124,6 +124,11 @@ class CaseService:
             raise CaseNotFound()
         return case, rx_script
 
+    def authorized_case(self, who: Principal, case_id: str, meta: RequestMeta, action: str) -> Case:
+        """The case if `who` may see it (its owner or a member of its lab), else 404 + a denied
+        audit record: the one authorization check other bounded contexts reuse."""
+        return self._visible_case(who, case_id, meta, action)[0]
+
     # --- use cases -----------------------------------------------------------------------
 
     def create_case(self, who: Principal, request: CreateCaseRequest, meta: RequestMeta) -> CaseView:

@@ -22,7 +22,10 @@ ToothInput = Annotated[str, StringConstraints(strip_whitespace=True, min_length=
 MAX_VERSION = 2**53
 FileName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=255)]
 Reason = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500, pattern=r"^[^\x00-\x08\x0b-\x1f\x7f]+$")
+    str,
+    StringConstraints(
+        strip_whitespace=True, min_length=1, max_length=500, pattern=r"^[^\x00-\x08\x0b-\x1f\x7f]+$"
+    ),
 ]
 Carrier = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=60)]
 TrackingNumber = Annotated[
@@ -74,7 +77,9 @@ class SetStatusRequest(StrictModel):
     tracking_number: TrackingNumber | None = Field(
         default=None, alias="trackingNumber", description="Required for Shipped"
     )
-    tracking_url: HttpsUrl | None = Field(default=None, alias="trackingUrl", description="Required for Shipped")
+    tracking_url: HttpsUrl | None = Field(
+        default=None, alias="trackingUrl", description="Required for Shipped"
+    )
 
 
 class VersionRequest(StrictModel):

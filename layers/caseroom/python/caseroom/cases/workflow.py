@@ -86,7 +86,12 @@ def change_status(
     entry_id = new_entry_id(now)
     actor_for_events = actor.user_id if actor.role != "system" else "system"
     event_id, status_event = event_action(
-        EventType.CASE_STATUS_CHANGED, case.case_id, actor_for_events, correlation_id, now, subject_id=entry_id
+        EventType.CASE_STATUS_CHANGED,
+        case.case_id,
+        actor_for_events,
+        correlation_id,
+        now,
+        subject_id=entry_id,
     )
     entry = TimelineEntry(
         entry_id=entry_id,
