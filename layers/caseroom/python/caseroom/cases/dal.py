@@ -3,7 +3,7 @@
 Key design (single table, see README "Data model"):
   case            pk=CASE#<id>        sk=CASE
   Rx script doc   pk=CASE#<id>        sk=DOC#RX_SCRIPT
-  status timeline pk=CASE#<id>        sk=TIMELINE#<time>-<rand>     (one per status change)
+  status timeline pk=CASE#<id>        sk=TIMELINE#<case version>    (one per status change)
   audit records   pk=AUDIT#CASE#<id>  sk=<time>#<request>#<rand>   (caseroom.audit_store)
   outbox events   pk=OUTBOX#<event>   sk=OUTBOX                     (caseroom.events)
 Access patterns:
@@ -262,7 +262,8 @@ def timeline_put_action(entry: TimelineEntry) -> dict[str, Any]:
 
 
 def _timeline_from(values: dict[str, Any]) -> TimelineEntry:
-    return TimelineEntry(**{field: values.get(name) for field, name in _TIMELINE_ATTRIBUTES.items()})
+    data: dict[str, Any] = {field: values.get(name) for field, name in _TIMELINE_ATTRIBUTES.items()}
+    return TimelineEntry(**data)
 
 
 def get_timeline_entry(case_id: str, entry_id: str) -> TimelineEntry | None:

@@ -58,7 +58,7 @@ class TimelineEntry:
     """One status change of a case: who moved it, when, why, from where to where.
     Stored with the case (pk CASE#<id>, sk TIMELINE#<entry_id>) in the change's transaction."""
 
-    entry_id: str  # sortable: time first, then a random suffix
+    entry_id: str  # the zero-padded case version the change wrote: sorts in the order of changes
     case_id: str
     at: str
     from_status: str | None  # None for the status the case was created in

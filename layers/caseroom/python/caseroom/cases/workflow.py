@@ -7,7 +7,6 @@ bookings and cancellations, and the event consumers (CaseRoom itself as the move
 
 from __future__ import annotations
 
-import secrets
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -37,9 +36,11 @@ def system_actor(component: str) -> ActorRef:
     return ActorRef(user_id=f"system:{component}", role="system", name=SYSTEM_NAME)
 
 
-def new_entry_id(now: datetime) -> str:
-    """Sortable by time (timelines list oldest first), unique by its random suffix."""
-    return f"{now:%Y%m%dT%H%M%S}{now.microsecond // 1000:03d}Z-{secrets.token_hex(4)}"
+def entry_id_for(case_version: int) -> str:
+    """A timeline entry is named by the case version its change wrote: unique per case (each
+    version is written once, conditionally) and in the true order of changes, whatever the
+    clocks of the writers say."""
+    return f"{case_version:012d}"
 
 
 def event_action(
@@ -83,7 +84,7 @@ def change_status(
     """Checks the move against the state machine and builds everything it writes.
     The caller commits `updated` conditioned on `case.version` plus `actions`."""
     transitions.check(case.status, target, mover, via)
-    entry_id = new_entry_id(now)
+    entry_id = entry_id_for(case.version + 1)
     actor_for_events = actor.user_id if actor.role != "system" else "system"
     event_id, status_event = event_action(
         EventType.CASE_STATUS_CHANGED,
@@ -128,7 +129,7 @@ def change_status(
 def creation_entry(case: Case, actor: ActorRef) -> TimelineEntry:
     """The first timeline entry: the status the case was created in."""
     return TimelineEntry(
-        entry_id=new_entry_id(datetime.fromisoformat(case.created_at.replace("Z", "+00:00"))),
+        entry_id=entry_id_for(case.version),
         case_id=case.case_id,
         at=case.created_at,
         from_status=None,

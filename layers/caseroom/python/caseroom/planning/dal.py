@@ -64,7 +64,7 @@ def _block_values(block: Block) -> dict[str, Any]:
 
 
 def _block_from(values: dict[str, Any]) -> Block:
-    data = {field: values.get(name) for field, name in _BLOCK_FIELDS.items()}
+    data: dict[str, Any] = {field: values.get(name) for field, name in _BLOCK_FIELDS.items()}
     data["status"] = BlockStatus(data["status"])
     return Block(**data)
 
@@ -78,7 +78,7 @@ def _session_values(session: Session) -> dict[str, Any]:
 
 
 def _session_from(values: dict[str, Any]) -> Session:
-    data = {field: values.get(name) for field, name in _SESSION_FIELDS.items()}
+    data: dict[str, Any] = {field: values.get(name) for field, name in _SESSION_FIELDS.items()}
     data["status"] = SessionStatus(data["status"])
     return Session(**data)
 
