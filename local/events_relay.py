@@ -83,7 +83,10 @@ class StreamRelay:
         self,
         backend: AwsBackend,
         relay: manifest.OutboxRelay = manifest.OUTBOX_RELAY,
+        resume_from: dict[str, str] | None = None,
     ) -> None:
+        """resume_from: a checkpoint() of an earlier relay (a Pipe restarting from its stored
+        position); without it the relay reads each shard from its oldest record."""
         self._relay = relay
         self._stream_arn = backend.table_stream_arn
         self._event_bus = backend.names.event_bus
@@ -91,9 +94,14 @@ class StreamRelay:
         self._events = backend.client("events")
         # Per shard: where to read next, and the last record handled (to rebuild an iterator).
         self._iterators: dict[str, str | None] = {}
-        self._positions: dict[str, str] = {}
+        self._positions: dict[str, str] = dict(resume_from or {})
         self._lock = threading.Lock()
         self.loop = BackgroundLoop("stream-relay", self.pump_once)
+
+    def checkpoint(self) -> dict[str, str]:
+        """Per shard, the sequence number of the last record fully handled (put on the bus)."""
+        with self._lock:
+            return dict(self._positions)
 
     def start(self) -> None:
         self.loop.start()

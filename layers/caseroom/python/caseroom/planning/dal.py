@@ -47,6 +47,7 @@ _SESSION_FIELDS = {
     "booked_by": "bookedBy",
     "booked_at": "bookedAt",
     "sequence": "sequence",
+    "replaced_block_id": "replacedBlockId",
     "version": "version",
 }
 

@@ -286,6 +286,7 @@ class PlanningService:
             timezone=block.timezone,
             meeting_url=block.meeting_url,
             sequence=session.sequence + 1,
+            replaced_block_id=session.block_id,
         )
         old_block = dal.get_block(case.lab_id, session.block_id)
         _, scheduled = workflow.event_action(

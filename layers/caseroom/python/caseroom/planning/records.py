@@ -67,6 +67,7 @@ class Session:
     booked_by: str
     booked_at: str
     sequence: int = 0  # iCalendar SEQUENCE: bumps when the lab reschedules
+    replaced_block_id: str | None = None  # the block a reschedule moved away from (its timer goes)
     version: int = 1
 
     @property

@@ -2,8 +2,9 @@
 
 On PlanningScheduled/PlanningCancelled/PlanningHeld the consumer reads the session as it is
 now and sets (or cancels) a timer at the block's end + MISSED_GRACE. Timers are named per
-session AND block: a reschedule adds the new block's timer and leaves the old one to fire as
-a no-op, so no ordering of deliveries can make a stale timer replace the current one.
+session AND block: a reschedule adds the new block's timer and cancels the old block's, and
+no ordering of deliveries can make a stale timer replace the current one (a stale timer
+that fires anyway is a no-op).
 
 When a timer fires, the case moves to Planning No Show (red) and PlanningMissed is emitted,
 unless the session was held, cancelled or moved, or the case moved on meanwhile: the consumer
@@ -48,6 +49,9 @@ def on_planning_changed(event: DomainEvent) -> str:
     if session is None:
         return "unknown-session"
     name = timer_name(session.session_id, session.block_id)
+    if session.replaced_block_id:
+        # A reschedule: the old block's timer goes (were it to fire anyway, it is a no-op).
+        scheduling.cancel_schedule(timer_name(session.session_id, session.replaced_block_id))
     if session.status is SessionStatus.BOOKED:
         scheduling.schedule_event(
             name,
