@@ -118,7 +118,9 @@ class StreamRelay:
     def _pump_shard(self, shard_id: str) -> int:
         if shard_id in self._iterators and self._iterators[shard_id] is None:
             return 0  # a closed shard we have read to the end
-        iterator: str | None = self._iterators.get(shard_id) or self._new_iterator(shard_id)
+        reused = self._iterators.get(shard_id)
+        iterator: str | None = reused or self._new_iterator(shard_id)
+        fresh = reused is None
         relayed = 0
         while iterator:
             page = self._get_records(shard_id, iterator)
@@ -132,7 +134,15 @@ class StreamRelay:
                 self._positions[shard_id] = record["dynamodb"]["SequenceNumber"]
             self._iterators[shard_id] = page.get("NextShardIterator")
             if not page["Records"]:
+                if not fresh:
+                    # moto rolls a failed transaction back by swapping in a copy of the table,
+                    # stream shard included: an iterator from before then never sees another
+                    # record. So an empty page from a reused iterator is checked once more with
+                    # a fresh one from the last handled record.
+                    iterator, fresh = self._new_iterator(shard_id), True
+                    continue
                 break
+            fresh = False
             iterator = self._iterators[shard_id]
         return relayed
 
