@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from itertools import pairwise
 
 import pytest
 
@@ -36,7 +37,7 @@ def test_every_status_but_the_initial_ones_can_be_reached() -> None:
 
 def test_the_lab_walk_and_what_is_not_the_labs_to_do() -> None:
     walk = [S.PROCESSING, S.RECEIVED, S.MANUFACTURING, S.FINISHED, S.SHIPPED]
-    for source, target in zip(walk, walk[1:], strict=False):
+    for source, target in pairwise(walk):
         check(source, target, Mover.LAB, Via.STATUS_API)
     # Planning Scheduled is the clinician's booking; Planning No Show is the system's verdict
     for target in (S.PLANNING_SCHEDULED, S.PLANNING_NO_SHOW):
