@@ -1,7 +1,9 @@
 """At-least-once delivery made safe: an event consumer claims (event id, consumer) once.
 
 EventBridge may deliver an event twice; the claim is a conditional put, so exactly one
-delivery proceeds. A consumer whose work then fails releases the claim so a retry can run.
+delivery proceeds. A consumer whose effect is a DynamoDB write commits the claim in the same
+transaction (claim_action), so its effect happens exactly once; a consumer with an outside
+effect (an email) claims first and releases the claim if its work fails, so a retry can run.
 """
 
 from __future__ import annotations
