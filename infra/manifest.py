@@ -160,6 +160,20 @@ FUNCTIONS: tuple[Function, ...] = (
         memory_mb=1024,
     ),
     Function(
+        name="planning_api",
+        description="Planning sessions HTTP API: the lab's free blocks, bookings, reschedule/cancel/held",
+        grants=(Grant.TABLE_READ, Grant.TABLE_WRITE),
+    ),
+    Function(
+        name="case_workflow",
+        description=(
+            "Moves cases on events: files added to Missing CBCT/Models -> Processing; keeps the "
+            "missed-session timer in step with the booking; a missed session -> Planning No Show"
+        ),
+        grants=(Grant.TABLE_READ, Grant.TABLE_WRITE, Grant.SCHEDULE),
+        timeout_s=30,
+    ),
+    Function(
         name="realtime",
         description="WebSocket API: authenticated connections, kept for live pushes",
         grants=(Grant.TABLE_READ, Grant.TABLE_WRITE, Grant.WEBSOCKET_POST),
@@ -177,6 +191,7 @@ HTTP_ROUTES: tuple[HttpRoute, ...] = (
     HttpRoute("POST", "/cases/{caseId}/unarchive", "cases_api"),
     HttpRoute("PUT", "/cases/{caseId}/status", "cases_api"),
     HttpRoute("GET", "/cases/{caseId}/audit", "cases_api"),
+    HttpRoute("GET", "/cases/{caseId}/timeline", "cases_api"),
     HttpRoute("GET", "/cases/{caseId}/rx-script", "cases_api"),
     HttpRoute("GET", "/lab/cases", "cases_api"),
     HttpRoute("POST", "/cases/{caseId}/uploads", "files_api"),
@@ -191,6 +206,15 @@ HTTP_ROUTES: tuple[HttpRoute, ...] = (
     HttpRoute("PATCH", "/cases/{caseId}/files/{fileId}", "files_api"),
     HttpRoute("DELETE", "/cases/{caseId}/files/{fileId}", "files_api"),
     HttpRoute("GET", "/cases/{caseId}/files/{fileId}/download", "files_api"),
+    HttpRoute("POST", "/lab/planning/blocks", "planning_api"),
+    HttpRoute("GET", "/lab/planning/blocks", "planning_api"),
+    HttpRoute("GET", "/cases/{caseId}/planning/blocks", "planning_api"),
+    HttpRoute("POST", "/cases/{caseId}/planning", "planning_api"),
+    HttpRoute("GET", "/cases/{caseId}/planning", "planning_api"),
+    HttpRoute("GET", "/cases/{caseId}/planning/ics", "planning_api"),
+    HttpRoute("POST", "/cases/{caseId}/planning/reschedule", "planning_api"),
+    HttpRoute("POST", "/cases/{caseId}/planning/cancel", "planning_api"),
+    HttpRoute("POST", "/cases/{caseId}/planning/held", "planning_api"),
 )
 
 WEBSOCKET_ROUTES: tuple[WebSocketRoute, ...] = (
@@ -230,6 +254,27 @@ EVENT_RULES: tuple[EventRule, ...] = (
         description="A pending upload's expiry timer -> expire it unless it finished meanwhile",
         pattern={"source": [SCHEDULER_SOURCE], "detail-type": ["UploadExpired"]},
         function="upload_expiry",
+    ),
+    EventRule(
+        name="case-workflow-on-file-added",
+        description="Files added to a case in Missing CBCT/Models move it to Processing",
+        pattern={"source": [EVENT_SOURCE], "detail-type": ["FileAdded"]},
+        function="case_workflow",
+    ),
+    EventRule(
+        name="case-workflow-on-planning-change",
+        description="Set or cancel the missed-session timer when a planning session is booked or changed",
+        pattern={
+            "source": [EVENT_SOURCE],
+            "detail-type": ["PlanningScheduled", "PlanningCancelled", "PlanningHeld"],
+        },
+        function="case_workflow",
+    ),
+    EventRule(
+        name="case-workflow-on-planning-session-due",
+        description="A booked session's end + grace passed: Planning No Show unless it was held",
+        pattern={"source": [SCHEDULER_SOURCE], "detail-type": ["PlanningSessionDue"]},
+        function="case_workflow",
     ),
 )
 

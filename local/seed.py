@@ -12,6 +12,7 @@ import urllib.request
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 DEMO_CASES: tuple[dict[str, Any], ...] = (
@@ -143,15 +144,31 @@ DEMO_CASES: tuple[dict[str, Any], ...] = (
     },
 )
 
-# The lab's progress on some cases: each list is applied in order (index into DEMO_CASES).
-LAB_PROGRESS: dict[int, tuple[str, ...]] = {
-    0: ("Received", "Manufacturing", "Finished", "Shipped"),
-    1: ("Received", "Manufacturing"),
-    2: ("Received", "Missing CBCT/Models"),
-    3: ("Received", "Ready to Plan", "Planning Scheduled"),
-    4: ("Processing",),
-    5: ("On Hold",),
+# The lab's progress on some cases, along the declared transitions (caseroom.cases.transitions):
+# each list is applied in order (index into DEMO_CASES); a step is the PUT /status body
+# without its version.
+DEMO_TRACKING = {
+    "carrier": "UPS",
+    "trackingNumber": "1Z999AA10123456784",
+    "trackingUrl": "https://www.ups.com/track?tracknum=1Z999AA10123456784",
 }
+LAB_PROGRESS: dict[int, tuple[dict[str, str], ...]] = {
+    0: (
+        {"status": "Received"},
+        {"status": "Manufacturing"},
+        {"status": "Finished"},
+        {"status": "Shipped", **DEMO_TRACKING},
+    ),
+    1: ({"status": "Received"}, {"status": "Manufacturing"}),
+    2: ({"status": "Received"}, {"status": "Missing CBCT/Models"}),
+    3: ({"status": "Received"}, {"status": "Ready to Plan"}),
+    4: ({"status": "Received"}, {"status": "Ready to Plan"}),
+    5: ({"status": "On Hold", "reason": "Waiting for the shade to be confirmed by phone"},),
+}
+# Free planning blocks the lab offers, N business days ahead at 10:00 in the lab's time zone.
+DEMO_BLOCK_DAYS = (1, 2, 3)
+DEMO_BLOCK_TIMEZONE = "Europe/Madrid"
+DEMO_MEETING_URL = "https://meet.example.com/caseroom-lab-planning"
 
 
 class SeedError(RuntimeError):
@@ -162,6 +179,7 @@ class SeedError(RuntimeError):
 class SeedReport:
     created: list[str] = field(default_factory=list)
     moved: int = 0
+    blocks: int = 0
     problems: list[str] = field(default_factory=list)
 
 
@@ -176,7 +194,9 @@ def seed_demo_clinic(
     seeder = _Seeder(base_url, cancelled)
     try:
         case_versions = seeder.create_cases(sign_in("clinician"))
-        seeder.advance_cases(sign_in("lab"), case_versions)
+        lab_token = sign_in("lab")
+        seeder.advance_cases(lab_token, case_versions)
+        seeder.publish_blocks(lab_token)
     except SeedError as exc:
         seeder.report.problems.append(str(exc))
     except Exception as exc:  # noqa: BLE001 - seeding is a convenience: it never takes the runtime down
@@ -185,7 +205,7 @@ def seed_demo_clinic(
     if report.created:
         say(
             f"Seeded {len(report.created)} demo cases for Dr. Ana Ortiz; "
-            f"the lab made {report.moved} status change(s)."
+            f"the lab made {report.moved} status change(s) and offers {report.blocks} planning block(s)."
         )
     for problem in report.problems:
         say(f"Seeding problem: {problem}")
@@ -220,20 +240,45 @@ class _Seeder:
         return versions
 
     def advance_cases(self, token: str, versions: dict[int, tuple[str, int]]) -> None:
-        for index, statuses in LAB_PROGRESS.items():
+        for index, steps in LAB_PROGRESS.items():
             if index not in versions:
                 continue
             case_id, version = versions[index]
-            for new_status in statuses:
+            for step in steps:
                 path = f"/cases/{case_id}/status"
-                status, body = self.call("PUT", path, token, {"status": new_status, "version": version})
+                status, body = self.call("PUT", path, token, {**step, "version": version})
                 if status != 200 or not isinstance(body, dict):
                     self.report.problems.append(
-                        f"PUT {path} {new_status!r} answered {status}: {_short(body)}"
+                        f"PUT {path} {step['status']!r} answered {status}: {_short(body)}"
                     )
                     break
                 version = int(body.get("version", version + 1))
                 self.report.moved += 1
+
+    def publish_blocks(self, token: str) -> None:
+        today = datetime.now(UTC).date()
+        for days_ahead in DEMO_BLOCK_DAYS:
+            day = _business_days_after(today, days_ahead)
+            block = {
+                "start": f"{day.isoformat()}T10:00",
+                "durationMinutes": 60,
+                "timezone": DEMO_BLOCK_TIMEZONE,
+                "meetingUrl": DEMO_MEETING_URL,
+            }
+            status, body = self.call("POST", "/lab/planning/blocks", token, block)
+            if status not in (200, 201):
+                self.report.problems.append(f"POST /lab/planning/blocks answered {status}: {_short(body)}")
+                return
+            self.report.blocks += 1
+
+
+def _business_days_after(start: date, days: int) -> date:
+    current = start
+    while days > 0:
+        current += timedelta(days=1)
+        if current.weekday() < 5:
+            days -= 1
+    return current
 
 
 def call_api(

@@ -111,7 +111,7 @@ def test_clinician_and_lab_work_a_case_end_to_end(base_url: str) -> None:
 
     # The lab moves it; Last Modified stays the clinician's date, the colour follows
     status, moved = lab.call(
-        "PUT", f"{case_path}/status", {"status": "Planning No Show", "version": case["version"]}
+        "PUT", f"{case_path}/status", {"status": "Missing CBCT/Models", "version": case["version"]}
     )
     assert status == 200, moved
     assert (moved["attention"], moved["lastModified"]) == ("red", case["lastModified"])

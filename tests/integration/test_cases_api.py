@@ -49,6 +49,26 @@ def create(call: Call, who: Principal = CLINICIAN, **overrides: Any) -> dict[str
     return body
 
 
+def move(
+    call: Call, case_id: str, *statuses: str, version: int | None = None, **extra: Any
+) -> dict[str, Any]:
+    """The lab walks the case through `statuses` (each must be an allowed transition)."""
+    body: dict[str, Any] = {}
+    if version is None:
+        version = call("GET", "/cases/{caseId}", f"/cases/{case_id}", who=LAB_TECH)[1]["version"]
+    for status_name in statuses:
+        status, body = call(
+            "PUT",
+            "/cases/{caseId}/status",
+            f"/cases/{case_id}/status",
+            who=LAB_TECH,
+            body={"status": status_name, "version": version, **extra},
+        )
+        assert status == 200, body
+        version = body["version"]
+    return body
+
+
 def test_create_case_stores_canonical_teeth_and_starts_processing(call: Call) -> None:
     # Given a clinician's crown Rx written in Universal notation with the scan declared
     status, body = call("POST", "/cases", body={**CROWN, "teeth": ["8", "9"], "toothNotation": "UNIVERSAL"})
@@ -90,14 +110,7 @@ def test_other_users_get_404_not_403(call: Call) -> None:
 
 def test_modify_moves_back_to_processing_and_resets_dates(call: Call, clock: FixedClock) -> None:
     case = create(call)
-    status, lab_view = call(
-        "PUT",
-        "/cases/{caseId}/status",
-        f"/cases/{case['caseId']}/status",
-        who=LAB_TECH,
-        body={"status": "Ready to Plan", "version": 1},
-    )
-    assert status == 200
+    lab_view = move(call, case["caseId"], "Received", "Ready to Plan")
     # Lab-side changes never touch Last Modified
     assert lab_view["lastModified"] == case["lastModified"]
     clock.advance(days=3)
@@ -105,13 +118,13 @@ def test_modify_moves_back_to_processing_and_resets_dates(call: Call, clock: Fix
         "PATCH",
         "/cases/{caseId}",
         f"/cases/{case['caseId']}",
-        body={"version": 2, "rxDescription": "Emax crown instead", "teeth": ["11"]},
+        body={"version": 3, "rxDescription": "Emax crown instead", "teeth": ["11"]},
     )
     assert status == 200, modified
     assert modified["status"] == "Processing"
     assert modified["lastModified"] > case["lastModified"]
     assert modified["dueDate"] == "2026-11-16"  # Thursday + 7 business days
-    assert (modified["teeth"], modified["version"]) == (["11"], 3)
+    assert (modified["teeth"], modified["version"]) == (["11"], 4)
 
 
 def test_stale_version_gets_409_and_changes_nothing(call: Call) -> None:
@@ -128,30 +141,20 @@ def test_lab_changes_colour_and_clinician_cannot_set_status(call: Call) -> None:
     path = f"/cases/{case['caseId']}/status"
     status, body = call("PUT", "/cases/{caseId}/status", path, body={"status": "Shipped", "version": 1})
     assert (status, body["code"]) == (403, "ROLE_NOT_ALLOWED")
-    status, body = call(
-        "PUT", "/cases/{caseId}/status", path, who=LAB_TECH, body={"status": "Planning No Show", "version": 1}
-    )
+    body = move(call, case["caseId"], "Missing CBCT/Models")
     assert (body["attention"], body["dueDate"]) == ("red", None)
 
 
 def test_list_orders_by_attention_and_paginates(call: Call) -> None:
     # Given four cases in four colours
     wanted = {
-        "Manufacturing": "white",
-        "Received": "green",
-        "Missing CBCT/Models": "red",
-        "Processing": "yellow",
+        ("Received", "Manufacturing"): "white",
+        ("Received",): "green",
+        ("Missing CBCT/Models",): "red",
+        (): "yellow",
     }
-    for status_name in wanted:
-        case = create(call)
-        if status_name != "Processing":
-            call(
-                "PUT",
-                "/cases/{caseId}/status",
-                f"/cases/{case['caseId']}/status",
-                who=LAB_TECH,
-                body={"status": status_name, "version": 1},
-            )
+    for statuses in wanted:
+        move(call, create(call)["caseId"], *statuses)
     # When the clinician lists two per page
     status, first = call("GET", "/cases", query={"limit": "2"})
     status2, second = call("GET", "/cases", query={"limit": "2", "cursor": first["nextCursor"]})

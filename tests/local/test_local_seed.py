@@ -16,7 +16,8 @@ def test_seeding_creates_cases_as_the_clinician_and_moves_them_as_the_lab(runtim
     assert len(report.created) == len(DEMO_CASES) >= 10
     assert report.moved == sum(len(statuses) for statuses in LAB_PROGRESS.values())
     assert said == [
-        f"Seeded {len(DEMO_CASES)} demo cases for Dr. Ana Ortiz; the lab made 13 status change(s)."
+        f"Seeded {len(DEMO_CASES)} demo cases for Dr. Ana Ortiz; the lab made 13 status change(s) "
+        "and offers 3 planning block(s)."
     ]
 
     events = fake_functions.invocations("cases_api")
@@ -35,8 +36,12 @@ def test_seeding_creates_cases_as_the_clinician_and_moves_them_as_the_lab(runtim
     assert {e["requestContext"]["authorizer"]["jwt"]["claims"]["custom:lab_id"] for e in moves} == {"lab-1"}
     first_case = [json.loads(e["body"]) for e in moves if e["pathParameters"]["caseId"] == report.created[0]]
     assert first_case == [
-        {"status": status, "version": version} for version, status in enumerate(LAB_PROGRESS[0], start=1)
+        {**step, "version": version} for version, step in enumerate(LAB_PROGRESS[0], start=1)
     ]
+    blocks = [
+        e for e in fake_functions.invocations("planning_api") if e["routeKey"] == "POST /lab/planning/blocks"
+    ]
+    assert len(blocks) == 3
 
 
 def test_a_missing_cases_api_is_reported_clearly(runtime: LocalRuntime) -> None:

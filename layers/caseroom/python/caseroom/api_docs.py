@@ -13,13 +13,14 @@ from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer
 from caseroom.cases.routes import router as cases_router
 from caseroom.files.routes import router as files_router
 from caseroom.http import build_http_app
+from caseroom.planning.routes import router as planning_router
 
 TITLE = "CaseRoom API"
 VERSION = "1.0.0"
 
 
 def openapi_json() -> str:
-    app = build_http_app(cases_router, files_router)
+    app = build_http_app(cases_router, files_router, planning_router)
     document = app.get_openapi_json_schema(
         title=TITLE,
         version=VERSION,

@@ -9,10 +9,18 @@ class DomainError(Exception):
     status = 400
     message = "The request could not be processed."
 
-    def __init__(self, message: str | None = None, *, details: list[dict[str, object]] | None = None) -> None:
+    def __init__(
+        self,
+        message: str | None = None,
+        *,
+        details: list[dict[str, object]] | None = None,
+        allowed: list[str] | None = None,
+    ) -> None:
         super().__init__(message or self.message)
         self.message = message or self.message
         self.details = details or []
+        # What the caller may do instead (e.g. the statuses a case can move to from here).
+        self.allowed = allowed
 
 
 class Unauthenticated(DomainError):
@@ -142,3 +150,79 @@ class FileNotAvailable(DomainError):
         409,
         "The file is not available: still being verified, quarantined or deleted.",
     )
+
+
+# --- case workflow (status transitions) -------------------------------------------------------
+
+
+class IllegalTransition(DomainError):
+    # `allowed` lists the statuses the caller may move the case to from its current status.
+    code, status, message = (
+        "ILLEGAL_TRANSITION",
+        409,
+        "The case cannot move to that status from its current one.",
+    )
+
+
+class RxLocked(DomainError):
+    code, status, message = (
+        "RX_LOCKED",
+        409,
+        "The Rx can no longer change at this stage; contact the lab.",
+    )
+
+
+class ReasonRequired(DomainError):
+    code, status, message = "REASON_REQUIRED", 400, "This status change needs a reason."
+
+
+class TrackingRequired(DomainError):
+    code, status, message = (
+        "TRACKING_REQUIRED",
+        400,
+        "Shipping needs carrier, trackingNumber and trackingUrl.",
+    )
+
+
+# --- planning sessions -----------------------------------------------------------------------
+
+
+class InvalidTimezone(DomainError):
+    code, status, message = "INVALID_TIMEZONE", 400, "The timezone is not a known IANA time zone name."
+
+
+class InvalidStartTime(DomainError):
+    code, status, message = (
+        "INVALID_START_TIME",
+        400,
+        "The start time does not exist in that time zone (daylight saving change).",
+    )
+
+
+class BlockInPast(DomainError):
+    code, status, message = "BLOCK_IN_PAST", 400, "The planning block has already started."
+
+
+class BlockOverlaps(DomainError):
+    code, status, message = "BLOCK_OVERLAPS", 409, "The block overlaps another block of the lab."
+
+
+class BlockNotFound(DomainError):
+    # Also for another lab's block: blocks of other labs are not disclosed.
+    code, status, message = "BLOCK_NOT_FOUND", 404, "No such planning block for this case's lab."
+
+
+class BlockTaken(DomainError):
+    code, status, message = "BLOCK_TAKEN", 409, "The planning block is already booked; choose another."
+
+
+class NotReadyToPlan(DomainError):
+    code, status, message = (
+        "CASE_NOT_READY_TO_PLAN",
+        409,
+        "A planning session can only be booked when the case is Ready to Plan or Planning No Show.",
+    )
+
+
+class NoPlanningSession(DomainError):
+    code, status, message = "NO_PLANNING_SESSION", 409, "The case has no booked planning session."

@@ -26,6 +26,7 @@ class EventType(StrEnum):
     FILE_QUARANTINED = "FileQuarantined"
     PLANNING_SCHEDULED = "PlanningScheduled"
     PLANNING_CANCELLED = "PlanningCancelled"
+    PLANNING_HELD = "PlanningHeld"
     PLANNING_MISSED = "PlanningMissed"
 
 

@@ -35,6 +35,9 @@ class ErrorBody(BaseModel):
     message: str
     request_id: str = Field(default="", alias="requestId")
     details: list[ErrorDetail] = Field(default_factory=list)
+    allowed: list[str] | None = Field(
+        default=None, description="For ILLEGAL_TRANSITION: the statuses the case may move to from here"
+    )
 
 
 def _request_id(app: APIGatewayHttpResolver) -> str:
@@ -51,17 +54,19 @@ def error_response(
     message: str,
     details: list[dict[str, Any]] | None = None,
     headers: dict[str, str] | None = None,
+    allowed: list[str] | None = None,
 ) -> Response[str]:
     body = ErrorBody(
         code=code,
         message=message,
         request_id=_request_id(app),
         details=[ErrorDetail.model_validate(d) for d in details or []],
+        allowed=allowed,
     )
     return Response(
         status_code=status,
         content_type="application/json",
-        body=body.model_dump_json(by_alias=True),
+        body=body.model_dump_json(by_alias=True, exclude_none=True),
         headers=headers or {},
     )
 
@@ -82,7 +87,7 @@ def build_http_app(*routers: Router) -> APIGatewayHttpResolver:
     @app.exception_handler(DomainError)
     def domain_error(exc: DomainError) -> Response[str]:
         headers = {"Retry-After": "2"} if exc.status == 409 and exc.code == "REQUEST_IN_PROGRESS" else None
-        return error_response(app, exc.status, exc.code, exc.message, exc.details, headers)
+        return error_response(app, exc.status, exc.code, exc.message, exc.details, headers, exc.allowed)
 
     @app.exception_handler(RequestValidationError)
     def invalid_request(exc: RequestValidationError) -> Response[str]:

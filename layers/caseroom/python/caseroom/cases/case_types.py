@@ -31,18 +31,41 @@ class FileKind(StrEnum):
 @dataclass(frozen=True)
 class CaseTypeRules:
     required_files: frozenset[FileKind]  # without these the case waits in Missing CBCT/Models
-    turnaround_business_days: int
+    turnaround_business_days: int  # from (re)submission to shipping
+    manufacturing_business_days: int  # from Manufacturing to shipping (the portal says 2-7 days)
 
 
 CASE_TYPE_RULES: dict[CaseType, CaseTypeRules] = {
-    CaseType.CROWN: CaseTypeRules(frozenset({FileKind.SCAN}), 7),
-    CaseType.BRIDGE: CaseTypeRules(frozenset({FileKind.SCAN}), 10),
-    CaseType.VENEERS: CaseTypeRules(frozenset({FileKind.SCAN, FileKind.PHOTO}), 10),
-    CaseType.IMPLANT_GUIDE: CaseTypeRules(frozenset({FileKind.CBCT, FileKind.SCAN}), 5),
-    CaseType.IMPLANT_CROWN: CaseTypeRules(frozenset({FileKind.SCAN}), 10),
-    CaseType.ALIGNERS: CaseTypeRules(frozenset({FileKind.SCAN, FileKind.PHOTO}), 15),
-    CaseType.DENTURE: CaseTypeRules(frozenset({FileKind.SCAN}), 15),
-    CaseType.NIGHT_GUARD: CaseTypeRules(frozenset({FileKind.SCAN}), 5),
+    CaseType.CROWN: CaseTypeRules(
+        required_files=frozenset({FileKind.SCAN}), turnaround_business_days=7, manufacturing_business_days=3
+    ),
+    CaseType.BRIDGE: CaseTypeRules(
+        required_files=frozenset({FileKind.SCAN}), turnaround_business_days=10, manufacturing_business_days=5
+    ),
+    CaseType.VENEERS: CaseTypeRules(
+        required_files=frozenset({FileKind.SCAN, FileKind.PHOTO}),
+        turnaround_business_days=10,
+        manufacturing_business_days=5,
+    ),
+    CaseType.IMPLANT_GUIDE: CaseTypeRules(
+        required_files=frozenset({FileKind.CBCT, FileKind.SCAN}),
+        turnaround_business_days=5,
+        manufacturing_business_days=2,
+    ),
+    CaseType.IMPLANT_CROWN: CaseTypeRules(
+        required_files=frozenset({FileKind.SCAN}), turnaround_business_days=10, manufacturing_business_days=5
+    ),
+    CaseType.ALIGNERS: CaseTypeRules(
+        required_files=frozenset({FileKind.SCAN, FileKind.PHOTO}),
+        turnaround_business_days=15,
+        manufacturing_business_days=7,
+    ),
+    CaseType.DENTURE: CaseTypeRules(
+        required_files=frozenset({FileKind.SCAN}), turnaround_business_days=15, manufacturing_business_days=7
+    ),
+    CaseType.NIGHT_GUARD: CaseTypeRules(
+        required_files=frozenset({FileKind.SCAN}), turnaround_business_days=5, manufacturing_business_days=2
+    ),
 }
 
 

@@ -3,12 +3,14 @@
 Key design (single table, see README "Data model"):
   case            pk=CASE#<id>        sk=CASE
   Rx script doc   pk=CASE#<id>        sk=DOC#RX_SCRIPT
+  status timeline pk=CASE#<id>        sk=TIMELINE#<case version>    (one per status change)
   audit records   pk=AUDIT#CASE#<id>  sk=<time>#<request>#<rand>   (caseroom.audit_store)
   outbox events   pk=OUTBOX#<event>   sk=OUTBOX                     (caseroom.events)
 Access patterns:
   get a case (authorization)        consistent GetItem / BatchGetItem on the base table
   list my cases sorted by column X  Query GSI byOwner-X, pk ownerList=OWNER#<user>#ACTIVE|ARCHIVED
   lab queue by attention            Query GSI byLab-attention, pk labList=LAB#<lab>
+  a case's status timeline          Query pk=CASE#<id>, sk begins_with TIMELINE#, oldest first
 Each list is one Query with Limit = page size, so its cost is the page, not the table.
 """
 
@@ -17,7 +19,7 @@ from __future__ import annotations
 from typing import Any
 
 from caseroom import dynamo, stored
-from caseroom.cases.records import Case, RxScriptDocument
+from caseroom.cases.records import Case, RxScriptDocument, TimelineEntry
 from caseroom.cases.sorting import SortColumn, SortOrder
 from caseroom.cases.statuses import ATTENTION_RANK, STATUS_ORDER
 from caseroom.errors import InvalidCursor, VersionConflict
@@ -25,6 +27,7 @@ from caseroom.table_schema import CASE_SORT_INDEXES, LAB_QUEUE_INDEX, GlobalInde
 
 CASE_SK = "CASE"
 RX_SCRIPT_SK = "DOC#RX_SCRIPT"
+TIMELINE_PREFIX = "TIMELINE#"
 NO_DUE_DATE = "9999-12-31"  # sorts cases without a due date after every dated one
 
 
@@ -128,9 +131,9 @@ def create_case(case: Case, rx_script: RxScriptDocument, also: list[dict[str, An
     )
 
 
-def replace_case(case: Case, expected_version: int, also: list[dict[str, Any]]) -> None:
-    """Writes `case` only if the stored version is still `expected_version` (optimistic lock)."""
-    action = {
+def replace_case_action(case: Case, expected_version: int) -> dict[str, Any]:
+    """A TransactWriteItems action writing `case` only if the stored version is still `expected_version`."""
+    return {
         "Put": {
             "TableName": dynamo.table_name(),
             "Item": dynamo.to_item(_case_values(case)),
@@ -138,8 +141,13 @@ def replace_case(case: Case, expected_version: int, also: list[dict[str, Any]]) 
             "ExpressionAttributeValues": {":expected": {"N": str(expected_version)}},
         }
     }
+
+
+def replace_case(case: Case, expected_version: int, also: list[dict[str, Any]]) -> None:
+    """Writes `case` only if the stored version is still `expected_version` (optimistic lock);
+    any failed condition of the transaction (the case's or one in `also`) is VersionConflict."""
     try:
-        dynamo.transact([action, *also])
+        dynamo.transact([replace_case_action(case, expected_version), *also])
     except dynamo.ConditionFailed as exc:
         raise VersionConflict() from exc
 
@@ -221,3 +229,73 @@ def list_lab_queue(lab_id: str, limit: int, cursor: str | None) -> tuple[list[Ca
     partition = lab_list(lab_id)
     fingerprint = dynamo.query_fingerprint("lab-queue", partition)
     return _page(index, partition, True, limit, cursor, fingerprint)
+
+
+# --- status timeline ----------------------------------------------------------------------------
+
+_TIMELINE_ATTRIBUTES = {
+    "entry_id": "entryId",
+    "case_id": "caseId",
+    "at": "at",
+    "from_status": "fromStatus",
+    "to_status": "toStatus",
+    "actor_id": "actorId",
+    "actor_role": "actorRole",
+    "actor_name": "actorName",
+    "reason": "reason",
+    "event_id": "eventId",
+}
+
+
+def timeline_put_action(entry: TimelineEntry) -> dict[str, Any]:
+    """A TransactWriteItems action: the entry commits with the status change it records."""
+    values: dict[str, Any] = {
+        "pk": case_pk(entry.case_id),
+        "sk": TIMELINE_PREFIX + entry.entry_id,
+        "kind": "timeline",
+    }
+    values.update({name: getattr(entry, field) for field, name in _TIMELINE_ATTRIBUTES.items()})
+    return {
+        "Put": {
+            "TableName": dynamo.table_name(),
+            "Item": dynamo.to_item(values),
+            "ConditionExpression": "attribute_not_exists(pk)",
+        }
+    }
+
+
+def _timeline_from(values: dict[str, Any]) -> TimelineEntry:
+    data: dict[str, Any] = {field: values.get(name) for field, name in _TIMELINE_ATTRIBUTES.items()}
+    return TimelineEntry(**data)
+
+
+def get_timeline_entry(case_id: str, entry_id: str) -> TimelineEntry | None:
+    """The entry a CaseStatusChanged event names in its subjectId (consumers read from/to here)."""
+    response = dynamo.dynamodb().get_item(
+        TableName=dynamo.table_name(),
+        Key=dynamo.key(case_pk(case_id), TIMELINE_PREFIX + entry_id),
+        ConsistentRead=True,
+    )
+    item = response.get("Item")
+    return _timeline_from(dynamo.from_item(item)) if item else None
+
+
+def list_timeline(case_id: str, limit: int, cursor: str | None) -> tuple[list[TimelineEntry], str | None]:
+    partition = case_pk(case_id)
+    fingerprint = dynamo.query_fingerprint("timeline", case_id)
+    request: dict[str, Any] = {
+        "TableName": dynamo.table_name(),
+        "KeyConditionExpression": "pk = :pk AND begins_with(sk, :prefix)",
+        "ExpressionAttributeValues": {":pk": {"S": partition}, ":prefix": {"S": TIMELINE_PREFIX}},
+        "ScanIndexForward": True,
+        "Limit": limit,
+        "ConsistentRead": True,
+    }
+    if cursor:
+        start = dynamo.decode_cursor(cursor, fingerprint, ("pk", "sk"), {"pk": partition})
+        if not start["sk"]["S"].startswith(TIMELINE_PREFIX):
+            raise InvalidCursor()
+        request["ExclusiveStartKey"] = start
+    response = dynamo.dynamodb().query(**request)
+    entries = [_timeline_from(dynamo.from_item(item)) for item in response.get("Items", [])]
+    return entries, dynamo.encode_cursor(response.get("LastEvaluatedKey"), fingerprint)

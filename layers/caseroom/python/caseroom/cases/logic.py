@@ -5,13 +5,13 @@ No boto3 here: storage goes through caseroom.cases.dal, events through the outbo
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 from caseroom import audit_store, documents, ids
 from caseroom.audit import AuditRecord, Outcome, RequestMeta
 from caseroom.auth import Principal, Role
-from caseroom.cases import dal
+from caseroom.cases import dal, transitions, workflow
 from caseroom.cases.case_types import CASE_TYPE_RULES, CaseType, FileKind, due_date_for
 from caseroom.cases.models import (
     CasePage,
@@ -23,16 +23,28 @@ from caseroom.cases.models import (
     ModifyCaseRequest,
     RxScriptView,
     SetStatusRequest,
+    TimelineActor,
+    TimelineEntryView,
+    TimelinePage,
 )
-from caseroom.cases.records import Attachment, Case, RxScriptDocument
+from caseroom.cases.records import Attachment, Case, RxScriptDocument, TimelineEntry, evolve
 from caseroom.cases.sorting import SortColumn, SortOrder
 from caseroom.cases.statuses import Attention, CaseStatus, attention_of
 from caseroom.cases.teeth import to_canonical, to_universal
+from caseroom.cases.transitions import Mover, Via
 from caseroom.clock import Clock, SystemClock, iso
-from caseroom.errors import CaseNotFound, DocumentNotReady, InvalidRequest, RoleNotAllowed
-from caseroom.events import OUTBOX_RETENTION_SECONDS, DomainEvent, EventType, outbox_attributes
+from caseroom.errors import (
+    CaseNotFound,
+    DocumentNotReady,
+    InvalidRequest,
+    ReasonRequired,
+    RoleNotAllowed,
+    RxLocked,
+    TrackingRequired,
+    VersionConflict,
+)
+from caseroom.events import EventType
 from caseroom.observability import count
-from caseroom.outbox import outbox_put_action
 
 DEFAULT_LAB_ID = "lab-1"  # one lab per deployment for now; cases name it so labs can multiply later
 DOWNLOAD_LINK_SECONDS = 300
@@ -68,16 +80,8 @@ class CaseService:
         )
 
     def _event(self, who: Principal, meta: RequestMeta, kind: EventType, case_id: str) -> dict[str, Any]:
-        now = self.clock.now()
-        event = DomainEvent(
-            id=ids.new_event_id(),
-            type=kind,
-            time=iso(now),
-            case_id=case_id,
-            actor=who.user_id,
-            correlation_id=meta.correlation_id or meta.request_id,
-        )
-        return outbox_put_action(outbox_attributes(event, int(now.timestamp()) + OUTBOX_RETENTION_SECONDS))
+        correlation_id = meta.correlation_id or meta.request_id
+        return workflow.event_action(kind, case_id, who.user_id, correlation_id, self.clock.now())[1]
 
     def _save(
         self,
@@ -85,15 +89,18 @@ class CaseService:
         meta: RequestMeta,
         updated: Case,
         expected_version: int,
-        event: EventType,
+        event: EventType | None,
         action: str,
+        also: list[dict[str, Any]] | None = None,
     ) -> None:
-        """Every change to a case commits with its domain event and its audit record, or not at all."""
+        """Every change to a case commits with its domain events, its timeline entry (if the status
+        moved) and its audit record, or not at all."""
         dal.replace_case(
             updated,
             expected_version=expected_version,
             also=[
-                self._event(who, meta, event, updated.case_id),
+                *([self._event(who, meta, event, updated.case_id)] if event is not None else []),
+                *(also or []),
                 audit_store.audit_put_action(self._audit(who, meta, action, updated.case_id)),
             ],
         )
@@ -115,6 +122,11 @@ class CaseService:
             audit_store.append(self._audit(who, meta, action, normalized, outcome=Outcome.DENIED))
             raise CaseNotFound()
         return case, rx_script
+
+    def authorized_case(self, who: Principal, case_id: str, meta: RequestMeta, action: str) -> Case:
+        """The case if `who` may see it (its owner or a member of its lab), else 404 + a denied
+        audit record: the one authorization check other bounded contexts reuse."""
+        return self._visible_case(who, case_id, meta, action)[0]
 
     # --- use cases -----------------------------------------------------------------------
 
@@ -149,6 +161,7 @@ class CaseService:
             rx_script,
             also=[
                 self._event(who, meta, EventType.CASE_CREATED, case.case_id),
+                dal.timeline_put_action(workflow.creation_entry(case, _actor(who))),
                 audit_store.audit_put_action(self._audit(who, meta, "case.create", case.case_id)),
             ],
         )
@@ -173,53 +186,81 @@ class CaseService:
             changes["rx_description"] = request.rx_description
         if request.teeth is not None:
             changes["teeth"] = to_canonical(request.teeth, request.tooth_notation)
-        now = iso(self.clock.now())
+        if request.version != case.version:
+            raise VersionConflict()
+        if not transitions.rx_editable(case.status):
+            raise RxLocked(f"The Rx cannot change while the case is {case.status.value}; contact the lab.")
+        now = self.clock.now()
         # A clinician's change resubmits the case: Processing (or still Missing CBCT/Models
-        # while required files are missing), the due date recomputed, Last Modified moved.
+        # while required files are missing), the due date pushed out, Last Modified moved.
+        changes.update(last_modified=iso(now), rx_version=case.rx_version + 1)
         status = _initial_status(case.case_type, {a.kind for a in case.attachments})
-        updated = replace(
-            case,
-            **{
-                **changes,
-                "status": status,
-                "attention": attention_of(status),
-                "due_date": self._due_date(case.case_type, attention_of(status)),
-                "last_modified": now,
-                "updated_at": now,
-                "version": request.version + 1,
-                "rx_version": case.rx_version + 1,
-            },
-        )
-        self._save(who, meta, updated, request.version, EventType.CASE_RX_MODIFIED, "case.modify")
-        if case.status is not status:
+        also: list[dict[str, Any]] = []
+        if status is case.status:
+            due = transitions.due_date_on_entering(status, case.case_type, None, now.date(), resubmitted=True)
+            updated = evolve(case, **changes, due_date=due, updated_at=iso(now), version=case.version + 1)
+        else:
+            change = workflow.change_status(
+                case,
+                status,
+                mover=Mover.CLINICIAN,
+                via=Via.RX_CHANGE,
+                actor=_actor(who),
+                now=now,
+                correlation_id=meta.correlation_id or meta.request_id,
+                resubmitted=True,
+                changes=changes,
+            )
+            updated, also = change.updated, change.actions
             count("CaseStatusChanges")
+        self._save(who, meta, updated, request.version, EventType.CASE_RX_MODIFIED, "case.modify", also)
         return _view(updated, rx_script)
 
     def set_status(
         self, who: Principal, case_id: str, request: SetStatusRequest, meta: RequestMeta
     ) -> CaseView:
-        """Lab-side status change. The transition rules arrive with the workflow engine; until
-        then the lab may set any status, and colour and due date follow it."""
+        """The lab moves a case along the declared transitions (caseroom.cases.transitions)."""
         case, rx_script = self._visible_case(who, case_id, meta, "case.status.set")
         if who.role is not Role.LAB:
             raise RoleNotAllowed("Only the lab sets a case's status.")
-        attention = attention_of(request.status)
-        due_date = (
-            None
-            if attention is Attention.RED
-            else (case.due_date or self._due_date(case.case_type, attention))
-        )
-        updated = replace(
+        if request.version != case.version:
+            raise VersionConflict()  # judged against the status the caller saw, not a newer one
+        target = request.status
+        transitions.check(case.status, target, Mover.LAB, Via.STATUS_API)
+        tracking = (request.carrier, request.tracking_number, request.tracking_url)
+        changes: dict[str, Any] = {}
+        if target in transitions.NEEDS_REASON and not request.reason:
+            raise ReasonRequired(f"Putting a case {target.value} needs a reason.")
+        if target in transitions.NEEDS_TRACKING:
+            if not all(tracking):
+                raise TrackingRequired()
+            changes.update(carrier=tracking[0], tracking_number=tracking[1], tracking_url=tracking[2])
+        elif any(tracking):
+            raise InvalidRequest("carrier, trackingNumber and trackingUrl only go with Shipped.")
+        change = workflow.change_status(
             case,
-            status=request.status,
-            attention=attention,
-            due_date=due_date,
-            updated_at=iso(self.clock.now()),  # lastModified is the clinician's date: untouched
-            version=request.version + 1,
+            target,
+            mover=Mover.LAB,
+            via=Via.STATUS_API,
+            actor=_actor(who),
+            now=self.clock.now(),
+            correlation_id=meta.correlation_id or meta.request_id,
+            reason=request.reason,
+            changes=changes,
         )
-        self._save(who, meta, updated, request.version, EventType.CASE_STATUS_CHANGED, "case.status.set")
+        # lastModified is the clinician's date: a lab change never moves it.
+        self._save(who, meta, change.updated, request.version, None, "case.status.set", change.actions)
         count("CaseStatusChanges")
-        return _view(updated, rx_script)
+        return _view(change.updated, rx_script)
+
+    def timeline(
+        self, who: Principal, case_id: str, limit: int, cursor: str | None, meta: RequestMeta
+    ) -> TimelinePage:
+        """Every status change of the case, oldest first: who, when, why, from and to."""
+        case, _ = self._visible_case(who, case_id, meta, "case.timeline.read")
+        entries, next_cursor = dal.list_timeline(case.case_id, limit, cursor)
+        audit_store.append(self._audit(who, meta, "case.timeline.read", case.case_id, object_type="timeline"))
+        return TimelinePage(items=[_timeline_view(e) for e in entries], next_cursor=next_cursor)
 
     def set_archived(
         self, who: Principal, case_id: str, version: int, archived: bool, meta: RequestMeta
@@ -229,7 +270,7 @@ class CaseService:
         case, rx_script = self._visible_case(who, case_id, meta, action)
         if who.user_id != case.owner_id:
             raise RoleNotAllowed("Only the clinician who owns the case archives it.")
-        updated = replace(case, archived=archived, updated_at=iso(self.clock.now()), version=version + 1)
+        updated = evolve(case, archived=archived, updated_at=iso(self.clock.now()), version=version + 1)
         event = EventType.CASE_ARCHIVED if archived else EventType.CASE_UNARCHIVED
         self._save(who, meta, updated, version, event, action)
         return _view(updated, rx_script)
@@ -293,6 +334,21 @@ def _initial_status(case_type: CaseType, declared: set[FileKind]) -> CaseStatus:
     return CaseStatus.MISSING_FILES if missing else CaseStatus.PROCESSING
 
 
+def _actor(who: Principal) -> workflow.ActorRef:
+    return workflow.ActorRef(user_id=who.user_id, role=who.role.value, name=who.name)
+
+
+def _timeline_view(entry: TimelineEntry) -> TimelineEntryView:
+    return TimelineEntryView(
+        entry_id=entry.entry_id,
+        at=entry.at,
+        from_status=CaseStatus(entry.from_status) if entry.from_status else None,
+        to_status=CaseStatus(entry.to_status),
+        by=TimelineActor(user_id=entry.actor_id, role=entry.actor_role, name=entry.actor_name),
+        reason=entry.reason,
+    )
+
+
 def _script_is_current(case: Case, rx_script: RxScriptDocument | None) -> bool:
     # After an Rx change the stored PDF describes the previous Rx: never serve it as current.
     return (
@@ -335,6 +391,11 @@ def _view(case: Case, rx_script: RxScriptDocument | None) -> CaseView:
         version=case.version,
         attachments=[DeclaredAttachment(kind=a.kind, file_name=a.file_name) for a in case.attachments],
         rx_script=rx,
+        status_reason=case.status_reason,
+        carrier=case.carrier,
+        tracking_number=case.tracking_number,
+        tracking_url=case.tracking_url,
+        planning_session_id=case.planning_session_id,
     )
 
 

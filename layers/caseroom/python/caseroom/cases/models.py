@@ -20,6 +20,19 @@ ToothInput = Annotated[str, StringConstraints(strip_whitespace=True, min_length=
 # Versions count writes; the bound keeps absurd input a 422 instead of a DynamoDB error.
 MAX_VERSION = 2**53
 FileName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=255)]
+Reason = Annotated[
+    str,
+    StringConstraints(
+        strip_whitespace=True, min_length=1, max_length=500, pattern=r"^[^\x00-\x08\x0b-\x1f\x7f]+$"
+    ),
+]
+Carrier = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=60)]
+TrackingNumber = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=3, max_length=64, pattern=r"^[A-Za-z0-9 -]+$")
+]
+HttpsUrl = Annotated[
+    str, StringConstraints(strip_whitespace=True, max_length=2048, pattern=r"^https://[^\s/$.?#][^\s]*$")
+]
 
 
 class StrictModel(BaseModel):
@@ -53,10 +66,19 @@ class ModifyCaseRequest(StrictModel):
 
 
 class SetStatusRequest(StrictModel):
-    """Lab-side status change. Never touches Last Modified (that is the clinician's date)."""
+    """Lab-side status change along the declared transitions (see README "Case statuses").
+    Never touches Last Modified (that is the clinician's date)."""
 
     version: int = Field(ge=1, le=MAX_VERSION)
     status: CaseStatus
+    reason: Reason | None = Field(default=None, description="Required for On Hold; shown on the timeline")
+    carrier: Carrier | None = Field(default=None, description="Required for Shipped")
+    tracking_number: TrackingNumber | None = Field(
+        default=None, alias="trackingNumber", description="Required for Shipped"
+    )
+    tracking_url: HttpsUrl | None = Field(
+        default=None, alias="trackingUrl", description="Required for Shipped"
+    )
 
 
 class VersionRequest(StrictModel):
@@ -91,6 +113,11 @@ class CaseView(BaseModel):
     version: int
     attachments: list[DeclaredAttachment]
     rx_script: RxScriptView = Field(alias="rxScript")
+    status_reason: str | None = Field(default=None, alias="statusReason")
+    carrier: str | None = None
+    tracking_number: str | None = Field(default=None, alias="trackingNumber")
+    tracking_url: str | None = Field(default=None, alias="trackingUrl")
+    planning_session_id: str | None = Field(default=None, alias="planningSessionId")
 
 
 class CaseSummary(BaseModel):
@@ -120,3 +147,31 @@ class DownloadLink(BaseModel):
     url: str
     expires_in_seconds: int = Field(alias="expiresInSeconds")
     file_name: str = Field(alias="fileName")
+
+
+class TimelineActor(BaseModel):
+    model_config = ConfigDict(populate_by_name=True, defer_build=True)
+
+    user_id: str = Field(alias="userId", description="User id, or system:<component> for CaseRoom itself")
+    role: str = Field(description="clinician | lab | system")
+    name: str
+
+
+class TimelineEntryView(BaseModel):
+    model_config = ConfigDict(populate_by_name=True, defer_build=True)
+
+    entry_id: str = Field(alias="entryId")
+    at: str
+    from_status: CaseStatus | None = Field(
+        default=None, alias="from", description="None for the status the case was created in"
+    )
+    to_status: CaseStatus = Field(alias="to")
+    by: TimelineActor
+    reason: str | None = None
+
+
+class TimelinePage(BaseModel):
+    model_config = ConfigDict(populate_by_name=True, defer_build=True)
+
+    items: list[TimelineEntryView]
+    next_cursor: str | None = Field(default=None, alias="nextCursor")

@@ -5,7 +5,7 @@ Plain dataclasses (see caseroom.stored): the API models validate input, records 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from caseroom.cases.case_types import CaseType, FileKind
 from caseroom.cases.statuses import Attention, CaseStatus
@@ -40,6 +40,14 @@ class Case:
     version: int = 1
     rx_version: int = 1  # bumps when the Rx content changes
     attachments: list[Attachment] = field(default_factory=list)
+    # Why the lab put the case On Hold or cancelled it (shown to the clinician).
+    status_reason: str | None = None
+    # Set when the lab marks the case Shipped; the notifications read these names.
+    carrier: str | None = None
+    tracking_number: str | None = None
+    tracking_url: str | None = None
+    # The planning session booked (or last booked) for this case.
+    planning_session_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -49,3 +57,25 @@ class RxScriptDocument:
     rx_version: int = 0
     object_key: str | None = None
     generated_at: str | None = None
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    """One status change of a case: who moved it, when, why, from where to where.
+    Stored with the case (pk CASE#<id>, sk TIMELINE#<entry_id>) in the change's transaction."""
+
+    entry_id: str  # the zero-padded case version the change wrote: sorts in the order of changes
+    case_id: str
+    at: str
+    from_status: str | None  # None for the status the case was created in
+    to_status: str
+    actor_id: str  # user id, or system:<component>
+    actor_role: str  # clinician | lab | system
+    actor_name: str
+    reason: str | None = None
+    event_id: str = ""  # the CaseStatusChanged event this entry announced
+
+
+def evolve(case: Case, **changes: object) -> Case:
+    """A copy of `case` with `changes` (field names)."""
+    return replace(case, **changes)  # type: ignore[arg-type]

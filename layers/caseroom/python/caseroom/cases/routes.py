@@ -23,6 +23,7 @@ from caseroom.cases.models import (
     DownloadLink,
     ModifyCaseRequest,
     SetStatusRequest,
+    TimelinePage,
     VersionRequest,
 )
 from caseroom.cases.sorting import SortColumn, SortOrder
@@ -155,9 +156,17 @@ def modify_case(caseId: CaseIdPath, body: Annotated[ModifyCaseRequest, Body()]) 
     return service().modify_case(_who(), caseId, body, request_meta(router))
 
 
-@router.put("/cases/<caseId>/status", summary="Lab sets the status (Last Modified unchanged)")
+@router.put(
+    "/cases/<caseId>/status",
+    summary="Lab moves the case along the declared transitions (409 ILLEGAL_TRANSITION lists the allowed)",
+)
 def set_status(caseId: CaseIdPath, body: Annotated[SetStatusRequest, Body()]) -> CaseView:
     return service().set_status(_who(), caseId, body, request_meta(router))
+
+
+@router.get("/cases/<caseId>/timeline", summary="Every status change: who, when, why, from and to")
+def case_timeline(caseId: CaseIdPath, limit: PageSize = 50, cursor: Cursor = None) -> TimelinePage:
+    return service().timeline(_who(), caseId, limit, cursor, request_meta(router))
 
 
 @router.post("/cases/<caseId>/archive", summary="Hide from the main list (does not cancel the case)")

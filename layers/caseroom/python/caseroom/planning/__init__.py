@@ -1,0 +1,1 @@
+"""Planning sessions: the lab publishes free blocks, the clinician books one (see README)."""

@@ -1,0 +1,220 @@
+"""Data access for planning. The only planning module that talks to DynamoDB.
+
+Key design (single table):
+  block    pk=PLANNING#LAB#<lab>  sk=BLOCK#<blockId>      blockId starts with its UTC start time
+  session  pk=CASE#<case>         sk=PLANNING#<session>   lives with its case
+Access patterns:
+  a lab's blocks in time order (list, overlap check)   Query pk, sk between two block-id prefixes
+  one block (booking, authorization by the case's lab) consistent GetItem
+  a case's session                                     consistent GetItem (id on the case)
+Booking is one transaction: the block's "still free" condition, the case's version, the
+session, the timeline entry, the events and the audit record.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from caseroom import dynamo
+from caseroom.cases.dal import case_pk
+from caseroom.errors import InvalidCursor
+from caseroom.planning.records import Block, BlockStatus, Session, SessionStatus
+
+BLOCK_PREFIX = "BLOCK#"
+SESSION_PREFIX = "PLANNING#"
+
+_BLOCK_FIELDS = {
+    "block_id": "blockId",
+    "lab_id": "labId",
+    "start": "start",
+    "duration_minutes": "durationMinutes",
+    "timezone": "timezone",
+    "meeting_url": "meetingUrl",
+    "status": "status",
+    "case_id": "caseId",
+    "session_id": "sessionId",
+}
+_SESSION_FIELDS = {
+    "session_id": "sessionId",
+    "case_id": "caseId",
+    "lab_id": "labId",
+    "block_id": "blockId",
+    "start": "start",
+    "duration_minutes": "durationMinutes",
+    "timezone": "timezone",
+    "meeting_url": "meetingUrl",
+    "status": "status",
+    "booked_by": "bookedBy",
+    "booked_at": "bookedAt",
+    "sequence": "sequence",
+    "replaced_block_id": "replacedBlockId",
+    "version": "version",
+}
+
+
+def lab_blocks_pk(lab_id: str) -> str:
+    return f"PLANNING#LAB#{lab_id}"
+
+
+def _block_values(block: Block) -> dict[str, Any]:
+    values: dict[str, Any] = {"pk": lab_blocks_pk(block.lab_id), "sk": BLOCK_PREFIX + block.block_id}
+    values["kind"] = "planning-block"
+    values.update({name: getattr(block, field) for field, name in _BLOCK_FIELDS.items()})
+    values["status"] = block.status.value
+    return values
+
+
+def _block_from(values: dict[str, Any]) -> Block:
+    data: dict[str, Any] = {field: values.get(name) for field, name in _BLOCK_FIELDS.items()}
+    data["status"] = BlockStatus(data["status"])
+    return Block(**data)
+
+
+def _session_values(session: Session) -> dict[str, Any]:
+    values: dict[str, Any] = {"pk": case_pk(session.case_id), "sk": SESSION_PREFIX + session.session_id}
+    values["kind"] = "planning-session"
+    values.update({name: getattr(session, field) for field, name in _SESSION_FIELDS.items()})
+    values["status"] = session.status.value
+    return values
+
+
+def _session_from(values: dict[str, Any]) -> Session:
+    data: dict[str, Any] = {field: values.get(name) for field, name in _SESSION_FIELDS.items()}
+    data["status"] = SessionStatus(data["status"])
+    return Session(**data)
+
+
+def put_new_block(block: Block) -> None:
+    dynamo.put(
+        {
+            "TableName": dynamo.table_name(),
+            "Item": dynamo.to_item(_block_values(block)),
+            "ConditionExpression": "attribute_not_exists(pk)",
+        }
+    )
+
+
+def get_block(lab_id: str, block_id: str) -> Block | None:
+    response = dynamo.dynamodb().get_item(
+        TableName=dynamo.table_name(),
+        Key=dynamo.key(lab_blocks_pk(lab_id), BLOCK_PREFIX + block_id),
+        ConsistentRead=True,
+    )
+    item = response.get("Item")
+    return _block_from(dynamo.from_item(item)) if item else None
+
+
+def blocks_between(lab_id: str, first_id_prefix: str, last_id_prefix: str) -> list[Block]:
+    """Every block whose id (start time) sorts between the two prefixes; a bounded window."""
+    request: dict[str, Any] = {
+        "TableName": dynamo.table_name(),
+        "KeyConditionExpression": "pk = :pk AND sk BETWEEN :low AND :high",
+        "ExpressionAttributeValues": {
+            ":pk": {"S": lab_blocks_pk(lab_id)},
+            ":low": {"S": BLOCK_PREFIX + first_id_prefix},
+            ":high": {"S": BLOCK_PREFIX + last_id_prefix + "~"},
+        },
+        "ConsistentRead": True,
+    }
+    blocks: list[Block] = []
+    while True:
+        response = dynamo.dynamodb().query(**request)
+        blocks.extend(_block_from(dynamo.from_item(item)) for item in response.get("Items", []))
+        if not response.get("LastEvaluatedKey"):
+            return blocks
+        request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+
+
+def list_blocks(
+    lab_id: str, from_id_prefix: str, free_only: bool, limit: int, cursor: str | None
+) -> tuple[list[Block], str | None]:
+    """The lab's blocks from a start time on, in time order; one Query of `limit` items per page
+    (a free-only page may come back short: the filter runs after the read)."""
+    partition = lab_blocks_pk(lab_id)
+    fingerprint = dynamo.query_fingerprint("planning-blocks", lab_id, from_id_prefix, str(free_only))
+    request: dict[str, Any] = {
+        "TableName": dynamo.table_name(),
+        "KeyConditionExpression": "pk = :pk AND sk >= :from",
+        "ExpressionAttributeValues": {":pk": {"S": partition}, ":from": {"S": BLOCK_PREFIX + from_id_prefix}},
+        "Limit": limit,
+    }
+    if free_only:
+        request["FilterExpression"] = "#status = :free"
+        request["ExpressionAttributeNames"] = {"#status": "status"}
+        request["ExpressionAttributeValues"][":free"] = {"S": BlockStatus.FREE.value}
+    if cursor:
+        start = dynamo.decode_cursor(cursor, fingerprint, ("pk", "sk"), {"pk": partition})
+        if not start["sk"]["S"].startswith(BLOCK_PREFIX):
+            raise InvalidCursor()
+        request["ExclusiveStartKey"] = start
+    response = dynamo.dynamodb().query(**request)
+    blocks = [_block_from(dynamo.from_item(item)) for item in response.get("Items", [])]
+    return blocks, dynamo.encode_cursor(response.get("LastEvaluatedKey"), fingerprint)
+
+
+def get_session(case_id: str, session_id: str) -> Session | None:
+    response = dynamo.dynamodb().get_item(
+        TableName=dynamo.table_name(),
+        Key=dynamo.key(case_pk(case_id), SESSION_PREFIX + session_id),
+        ConsistentRead=True,
+    )
+    item = response.get("Item")
+    return _session_from(dynamo.from_item(item)) if item else None
+
+
+# --- transaction actions ---------------------------------------------------------------------
+
+
+def take_block_action(block: Block, case_id: str, session_id: str) -> dict[str, Any]:
+    """Marks the block booked for this case, only if it is still free: the booking race's referee."""
+    return {
+        "Update": {
+            "TableName": dynamo.table_name(),
+            "Key": dynamo.key(lab_blocks_pk(block.lab_id), BLOCK_PREFIX + block.block_id),
+            "UpdateExpression": "SET #status = :booked, caseId = :case, sessionId = :session",
+            "ConditionExpression": "attribute_exists(pk) AND #status = :free",
+            "ExpressionAttributeNames": {"#status": "status"},
+            "ExpressionAttributeValues": {
+                ":booked": {"S": BlockStatus.BOOKED.value},
+                ":free": {"S": BlockStatus.FREE.value},
+                ":case": {"S": case_id},
+                ":session": {"S": session_id},
+            },
+        }
+    }
+
+
+def release_block_action(block: Block, session_id: str) -> dict[str, Any]:
+    """Frees the block this session held (only if it still holds it)."""
+    return {
+        "Update": {
+            "TableName": dynamo.table_name(),
+            "Key": dynamo.key(lab_blocks_pk(block.lab_id), BLOCK_PREFIX + block.block_id),
+            "UpdateExpression": "SET #status = :free REMOVE caseId, sessionId",
+            "ConditionExpression": "sessionId = :session",
+            "ExpressionAttributeNames": {"#status": "status"},
+            "ExpressionAttributeValues": {
+                ":free": {"S": BlockStatus.FREE.value},
+                ":session": {"S": session_id},
+            },
+        }
+    }
+
+
+def put_session_action(session: Session, expected_version: int | None) -> dict[str, Any]:
+    """New session (expected_version None) or a change to it conditioned on its version."""
+    action: dict[str, Any] = {
+        "TableName": dynamo.table_name(),
+        "Item": dynamo.to_item(_session_values(session)),
+    }
+    if expected_version is None:
+        action["ConditionExpression"] = "attribute_not_exists(pk)"
+    else:
+        action["ConditionExpression"] = "version = :expected"
+        action["ExpressionAttributeValues"] = {":expected": {"N": str(expected_version)}}
+    return {"Put": action}
+
+
+def transact(actions: list[dict[str, Any]]) -> None:
+    """Raises dynamo.ConditionFailed when any condition did not hold."""
+    dynamo.transact(actions)

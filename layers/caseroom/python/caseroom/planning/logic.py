@@ -1,0 +1,417 @@
+"""The rules of planning sessions: the lab publishes free blocks; the clinician of a case in
+Ready to Plan (or Planning No Show) books one; only the lab changes a booking afterwards
+(reschedule, cancel, mark held), as the lab portal does.
+
+No boto3 here: storage goes through caseroom.planning.dal; the missed-session timer is set by
+the case_workflow function from the PlanningScheduled event (caseroom.planning.timers), so a
+crash between the booking's commit and the timer's creation cannot lose the timer.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from caseroom import audit_store, dynamo
+from caseroom.audit import AuditRecord, RequestMeta
+from caseroom.auth import Principal, Role
+from caseroom.cases import dal as cases_dal
+from caseroom.cases import workflow
+from caseroom.cases.logic import CaseService
+from caseroom.cases.records import Case
+from caseroom.cases.statuses import CaseStatus
+from caseroom.cases.transitions import Mover, Via
+from caseroom.clock import Clock, SystemClock, iso
+from caseroom.errors import (
+    BlockInPast,
+    BlockNotFound,
+    BlockOverlaps,
+    BlockTaken,
+    InvalidRequest,
+    InvalidStartTime,
+    InvalidTimezone,
+    NoPlanningSession,
+    NotReadyToPlan,
+    RoleNotAllowed,
+    VersionConflict,
+)
+from caseroom.events import EventType
+from caseroom.observability import count
+from caseroom.planning import dal, ical
+from caseroom.planning.models import (
+    MAX_BLOCK_MINUTES,
+    BlockPage,
+    BlockView,
+    BookingView,
+    BookRequest,
+    CancelRequest,
+    PublishBlockRequest,
+    RescheduleRequest,
+    SessionView,
+)
+from caseroom.planning.records import Block, BlockStatus, Session, SessionStatus, utc_text
+
+BOOKABLE = (CaseStatus.READY_TO_PLAN, CaseStatus.PLANNING_NO_SHOW)
+
+
+def zone(name: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError) as error:  # ValueError: a path, not a zone name
+        raise InvalidTimezone() from error
+
+
+def _id_prefix(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y%m%dT%H%MZ")
+
+
+def new_block_id(start: datetime) -> str:
+    return f"{_id_prefix(start)}-{secrets.token_hex(3).upper()}"
+
+
+def new_session_id() -> str:
+    return secrets.token_hex(12)
+
+
+def utc_start(start: datetime, timezone: ZoneInfo) -> datetime:
+    """A wall time in `timezone` (or an instant with an offset) as UTC. A wall time that does
+    not exist there (skipped by a daylight-saving change) is refused, never silently shifted."""
+    if start.tzinfo is not None:
+        return start.astimezone(UTC)
+    local = start.replace(tzinfo=timezone)
+    if local.astimezone(UTC).astimezone(timezone).replace(tzinfo=None) != start:
+        raise InvalidStartTime()
+    return local.astimezone(UTC)
+
+
+@dataclass
+class PlanningService:
+    clock: Clock = field(default_factory=SystemClock)
+
+    @property
+    def _cases(self) -> CaseService:
+        return CaseService(clock=self.clock)
+
+    def _audit(
+        self, who: Principal, meta: RequestMeta, action: str, case_id: str, session_id: str
+    ) -> AuditRecord:
+        return AuditRecord(
+            actor_id=who.user_id,
+            actor_role=who.role.value,
+            action=action,
+            case_id=case_id,
+            object_type="planning-session",
+            object_id=session_id,
+            at=iso(self.clock.now()),
+            source_ip=meta.source_ip,
+            request_id=meta.request_id,
+        )
+
+    def _lab_member(self, who: Principal) -> str:
+        if who.role is not Role.LAB or not who.lab_id:
+            raise RoleNotAllowed("Only lab members manage planning blocks and booked sessions.")
+        return who.lab_id
+
+    # --- blocks --------------------------------------------------------------------------------
+
+    def publish_block(self, who: Principal, request: PublishBlockRequest) -> BlockView:
+        lab_id = self._lab_member(who)
+        timezone = zone(request.timezone)
+        start = utc_start(request.start, timezone)
+        end = start + timedelta(minutes=request.duration_minutes)
+        if start <= self.clock.now():
+            raise BlockInPast()
+        # Any block that overlaps starts less than the longest block length before this one ends.
+        window = dal.blocks_between(
+            lab_id, _id_prefix(start - timedelta(minutes=MAX_BLOCK_MINUTES)), _id_prefix(end)
+        )
+        if any(other.starts_at < end and other.ends_at > start for other in window):
+            raise BlockOverlaps()
+        block = Block(
+            block_id=new_block_id(start),
+            lab_id=lab_id,
+            start=utc_text(start),
+            duration_minutes=request.duration_minutes,
+            timezone=request.timezone,
+            meeting_url=request.meeting_url,
+        )
+        dal.put_new_block(block)
+        count("PlanningBlocksPublished")
+        return _block_view(block)
+
+    def lab_blocks(self, who: Principal, limit: int, cursor: str | None) -> BlockPage:
+        """The lab's blocks from today on, free and booked, in time order."""
+        lab_id = self._lab_member(who)
+        today = self.clock.now().replace(hour=0, minute=0, second=0, microsecond=0)
+        blocks, next_cursor = dal.list_blocks(lab_id, _id_prefix(today), False, limit, cursor)
+        return BlockPage(items=[_block_view(b) for b in blocks], next_cursor=next_cursor)
+
+    def free_blocks(
+        self, who: Principal, case_id: str, limit: int, cursor: str | None, meta: RequestMeta
+    ) -> BlockPage:
+        """The free, future blocks of the case's lab: what the clinician can book."""
+        case = self._cases.authorized_case(who, case_id, meta, "planning.blocks.read")
+        now = self.clock.now()
+        blocks, next_cursor = dal.list_blocks(case.lab_id, _id_prefix(now), True, limit, cursor)
+        return BlockPage(items=[_block_view(b) for b in blocks if b.starts_at > now], next_cursor=next_cursor)
+
+    # --- the clinician books ---------------------------------------------------------------------
+
+    def book(self, who: Principal, case_id: str, request: BookRequest, meta: RequestMeta) -> BookingView:
+        case = self._cases.authorized_case(who, case_id, meta, "planning.book")
+        if who.user_id != case.owner_id:
+            raise RoleNotAllowed("Only the clinician who owns the case books its planning session.")
+        if case.status not in BOOKABLE:
+            raise NotReadyToPlan()
+        now = self.clock.now()
+        block = dal.get_block(case.lab_id, request.block_id)
+        if block is None:
+            raise BlockNotFound()
+        if block.status is not BlockStatus.FREE:
+            raise BlockTaken()
+        if block.starts_at <= now:
+            raise BlockInPast()
+        session = Session(
+            session_id=new_session_id(),
+            case_id=case.case_id,
+            lab_id=case.lab_id,
+            block_id=block.block_id,
+            start=block.start,
+            duration_minutes=block.duration_minutes,
+            timezone=block.timezone,
+            meeting_url=block.meeting_url,
+            status=SessionStatus.BOOKED,
+            booked_by=who.user_id,
+            booked_at=iso(now),
+        )
+        correlation_id = meta.correlation_id or meta.request_id
+        change = workflow.change_status(
+            case,
+            CaseStatus.PLANNING_SCHEDULED,
+            mover=Mover.CLINICIAN,
+            via=Via.BOOKING,
+            actor=_actor(who),
+            now=now,
+            correlation_id=correlation_id,
+            changes={"planning_session_id": session.session_id},
+        )
+        _, scheduled = workflow.event_action(
+            EventType.PLANNING_SCHEDULED, case.case_id, who.user_id, correlation_id, now, session.session_id
+        )
+        try:
+            dal.transact(
+                [
+                    dal.take_block_action(block, case.case_id, session.session_id),
+                    cases_dal.replace_case_action(change.updated, case.version),
+                    dal.put_session_action(session, None),
+                    *change.actions,
+                    scheduled,
+                    audit_store.audit_put_action(
+                        self._audit(who, meta, "planning.book", case.case_id, session.session_id)
+                    ),
+                ]
+            )
+        except dynamo.ConditionFailed as lost:
+            # Who won? If the block is gone it was another booking; otherwise the case moved.
+            current = dal.get_block(case.lab_id, block.block_id)
+            if current is None or current.status is not BlockStatus.FREE:
+                raise BlockTaken() from lost
+            raise VersionConflict() from lost
+        count("PlanningSessionsBooked")
+        view = _session_view(session)
+        return BookingView(
+            session=view,
+            case_status=change.updated.status,
+            attention=change.updated.attention,
+            case_version=change.updated.version,
+            ics=ical.session_ics(session, now),
+            ics_file_name=ical.ics_file_name(session),
+            google_calendar_url=view.google_calendar_url,
+        )
+
+    # --- reading the booking -----------------------------------------------------------------------
+
+    def _session_of(self, case: Case) -> Session:
+        session = (
+            dal.get_session(case.case_id, case.planning_session_id) if case.planning_session_id else None
+        )
+        if session is None:
+            raise NoPlanningSession("The case has no planning session.")
+        return session
+
+    def session(self, who: Principal, case_id: str, meta: RequestMeta) -> SessionView:
+        case = self._cases.authorized_case(who, case_id, meta, "planning.read")
+        session = self._session_of(case)
+        audit_store.append(self._audit(who, meta, "planning.read", case.case_id, session.session_id))
+        return _session_view(session)
+
+    def calendar_file(self, who: Principal, case_id: str, meta: RequestMeta) -> tuple[str, str]:
+        """(file name, iCalendar text) of the case's session, to download again."""
+        case = self._cases.authorized_case(who, case_id, meta, "planning.ics.download")
+        session = self._session_of(case)
+        audit_store.append(self._audit(who, meta, "planning.ics.download", case.case_id, session.session_id))
+        return ical.ics_file_name(session), ical.session_ics(session, self.clock.now())
+
+    # --- the lab changes a booking ---------------------------------------------------------------
+
+    def _booked(self, who: Principal, case_id: str, meta: RequestMeta, action: str) -> tuple[Case, Session]:
+        case = self._cases.authorized_case(who, case_id, meta, action)
+        self._lab_member(who)
+        session = self._session_of(case)
+        if session.status is not SessionStatus.BOOKED or case.status is not CaseStatus.PLANNING_SCHEDULED:
+            raise NoPlanningSession()
+        return case, session
+
+    def reschedule(
+        self, who: Principal, case_id: str, request: RescheduleRequest, meta: RequestMeta
+    ) -> SessionView:
+        case, session = self._booked(who, case_id, meta, "planning.reschedule")
+        now = self.clock.now()
+        block = dal.get_block(case.lab_id, request.block_id)
+        if block is None:
+            raise BlockNotFound()
+        if block.block_id == session.block_id:
+            raise InvalidRequest("The session is already in that block.")
+        if block.status is not BlockStatus.FREE:
+            raise BlockTaken()
+        if block.starts_at <= now:
+            raise BlockInPast()
+        moved = session.evolve(
+            block_id=block.block_id,
+            start=block.start,
+            duration_minutes=block.duration_minutes,
+            timezone=block.timezone,
+            meeting_url=block.meeting_url,
+            sequence=session.sequence + 1,
+            replaced_block_id=session.block_id,
+        )
+        old_block = dal.get_block(case.lab_id, session.block_id)
+        _, scheduled = workflow.event_action(
+            EventType.PLANNING_SCHEDULED,
+            case.case_id,
+            who.user_id,
+            meta.correlation_id or meta.request_id,
+            now,
+            session.session_id,
+        )
+        actions: list[dict[str, Any]] = [
+            dal.take_block_action(block, case.case_id, session.session_id),
+            dal.put_session_action(moved, session.version),
+            scheduled,
+            audit_store.audit_put_action(
+                self._audit(who, meta, "planning.reschedule", case.case_id, session.session_id)
+            ),
+        ]
+        if old_block is not None:
+            actions.append(dal.release_block_action(old_block, session.session_id))
+        try:
+            dal.transact(actions)
+        except dynamo.ConditionFailed as lost:
+            current = dal.get_block(case.lab_id, block.block_id)
+            if current is None or current.status is not BlockStatus.FREE:
+                raise BlockTaken() from lost
+            raise VersionConflict() from lost
+        return _session_view(moved)
+
+    def cancel(self, who: Principal, case_id: str, request: CancelRequest, meta: RequestMeta) -> SessionView:
+        """The lab cancels the booking: the block is free again, the case Ready to Plan."""
+        case, session = self._booked(who, case_id, meta, "planning.cancel")
+        now = self.clock.now()
+        correlation_id = meta.correlation_id or meta.request_id
+        change = workflow.change_status(
+            case,
+            CaseStatus.READY_TO_PLAN,
+            mover=Mover.LAB,
+            via=Via.PLANNING_CANCEL,
+            actor=_actor(who),
+            now=now,
+            correlation_id=correlation_id,
+            reason=request.reason,
+        )
+        cancelled = session.evolve(status=SessionStatus.CANCELLED)
+        _, event = workflow.event_action(
+            EventType.PLANNING_CANCELLED, case.case_id, who.user_id, correlation_id, now, session.session_id
+        )
+        block = dal.get_block(case.lab_id, session.block_id)
+        actions = [
+            cases_dal.replace_case_action(change.updated, case.version),
+            dal.put_session_action(cancelled, session.version),
+            *change.actions,
+            event,
+            audit_store.audit_put_action(
+                self._audit(who, meta, "planning.cancel", case.case_id, session.session_id)
+            ),
+        ]
+        if block is not None:
+            actions.append(dal.release_block_action(block, session.session_id))
+        try:
+            dal.transact(actions)
+        except dynamo.ConditionFailed as lost:
+            raise VersionConflict() from lost
+        return _session_view(cancelled)
+
+    def mark_held(self, who: Principal, case_id: str, meta: RequestMeta) -> SessionView:
+        """The session took place: the missed-session timer will find it held and do nothing."""
+        case, session = self._booked(who, case_id, meta, "planning.held")
+        now = self.clock.now()
+        held = session.evolve(status=SessionStatus.HELD)
+        _, event = workflow.event_action(
+            EventType.PLANNING_HELD,
+            case.case_id,
+            who.user_id,
+            meta.correlation_id or meta.request_id,
+            now,
+            session.session_id,
+        )
+        try:
+            dal.transact(
+                [
+                    dal.put_session_action(held, session.version),
+                    event,
+                    audit_store.audit_put_action(
+                        self._audit(who, meta, "planning.held", case.case_id, session.session_id)
+                    ),
+                ]
+            )
+        except dynamo.ConditionFailed as lost:
+            raise VersionConflict() from lost
+        return _session_view(held)
+
+
+def _actor(who: Principal) -> workflow.ActorRef:
+    return workflow.ActorRef(user_id=who.user_id, role=who.role.value, name=who.name)
+
+
+def _local_start(start: datetime, timezone: str) -> str:
+    return start.astimezone(zone(timezone)).isoformat()
+
+
+def _block_view(block: Block) -> BlockView:
+    return BlockView(
+        block_id=block.block_id,
+        start=block.start,
+        end=utc_text(block.ends_at),
+        local_start=_local_start(block.starts_at, block.timezone),
+        timezone=block.timezone,
+        duration_minutes=block.duration_minutes,
+        status=block.status.value,
+    )
+
+
+def _session_view(session: Session) -> SessionView:
+    return SessionView(
+        session_id=session.session_id,
+        case_id=session.case_id,
+        block_id=session.block_id,
+        start=session.start,
+        end=utc_text(session.ends_at),
+        local_start=_local_start(session.starts_at, session.timezone),
+        timezone=session.timezone,
+        duration_minutes=session.duration_minutes,
+        status=session.status.value,
+        meeting_url=session.meeting_url,
+        google_calendar_url=ical.google_calendar_url(session),
+    )

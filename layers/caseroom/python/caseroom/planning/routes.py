@@ -1,0 +1,113 @@
+"""HTTP routes of planning sessions (the planning_api function). Thin: parse, identify, call."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.api_gateway import Router
+from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
+
+from caseroom.auth import Principal
+from caseroom.http import current_principal, request_meta
+from caseroom.planning.logic import PlanningService
+from caseroom.planning.models import (
+    BlockPage,
+    BlockView,
+    BookingView,
+    BookRequest,
+    CancelRequest,
+    PublishBlockRequest,
+    RescheduleRequest,
+    SessionView,
+)
+
+router = Router()
+
+CaseIdPath = Annotated[str, Path(min_length=1, max_length=20, description="Case id, e.g. 7KQ2-M9XD-4RTA")]
+PageSize = Annotated[int, Query(ge=1, le=100, description="Items per page")]
+Cursor = Annotated[str | None, Query(max_length=2048, description="nextCursor of the previous page")]
+
+_service: PlanningService | None = None
+
+
+def service() -> PlanningService:
+    global _service
+    if _service is None:
+        _service = PlanningService()
+    return _service
+
+
+def use_service(replacement: PlanningService | None) -> None:
+    """Tests inject a service with a fixed clock; None restores the default."""
+    global _service
+    _service = replacement
+
+
+def _who() -> Principal:
+    return current_principal(router)
+
+
+@router.post(
+    "/lab/planning/blocks",
+    summary="Lab publishes a free planning block",
+    responses={201: {"description": "Created"}},
+)
+def publish_block(body: Annotated[PublishBlockRequest, Body()]) -> tuple[BlockView, int]:
+    return service().publish_block(_who(), body), 201
+
+
+@router.get("/lab/planning/blocks", summary="The lab's planning blocks from today on, free and booked")
+def lab_blocks(limit: PageSize = 50, cursor: Cursor = None) -> BlockPage:
+    return service().lab_blocks(_who(), limit, cursor)
+
+
+@router.get("/cases/<caseId>/planning/blocks", summary="Free blocks the case's clinician can book")
+def free_blocks(caseId: CaseIdPath, limit: PageSize = 50, cursor: Cursor = None) -> BlockPage:
+    return service().free_blocks(_who(), caseId, limit, cursor, request_meta(router))
+
+
+@router.post(
+    "/cases/<caseId>/planning",
+    summary="Clinician books a free block (case Ready to Plan or Planning No Show)",
+    responses={201: {"description": "Booked; includes an iCalendar file and a Google Calendar link"}},
+)
+def book(caseId: CaseIdPath, body: Annotated[BookRequest, Body()]) -> tuple[BookingView, int]:
+    return service().book(_who(), caseId, body, request_meta(router)), 201
+
+
+@router.get("/cases/<caseId>/planning", summary="The case's planning session")
+def session(caseId: CaseIdPath) -> SessionView:
+    return service().session(_who(), caseId, request_meta(router))
+
+
+@router.get("/cases/<caseId>/planning/ics", summary="The session as an iCalendar (.ics) file")
+def calendar_file(caseId: CaseIdPath) -> Response[str]:
+    file_name, ics = service().calendar_file(_who(), caseId, request_meta(router))
+    return Response(
+        status_code=200,
+        content_type="text/calendar; charset=utf-8",
+        body=ics,
+        headers={"Content-Disposition": f'attachment; filename="{file_name}"'},
+    )
+
+
+@router.post(
+    "/cases/<caseId>/planning/reschedule", summary="Lab moves the booked session to another free block"
+)
+def reschedule(caseId: CaseIdPath, body: Annotated[RescheduleRequest, Body()]) -> SessionView:
+    return service().reschedule(_who(), caseId, body, request_meta(router))
+
+
+@router.post(
+    "/cases/<caseId>/planning/cancel", summary="Lab cancels the booked session (case back to Ready to Plan)"
+)
+def cancel(caseId: CaseIdPath, body: Annotated[CancelRequest, Body()]) -> SessionView:
+    return service().cancel(_who(), caseId, body, request_meta(router))
+
+
+@router.post(
+    "/cases/<caseId>/planning/held", summary="Lab marks the session held (no missed-session follow-up)"
+)
+def mark_held(caseId: CaseIdPath) -> SessionView:
+    return service().mark_held(_who(), caseId, request_meta(router))

@@ -1,0 +1,255 @@
+"""Planning sessions through the planning and cases API handlers, against moto (in-process)."""
+
+from __future__ import annotations
+
+import importlib
+import json
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+
+from caseroom.auth import Principal
+from caseroom.cases import routes as case_routes
+from caseroom.cases.logic import CaseService
+from caseroom.clock import FixedClock
+from caseroom.planning import routes as planning_routes
+from caseroom.planning.logic import PlanningService
+from infra import manifest
+from tests.conftest import CLINICIAN, CLINICIAN_2, LAB_TECH, OTHER_LAB, http_event, lambda_context
+from tests.integration.test_cases_api import CROWN
+
+Api = Callable[..., tuple[int, Any]]
+MEETING = "https://meet.lab.example/planning-room?id=42"
+# START (conftest) is Monday 2 November 2026, 09:00 UTC.
+BLOCK = {
+    "start": "2026-11-05T10:00",
+    "durationMinutes": 60,
+    "timezone": "Europe/Madrid",
+    "meetingUrl": MEETING,
+}
+
+
+@pytest.fixture
+def api(aws_backend: None, clock: FixedClock) -> Iterator[Api]:
+    """Calls any route through the handler of the function the manifest routes it to."""
+    case_routes.use_service(CaseService(clock=clock))
+    planning_routes.use_service(PlanningService(clock=clock))
+    handlers = {route.route_key: route.function for route in manifest.HTTP_ROUTES}
+    counter = iter(range(1_000_000))
+
+    def invoke(
+        method: str, route: str, path: str | None = None, who: Principal | None = CLINICIAN, **kwargs: Any
+    ) -> tuple[int, Any]:
+        function = handlers[f"{method} {route}"]
+        handler = importlib.import_module(manifest.function(function).module).lambda_handler
+        event = http_event(method, route, path or route, who, request_id=f"req-{next(counter)}", **kwargs)
+        response = handler(event, lambda_context(function))
+        body = response.get("body") or ""
+        is_json = response.get("headers", {}).get("Content-Type", "").startswith("application/json")
+        return response["statusCode"], (json.loads(body) if is_json and body else response)
+
+    yield invoke
+    case_routes.use_service(None)
+    planning_routes.use_service(None)
+
+
+def ready_to_plan_case(api: Api, who: Principal = CLINICIAN) -> str:
+    status, case = api("POST", "/cases", who=who, body=CROWN)
+    assert status == 201
+    for version, target in enumerate(("Received", "Ready to Plan"), start=1):
+        status, body = api(
+            "PUT",
+            "/cases/{caseId}/status",
+            f"/cases/{case['caseId']}/status",
+            who=LAB_TECH,
+            body={"status": target, "version": version},
+        )
+        assert status == 200, body
+    return str(case["caseId"])
+
+
+def publish(api: Api, who: Principal = LAB_TECH, **overrides: Any) -> tuple[int, Any]:
+    return api("POST", "/lab/planning/blocks", who=who, body={**BLOCK, **overrides})
+
+
+def book(api: Api, case_id: str, block_id: str, who: Principal = CLINICIAN) -> tuple[int, Any]:
+    return api(
+        "POST", "/cases/{caseId}/planning", f"/cases/{case_id}/planning", who=who, body={"blockId": block_id}
+    )
+
+
+def test_the_lab_publishes_blocks_in_its_time_zone(api: Api) -> None:
+    status, block = publish(api)
+    assert status == 201, block
+    # 10:00 in Madrid (CET, UTC+1 in November) is 09:00 UTC
+    assert (block["start"], block["end"]) == ("2026-11-05T09:00:00Z", "2026-11-05T10:00:00Z")
+    assert block["localStart"] == "2026-11-05T10:00:00+01:00"
+    assert block["status"] == "free"
+    status, page = api("GET", "/lab/planning/blocks", who=LAB_TECH)
+    assert [b["blockId"] for b in page["items"]] == [block["blockId"]]
+
+
+@pytest.mark.parametrize(
+    ("overrides", "status", "code"),
+    [
+        ({"timezone": "Mars/Olympus_Mons"}, 400, "INVALID_TIMEZONE"),
+        ({"timezone": "../../etc/passwd"}, 400, "INVALID_TIMEZONE"),
+        ({"start": "2026-11-02T08:00"}, 400, "BLOCK_IN_PAST"),  # 07:00 UTC, before the clock
+        # 28 March 2027 02:30 does not exist in Madrid (clocks jump from 02:00 to 03:00)
+        ({"start": "2027-03-28T02:30"}, 400, "INVALID_START_TIME"),
+        ({"meetingUrl": "http://meet.example/x"}, 422, "VALIDATION_FAILED"),
+        ({"durationMinutes": 5}, 422, "VALIDATION_FAILED"),
+    ],
+)
+def test_bad_blocks_are_refused_with_stable_codes(
+    api: Api, overrides: dict[str, Any], status: int, code: str
+) -> None:
+    got, body = publish(api, **overrides)
+    assert (got, body["code"]) == (status, code)
+
+
+def test_overlapping_blocks_and_non_lab_publishers_are_refused(api: Api) -> None:
+    assert publish(api)[0] == 201
+    status, body = publish(api, start="2026-11-05T10:30")
+    assert (status, body["code"]) == (409, "BLOCK_OVERLAPS")
+    # Back to back is fine; so is the same time at another lab
+    assert publish(api, start="2026-11-05T11:00")[0] == 201
+    assert publish(api, who=OTHER_LAB)[0] == 201
+    status, body = publish(api, who=CLINICIAN, start="2026-11-06T10:00")
+    assert (status, body["code"]) == (403, "ROLE_NOT_ALLOWED")
+
+
+def test_booking_schedules_the_case_and_returns_calendar_entries(api: Api, clock: FixedClock) -> None:
+    # Given a case Ready to Plan and a free block of its lab
+    case_id = ready_to_plan_case(api)
+    block = publish(api)[1]
+    status, free = api("GET", "/cases/{caseId}/planning/blocks", f"/cases/{case_id}/planning/blocks")
+    assert [b["blockId"] for b in free["items"]] == [block["blockId"]]
+    # When the clinician books it
+    status, booking = book(api, case_id, block["blockId"])
+    # Then the case is Planning Scheduled (green) and the answer carries the calendar entries
+    assert status == 201, booking
+    assert (booking["caseStatus"], booking["attention"], booking["caseVersion"]) == (
+        "Planning Scheduled",
+        "green",
+        4,
+    )
+    ics = booking["ics"]
+    assert ics.startswith("BEGIN:VCALENDAR\r\n") and ics.endswith("END:VCALENDAR\r\n")
+    assert "DTSTART:20261105T090000Z\r\n" in ics and "DTEND:20261105T100000Z\r\n" in ics
+    assert f"UID:{booking['session']['sessionId']}@caseroom\r\n" in ics
+    assert "DTSTAMP:20261102T090000Z\r\n" in ics
+    assert case_id in ics and "meet.lab.example" in ics
+    url = booking["googleCalendarUrl"]
+    assert url.startswith("https://calendar.google.com/calendar/render?action=TEMPLATE&text=")
+    assert "dates=20261105T090000Z%2F20261105T100000Z" in url and "ctz=Europe%2FMadrid" in url
+    assert "Maria" not in ics + url  # the patient's name never reaches third-party calendars
+    # The block is no longer offered, and the timeline shows who booked
+    assert (
+        api("GET", "/cases/{caseId}/planning/blocks", f"/cases/{case_id}/planning/blocks")[1]["items"] == []
+    )
+    entries = api("GET", "/cases/{caseId}/timeline", f"/cases/{case_id}/timeline")[1]["items"]
+    assert (entries[-1]["from"], entries[-1]["to"], entries[-1]["by"]["role"]) == (
+        "Ready to Plan",
+        "Planning Scheduled",
+        "clinician",
+    )
+    # The .ics downloads again, as a calendar file
+    status, response = api("GET", "/cases/{caseId}/planning/ics", f"/cases/{case_id}/planning/ics")
+    assert status == 200
+    assert response["headers"]["Content-Type"] == "text/calendar; charset=utf-8"
+    assert (
+        response["headers"]["Content-Disposition"]
+        == f'attachment; filename="caseroom-planning-{case_id}.ics"'
+    )
+    assert "DTSTART:20261105T090000Z" in response["body"]
+
+
+def test_bad_bookings_get_stable_codes(api: Api, clock: FixedClock) -> None:
+    case_id = ready_to_plan_case(api)
+    block = publish(api)[1]
+    other_lab_block = publish(api, who=OTHER_LAB, start="2026-11-06T10:00")[1]
+    # Another lab's block is not disclosed
+    assert book(api, case_id, other_lab_block["blockId"])[1]["code"] == "BLOCK_NOT_FOUND"
+    assert book(api, case_id, "20261105T0900Z-NOPE00")[1]["code"] == "BLOCK_NOT_FOUND"
+    # Only the owning clinician books
+    assert book(api, case_id, block["blockId"], who=LAB_TECH)[1]["code"] == "ROLE_NOT_ALLOWED"
+    assert book(api, case_id, block["blockId"], who=CLINICIAN_2)[1]["code"] == "CASE_NOT_FOUND"
+    # A case not Ready to Plan cannot book
+    status, fresh = api("POST", "/cases", body=CROWN)
+    status, body = book(api, fresh["caseId"], block["blockId"])
+    assert (status, body["code"]) == (409, "CASE_NOT_READY_TO_PLAN")
+    # Booked: a taken block, and the clinician cannot book again or change the booking
+    assert book(api, case_id, block["blockId"])[0] == 201
+    second_case = ready_to_plan_case(api)
+    status, body = book(api, second_case, block["blockId"])
+    assert (status, body["code"]) == (409, "BLOCK_TAKEN")
+    later = publish(api, start="2026-11-09T10:00")[1]
+    assert book(api, case_id, later["blockId"])[1]["code"] == "CASE_NOT_READY_TO_PLAN"
+    for action, body in (("reschedule", {"blockId": later["blockId"]}), ("cancel", {})):
+        route = f"/cases/{{caseId}}/planning/{action}"
+        status, reply = api("POST", route, f"/cases/{case_id}/planning/{action}", body=body)
+        assert (status, reply["code"]) == (403, "ROLE_NOT_ALLOWED")
+    # A block that has started cannot be booked
+    clock.advance(days=7, hours=1)  # Monday 9 November, 10:00 UTC
+    status, body = book(api, second_case, later["blockId"])
+    assert (status, body["code"]) == (400, "BLOCK_IN_PAST")
+
+
+def test_the_lab_reschedules_and_cancels(api: Api) -> None:
+    case_id = ready_to_plan_case(api)
+    first = publish(api)[1]
+    second = publish(api, start="2026-11-06T16:00", timezone="America/New_York")[1]
+    session = book(api, case_id, first["blockId"])[1]["session"]
+    # The lab moves it: the new block is taken, the old one is free again, the case stays scheduled
+    status, moved = api(
+        "POST",
+        "/cases/{caseId}/planning/reschedule",
+        f"/cases/{case_id}/planning/reschedule",
+        who=LAB_TECH,
+        body={"blockId": second["blockId"]},
+    )
+    assert status == 200, moved
+    assert (moved["sessionId"], moved["start"], moved["timezone"]) == (
+        session["sessionId"],
+        "2026-11-06T21:00:00Z",
+        "America/New_York",
+    )
+    statuses = {
+        b["blockId"]: b["status"] for b in api("GET", "/lab/planning/blocks", who=LAB_TECH)[1]["items"]
+    }
+    assert statuses == {first["blockId"]: "free", second["blockId"]: "booked"}
+    status, ics = api("GET", "/cases/{caseId}/planning/ics", f"/cases/{case_id}/planning/ics")
+    assert "SEQUENCE:1\r\n" in ics["body"] and "DTSTART:20261106T210000Z" in ics["body"]
+    # The lab cancels: back to Ready to Plan, the block is free, the timeline says why
+    status, cancelled = api(
+        "POST",
+        "/cases/{caseId}/planning/cancel",
+        f"/cases/{case_id}/planning/cancel",
+        who=LAB_TECH,
+        body={"reason": "Planner unavailable"},
+    )
+    assert (status, cancelled["status"]) == (200, "cancelled")
+    case = api("GET", "/cases/{caseId}", f"/cases/{case_id}")[1]
+    assert (case["status"], case["attention"]) == ("Ready to Plan", "yellow")
+    last = api("GET", "/cases/{caseId}/timeline", f"/cases/{case_id}/timeline")[1]["items"][-1]
+    assert (last["to"], last["reason"], last["by"]["role"]) == ("Ready to Plan", "Planner unavailable", "lab")
+    # The clinician can book again
+    assert book(api, case_id, first["blockId"])[0] == 201
+    # Nothing left to cancel twice
+    api("POST", "/cases/{caseId}/planning/held", f"/cases/{case_id}/planning/held", who=LAB_TECH)
+    status, body = api(
+        "POST", "/cases/{caseId}/planning/cancel", f"/cases/{case_id}/planning/cancel", who=LAB_TECH, body={}
+    )
+    assert (status, body["code"]) == (409, "NO_PLANNING_SESSION")
+
+
+def test_planning_events_are_thin_and_in_the_outbox(api: Api) -> None:
+    from tests.integration.test_event_consumers import outbox_events
+
+    case_id = ready_to_plan_case(api)
+    session = book(api, case_id, publish(api)[1]["blockId"])[1]["session"]
+    scheduled = [e for e in outbox_events(case_id) if e["eventType"] == "PlanningScheduled"]
+    assert [e["subjectId"] for e in scheduled] == [session["sessionId"]]
+    assert all("patientName" not in e for e in outbox_events(case_id))
