@@ -26,6 +26,7 @@ class Settings(BaseModel):
     jwt_audience: str = ""
     jwks_url: str = ""
     websocket_endpoint: str = ""
+    webhook_dlq_url: str = ""
     deep_tracing: bool = False
     # Only the local runtime sets this: every boto3 client then talks to moto on 127.0.0.1.
     aws_endpoint_url: str | None = None
