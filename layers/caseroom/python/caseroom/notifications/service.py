@@ -31,6 +31,14 @@ from caseroom.settings import get_settings
 DIGEST_DETAIL_TYPE = "NotificationDigestDue"
 SYSTEM_ACTOR = "system"
 
+_clock: Clock = SystemClock()
+
+
+def use_clock(clock: Clock | None) -> None:
+    """Tests and the benchmark inject time (digest times, feed order); None restores the system clock."""
+    global _clock
+    _clock = clock or SystemClock()
+
 
 @dataclass(frozen=True)
 class Recipient:
@@ -107,7 +115,7 @@ def notice_id(source: str, audience: str) -> str:
 
 
 def on_event(event: DomainEvent, clock: Clock | None = None) -> Outcome:
-    clock = clock or SystemClock()
+    clock = clock or _clock
     case = get_case_facts(event.case_id)
     if case is None:
         return Outcome()
@@ -262,7 +270,7 @@ def _queue_for_digest(
 
 def on_digest_due(user_id: str, day: str, clock: Clock | None = None) -> bool:
     """Sends the day's digest once (timers are at-least-once); False if there was nothing to send."""
-    clock = clock or SystemClock()
+    clock = clock or _clock
     items = store.digest_items(user_id, day)
     if not items:
         return False
