@@ -110,7 +110,10 @@ class StreamRelay:
     def _pump_shard(self, shard_id: str) -> int:
         if shard_id in self._iterators and self._iterators[shard_id] is None:
             return 0  # a closed shard we have read to the end
-        iterator: str | None = self._iterators.get(shard_id) or self._new_iterator(shard_id)
+        # A fresh iterator from the last handled record on every pump: moto rolls a failed
+        # TransactWriteItems back by restoring a copy of the table, stream shard included, and an
+        # iterator kept across pumps would keep reading the discarded shard (and miss new records).
+        iterator: str | None = self._new_iterator(shard_id)
         relayed = 0
         while iterator:
             page = self._get_records(shard_id, iterator)
