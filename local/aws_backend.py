@@ -181,7 +181,9 @@ class AwsBackend:
             "CASEROOM_SCHEDULE_GROUP": manifest.SCHEDULE_GROUP,
             "CASEROOM_SCHEDULER_ROLE_ARN": f"arn:aws:iam::{ACCOUNT_ID}:role/caseroom-local-scheduler",
             "CASEROOM_EMAIL_FROM": self.names.email_from,
-            "CASEROOM_WEBHOOK_DLQ_URL": f"{self.endpoint_url}/{ACCOUNT_ID}/caseroom-local-{manifest.WEBHOOK_DLQ}",
+            "CASEROOM_WEBHOOK_DLQ_URL": (
+                f"{self.endpoint_url}/{ACCOUNT_ID}/caseroom-local-{manifest.WEBHOOK_DLQ}"
+            ),
             "CASEROOM_DEEP_TRACING": "false",
             "POWERTOOLS_SERVICE_NAME": "caseroom",
             "POWERTOOLS_METRICS_NAMESPACE": "CaseRoom",

@@ -56,7 +56,10 @@ def notify(event: dict[str, Any]) -> dict[str, Any]:
 def lab_sets(call: Call, case: dict[str, Any], status: str, clock: FixedClock) -> dict[str, Any]:
     clock.advance(seconds=1)  # outbox events are ordered by time
     code, body = call(
-        "PUT", "/cases/{caseId}/status", f"/cases/{case['caseId']}/status", who=LAB_TECH,
+        "PUT",
+        "/cases/{caseId}/status",
+        f"/cases/{case['caseId']}/status",
+        who=LAB_TECH,
         body={"status": status, "version": case["version"]},
     )
     assert code == 200, body
@@ -123,7 +126,9 @@ def test_critical_notices_cannot_be_muted(me: Me, call: Call, clock: FixedClock)
     assert (status, body["code"]) == (422, "VALIDATION_FAILED")
 
     # And a stored "off" written around the API is ignored by the sender
-    store.put_preferences(CLINICIAN.user_id, store.Preferences({"CaseNeedsClinician": "off"}, None), clock.now())
+    store.put_preferences(
+        CLINICIAN.user_id, store.Preferences({"CaseNeedsClinician": "off"}, None), clock.now()
+    )
     case = create(call)
     before = len(sent_emails())
     lab_sets(call, case, "Missing CBCT/Models", clock)
@@ -133,7 +138,10 @@ def test_critical_notices_cannot_be_muted(me: Me, call: Call, clock: FixedClock)
     status, prefs = me("GET", "/me/notification-preferences")
     by_kind = {p["kind"]: p for p in prefs["preferences"]}
     assert by_kind["CaseNeedsClinician"] == {
-        "kind": "CaseNeedsClinician", "email": "immediate", "default": "immediate", "critical": True
+        "kind": "CaseNeedsClinician",
+        "email": "immediate",
+        "default": "immediate",
+        "critical": True,
     }
 
 
@@ -182,7 +190,7 @@ def test_off_means_feed_only(call: Call, me: Me) -> None:
     outcome = notify(event_of(case["caseId"], "CaseShipped", actor=LAB_TECH.user_id))
     assert (outcome["notices"], outcome["emailed"], outcome["digested"]) == (1, 0, 0)
     assert emails_to(CLINICIAN.email, before) == []
-    status, prefs = me("GET", "/me/notification-preferences")
+    _, prefs = me("GET", "/me/notification-preferences")
     assert prefs["digestHourUtc"] == 18
 
 
@@ -251,7 +259,8 @@ def test_feed_pages_newest_first_and_counts_clear(call: Call, me: Me, clock: Fix
     # Then marking one read lowers the count once, and marking all clears it
     target = first["items"][1]["notificationId"]
     assert me("POST", "/me/notifications/{notificationId}/read", f"/me/notifications/{target}/read")[1] == {
-        "notificationId": target, "unreadCount": 4
+        "notificationId": target,
+        "unreadCount": 4,
     }
     me("POST", "/me/notifications/{notificationId}/read", f"/me/notifications/{target}/read")
     assert me("GET", "/me/notifications/unread-count")[1] == {"unreadCount": 4}

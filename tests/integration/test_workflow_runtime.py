@@ -16,13 +16,13 @@ from typing import Any
 import aiohttp
 import pytest
 
-from caseroom import dynamo, notifier
 import functions.realtime.handler as realtime_handler
+from caseroom import dynamo, notifier
 from caseroom.clock import FixedClock, SystemClock
-from caseroom.notifications import service as notification_service
-from caseroom.settings import get_settings
 from caseroom.notifications import routes as notification_routes
+from caseroom.notifications import service as notification_service
 from caseroom.notifications.api import NotificationService
+from caseroom.settings import get_settings
 from caseroom.webhooks import routes as webhook_routes
 from caseroom.webhooks import sender
 from caseroom.webhooks.api import WebhookService
@@ -105,7 +105,11 @@ def new_case(runtime: LocalRuntime) -> dict[str, Any]:
 
 def lab_sets(runtime: LocalRuntime, case: dict[str, Any], status: str) -> dict[str, Any]:
     code, body = api(
-        runtime, "lab", "PUT", f"/cases/{case['caseId']}/status", {"status": status, "version": case["version"]}
+        runtime,
+        "lab",
+        "PUT",
+        f"/cases/{case['caseId']}/status",
+        {"status": status, "version": case["version"]},
     )
     assert code == 200, body
     runtime.pump()
@@ -128,14 +132,18 @@ def deliveries(runtime: LocalRuntime, endpoint_id: str) -> list[dict[str, Any]]:
 def dead_letters(runtime: LocalRuntime) -> list[dict[str, Any]]:
     sqs = runtime.backend.client("sqs")
     url = get_settings().webhook_dlq_url
-    messages = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, VisibilityTimeout=0).get("Messages", [])
+    messages = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, VisibilityTimeout=0).get(
+        "Messages", []
+    )
     return [json.loads(m["Body"]) for m in messages]
 
 
 # --- webhooks ----------------------------------------------------------------------------------
 
 
-def test_a_status_change_arrives_signed_and_thin(runtime: LocalRuntime, receiver: Receiver, clock: FixedClock) -> None:
+def test_a_status_change_arrives_signed_and_thin(
+    runtime: LocalRuntime, receiver: Receiver, clock: FixedClock
+) -> None:
     # Given an endpoint subscribed to status changes (the secret is shown once)
     endpoint = register(runtime, receiver.url, ["CaseStatusChanged"])
     assert endpoint["secret"].startswith("whsec_") and len(endpoint["secret"]) >= 6 + 32
@@ -211,7 +219,9 @@ def test_410_disables_the_endpoint_and_tells_its_owner(
     assert len(receiver.received) == 1
     status, body = api(runtime, "clinician", "POST", f"/webhooks/{endpoint['endpointId']}/test")
     assert (status, body["code"]) == (409, "WEBHOOK_ENDPOINT_DISABLED")
-    assert api(runtime, "clinician", "POST", f"/webhooks/{endpoint['endpointId']}/enable")[1]["enabled"] is True
+    assert (
+        api(runtime, "clinician", "POST", f"/webhooks/{endpoint['endpointId']}/enable")[1]["enabled"] is True
+    )
 
 
 def test_a_day_of_failures_ends_in_the_dlq_and_disables(
@@ -239,7 +249,9 @@ def test_a_day_of_failures_ends_in_the_dlq_and_disables(
     receiver.statuses = []
     api(runtime, "clinician", "POST", f"/webhooks/{endpoint['endpointId']}/enable")
     status, again = api(
-        runtime, "clinician", "POST",
+        runtime,
+        "clinician",
+        "POST",
         f"/webhooks/{endpoint['endpointId']}/deliveries/{delivery['deliveryId']}/redeliver",
     )
     assert status == 202 and again["status"] == "pending"
@@ -255,7 +267,11 @@ def test_rotation_signs_with_both_secrets_during_the_overlap(
     endpoint = register(runtime, receiver.url, ["CaseStatusChanged"])
     old = endpoint["secret"]
     status, rotated = api(
-        runtime, "clinician", "POST", f"/webhooks/{endpoint['endpointId']}/rotate-secret", {"overlapMinutes": 60}
+        runtime,
+        "clinician",
+        "POST",
+        f"/webhooks/{endpoint['endpointId']}/rotate-secret",
+        {"overlapMinutes": 60},
     )
     assert status == 200 and rotated["secret"] != old
 
@@ -266,7 +282,9 @@ def test_rotation_signs_with_both_secrets_during_the_overlap(
     assert len(ping.headers["webhook-signature"].split(" ")) == 2
     assert json.loads(ping.body)["type"] == "WebhookTest"
     now = clock.now().timestamp()
-    assert verify(old, ping.headers, ping.body, now) and verify(rotated["secret"], ping.headers, ping.body, now)
+    assert verify(old, ping.headers, ping.body, now) and verify(
+        rotated["secret"], ping.headers, ping.body, now
+    )
 
     # After it, only the new secret signs
     clock.advance(minutes=61)
@@ -285,21 +303,36 @@ def test_a_duplicated_event_is_delivered_once(runtime: LocalRuntime, receiver: R
         "source": "caseroom",
         "detail-type": "PlanningScheduled",
         "detail": {
-            "id": "evt-duplicate-1", "type": "PlanningScheduled", "version": "1",
-            "time": "2026-11-02T09:00:00.000Z", "caseId": case["caseId"], "actor": CLINICIAN_SUB,
-            "correlationId": "c", "subjectId": "session-1",
+            "id": "evt-duplicate-1",
+            "type": "PlanningScheduled",
+            "version": "1",
+            "time": "2026-11-02T09:00:00.000Z",
+            "caseId": case["caseId"],
+            "actor": CLINICIAN_SUB,
+            "correlationId": "c",
+            "subjectId": "session-1",
         },
     }
     events = runtime.backend.client("events")
     for _ in range(2):  # EventBridge delivers at least once: the same event twice on the bus
-        events.put_events(Entries=[{
-            "Source": "caseroom", "DetailType": "PlanningScheduled",
-            "Detail": json.dumps(event["detail"]), "EventBusName": manifest.EVENT_BUS,
-        }])
+        events.put_events(
+            Entries=[
+                {
+                    "Source": "caseroom",
+                    "DetailType": "PlanningScheduled",
+                    "Detail": json.dumps(event["detail"]),
+                    "EventBusName": manifest.EVENT_BUS,
+                }
+            ]
+        )
     runtime.pump()
     [hook] = receiver.wait_for(1)
     assert len(receiver.received) == 1
-    assert json.loads(hook.body)["data"] == {"eventId": "evt-duplicate-1", "caseId": case["caseId"], "subjectId": "session-1"}
+    assert json.loads(hook.body)["data"] == {
+        "eventId": "evt-duplicate-1",
+        "caseId": case["caseId"],
+        "subjectId": "session-1",
+    }
     assert len(deliveries(runtime, endpoint["endpointId"])) == 1
 
 
@@ -323,7 +356,9 @@ def test_bad_webhook_urls_are_refused(runtime: LocalRuntime, url: str, code: str
 
 
 def test_only_clinicians_register_and_only_their_own(runtime: LocalRuntime, receiver: Receiver) -> None:
-    status, body = api(runtime, "lab", "POST", "/webhooks", {"url": receiver.url, "eventTypes": ["CaseCreated"]})
+    status, body = api(
+        runtime, "lab", "POST", "/webhooks", {"url": receiver.url, "eventTypes": ["CaseCreated"]}
+    )
     assert (status, body["code"]) == (403, "ROLE_NOT_ALLOWED")
     endpoint = register(runtime, receiver.url, ["CaseCreated"])
     status, body = api(runtime, "clinician2", "GET", f"/webhooks/{endpoint['endpointId']}")
@@ -388,17 +423,36 @@ def test_a_status_change_is_pushed_and_stale_connections_are_dropped(
     table = get_settings().table_name
     client = runtime.backend.client("dynamodb")
     expires = int(clock.now().timestamp()) + 3600
-    client.put_item(TableName=table, Item=dynamo.to_item(
-        {"pk": "CONN#staleConn0000=", "sk": "CONN", "userId": CLINICIAN_SUB, "audiences": [f"USER#{CLINICIAN_SUB}"], "ttl": expires}
-    ))
-    client.put_item(TableName=table, Item=dynamo.to_item(
-        {"pk": f"WS#USER#{CLINICIAN_SUB}", "sk": "CONN#staleConn0000=", "connectionId": "staleConn0000=", "ttl": expires}
-    ))
+    client.put_item(
+        TableName=table,
+        Item=dynamo.to_item(
+            {
+                "pk": "CONN#staleConn0000=",
+                "sk": "CONN",
+                "userId": CLINICIAN_SUB,
+                "audiences": [f"USER#{CLINICIAN_SUB}"],
+                "ttl": expires,
+            }
+        ),
+    )
+    client.put_item(
+        TableName=table,
+        Item=dynamo.to_item(
+            {
+                "pk": f"WS#USER#{CLINICIAN_SUB}",
+                "sk": "CONN#staleConn0000=",
+                "connectionId": "staleConn0000=",
+                "ttl": expires,
+            }
+        ),
+    )
     case = new_case(runtime)
 
     # When the clinician is connected and the lab puts the case on hold
-    with WebSocketListener(f"{runtime.ws_url}?token={runtime.sign_in('clinician')}") as clinician, \
-            WebSocketListener(f"{runtime.ws_url}?token={runtime.sign_in('lab')}") as lab:
+    with (
+        WebSocketListener(f"{runtime.ws_url}?token={runtime.sign_in('clinician')}") as clinician,
+        WebSocketListener(f"{runtime.ws_url}?token={runtime.sign_in('lab')}") as lab,
+    ):
         lab_sets(runtime, case, "On Hold")
         # Then the clinician's socket gets a thin push: ids and types only
         push = clinician.wait_for(lambda m: m.get("kind") == "CaseOnHold")
@@ -417,18 +471,30 @@ def test_a_status_change_is_pushed_and_stale_connections_are_dropped(
 def test_publish_reaches_case_subscribers_once_they_exist(runtime: LocalRuntime, clock: FixedClock) -> None:
     with WebSocketListener(f"{runtime.ws_url}?token={runtime.sign_in('clinician2')}") as listener:
         [connection_id] = [
-            c for c in runtime.gateway.connection_ids
-            if "Item" in runtime.backend.client("dynamodb").get_item(
-                TableName=get_settings().table_name, Key=dynamo.key(f"WS#USER#{SEEDED_USERS['clinician2'].sub}", f"CONN#{c}")
+            c
+            for c in runtime.gateway.connection_ids
+            if "Item"
+            in runtime.backend.client("dynamodb").get_item(
+                TableName=get_settings().table_name,
+                Key=dynamo.key(f"WS#USER#{SEEDED_USERS['clinician2'].sub}", f"CONN#{c}"),
             )
         ]
         assert notifier.publish("CASE-SUBS-0001", {"type": "case.event"}, clock) == 0  # nobody subscribed yet
         # What the chat feature will write when a connection subscribes to a case
-        runtime.backend.client("dynamodb").put_item(TableName=get_settings().table_name, Item=dynamo.to_item(
-            {"pk": "WS#CASE#CASE-SUBS-0001", "sk": f"CONN#{connection_id}", "connectionId": connection_id,
-             "ttl": int(clock.now().timestamp()) + 3600}
-        ))
-        assert notifier.publish("CASE-SUBS-0001", {"type": "case.event", "caseId": "CASE-SUBS-0001"}, clock) == 1
+        runtime.backend.client("dynamodb").put_item(
+            TableName=get_settings().table_name,
+            Item=dynamo.to_item(
+                {
+                    "pk": "WS#CASE#CASE-SUBS-0001",
+                    "sk": f"CONN#{connection_id}",
+                    "connectionId": connection_id,
+                    "ttl": int(clock.now().timestamp()) + 3600,
+                }
+            ),
+        )
+        assert (
+            notifier.publish("CASE-SUBS-0001", {"type": "case.event", "caseId": "CASE-SUBS-0001"}, clock) == 1
+        )
         listener.wait_for(lambda m: m.get("type") == "case.event")
     with pytest.raises(notifier.MessageTooLarge):
         notifier.publish("CASE-SUBS-0001", {"blob": "x" * 40_000})

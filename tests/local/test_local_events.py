@@ -175,7 +175,9 @@ class TestRuleDispatcher:
         fake_functions.FAILURES["notifications"] = 1
         event_id = write_outbox(runtime)
         runtime.relay.pump_once()
-        assert runtime.dispatcher.pump_once() == 3  # rx_script and webhook_sender succeed, notifications fails
+        assert (
+            runtime.dispatcher.pump_once() == 3
+        )  # rx_script and webhook_sender succeed, notifications fails
         assert delivered_ids("notifications") == [event_id]
         assert runtime.dispatcher.pump_once() == 1  # the retry (retry delay 0 in tests)
         assert delivered_ids("notifications") == [event_id, event_id]

@@ -124,7 +124,9 @@ def forget(connection_id: str, also_audiences: Iterable[str] = ()) -> None:
     )
     stored = dynamo.from_item(response["Item"]).get("audiences", []) if "Item" in response else []
     audiences = sorted({*stored, *also_audiences})
-    actions = [{"Delete": {"TableName": table, "Key": dynamo.key(connection_pk(connection_id), CONNECTION_SK)}}]
+    actions = [
+        {"Delete": {"TableName": table, "Key": dynamo.key(connection_pk(connection_id), CONNECTION_SK)}}
+    ]
     actions += [
         {"Delete": {"TableName": table, "Key": dynamo.key(audience_pk(a), member_sk(connection_id))}}
         for a in audiences

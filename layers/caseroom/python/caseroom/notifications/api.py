@@ -61,12 +61,16 @@ class NotificationService:
     ) -> NotificationPreferences:
         for kind, mode in request.email.items():
             if kind not in CLINICIAN_DEFAULTS:
-                raise NotificationKindNotConfigurable(details=[{"loc": ["email", kind.value], "type": "kind"}])
+                raise NotificationKindNotConfigurable(
+                    details=[{"loc": ["email", kind.value], "type": "kind"}]
+                )
             if is_critical(kind) and mode is not EmailMode.IMMEDIATE:
                 raise CriticalNoticeNotMutable(details=[{"loc": ["email", kind.value], "type": "critical"}])
         stored = store.get_preferences(who.user_id)
         modes = dict(stored.modes)
-        modes.update({kind.value: mode.value for kind, mode in request.email.items() if not is_critical(kind)})
+        modes.update(
+            {kind.value: mode.value for kind, mode in request.email.items() if not is_critical(kind)}
+        )
         hour = request.digest_hour_utc if request.digest_hour_utc is not None else stored.digest_hour_utc
         store.put_preferences(who.user_id, store.Preferences(modes, hour), self.clock.now())
         return self.preferences(who)

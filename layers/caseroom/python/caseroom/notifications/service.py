@@ -136,7 +136,9 @@ def on_event(event: DomainEvent, clock: Clock | None = None) -> Outcome:
             subject_id=event.subject_id,
         )
         totals = Outcome(
-            totals.notices + result.notices, totals.emailed + result.emailed, totals.digested + result.digested
+            totals.notices + result.notices,
+            totals.emailed + result.emailed,
+            totals.digested + result.digested,
         )
     return totals
 
@@ -193,7 +195,13 @@ def deliver(
         return Outcome(notices, emailed=int(_email_once(email, source, recipient.user_id, case_id, clock)))
     if mode is EmailMode.DIGEST:
         day = _queue_for_digest(
-            recipient.user_id, preferences.digest_hour_utc, source, store.feed_id_at(now, nid), title, email.to, clock
+            recipient.user_id,
+            preferences.digest_hour_utc,
+            source,
+            store.feed_id_at(now, nid),
+            title,
+            email.to,
+            clock,
         )
         return Outcome(notices, digested=int(day is not None))
     return Outcome(notices=notices)

@@ -188,7 +188,9 @@ def list_feed(audience: str, limit: int, cursor: str | None) -> tuple[list[FeedI
         "Limit": limit,
     }
     if cursor:
-        request["ExclusiveStartKey"] = dynamo.decode_cursor(cursor, fingerprint, ("pk", "sk"), {"pk": partition})
+        request["ExclusiveStartKey"] = dynamo.decode_cursor(
+            cursor, fingerprint, ("pk", "sk"), {"pk": partition}
+        )
     response = dynamo.dynamodb().query(**request)
     watermark = str(_counter(audience).get("readUpTo", ""))
     items = [_feed_item(dynamo.from_item(i), watermark) for i in response.get("Items", [])]
@@ -223,7 +225,9 @@ def mark_read(audience: str, feed_id: str, now: datetime) -> bool | None:
         if "readAt" in item or (watermark and feed_id <= watermark):
             return False
         same_watermark = (
-            ("readUpTo = :w", {":w": {"S": watermark}}) if watermark else ("attribute_not_exists(readUpTo)", {})
+            ("readUpTo = :w", {":w": {"S": watermark}})
+            if watermark
+            else ("attribute_not_exists(readUpTo)", {})
         )
         try:
             dynamo.transact(

@@ -95,9 +95,7 @@ def title(kind: NoticeKind, case: CaseFacts | None, case_id: str) -> str:
     }[kind]
 
 
-def case_email(
-    kind: NoticeKind, case: CaseFacts, planning: PlanningDetails | None = None
-) -> Email | None:
+def case_email(kind: NoticeKind, case: CaseFacts, planning: PlanningDetails | None = None) -> Email | None:
     """The immediate email of a case notice to its owner, or None for kinds never emailed."""
     about = describe(case)
     due = case.due_date or "set once the lab has everything it needs"

@@ -133,7 +133,10 @@ class WebhookService:
             secret=signing.new_secret(),
         )
         store.put_endpoint(
-            endpoint, also=[audit_store.audit_put_action(self._audit(who, meta, "webhook.create", endpoint.endpoint_id))]
+            endpoint,
+            also=[
+                audit_store.audit_put_action(self._audit(who, meta, "webhook.create", endpoint.endpoint_id))
+            ],
         )
         return EndpointCreated(**_view(endpoint).model_dump(), secret=endpoint.secret)
 
@@ -149,7 +152,9 @@ class WebhookService:
         store.delete_endpoint(
             who.user_id,
             endpoint.endpoint_id,
-            also=[audit_store.audit_put_action(self._audit(who, meta, "webhook.delete", endpoint.endpoint_id))],
+            also=[
+                audit_store.audit_put_action(self._audit(who, meta, "webhook.delete", endpoint.endpoint_id))
+            ],
         )
         return DeletedEndpoint(endpoint_id=endpoint.endpoint_id)
 
@@ -177,7 +182,9 @@ class WebhookService:
             previous_secret=endpoint.secret if overlap else None,
             previous_secret_expires_at=iso(now + overlap) if overlap else None,
         )
-        audit = audit_store.audit_put_action(self._audit(who, meta, "webhook.rotate_secret", endpoint.endpoint_id))
+        audit = audit_store.audit_put_action(
+            self._audit(who, meta, "webhook.rotate_secret", endpoint.endpoint_id)
+        )
         if not store.replace_endpoint(endpoint, rotated, also=[audit]):
             raise VersionConflict("The endpoint changed meanwhile (another rotation?); try again.")
         return SecretRotated(

@@ -41,7 +41,9 @@ class _PinnedHttpsConnection(http.client.HTTPSConnection):
         self.sock = self._context.wrap_socket(raw, server_hostname=self.host)  # type: ignore[attr-defined]
 
 
-def post(scheme: str, host: str, port: int, path: str, address: str, headers: dict[str, str], body: bytes) -> Response:
+def post(
+    scheme: str, host: str, port: int, path: str, address: str, headers: dict[str, str], body: bytes
+) -> Response:
     connection_class = _PinnedHttpsConnection if scheme == "https" else _PinnedHttpConnection
     connection = connection_class(host, port, address)
     try:

@@ -43,8 +43,11 @@ def use_service(replacement: WebhookService | None) -> None:
     _service = replacement
 
 
-@router.post("/webhooks", summary="Register an https endpoint; its signing secret is shown once",
-             responses={201: {"description": "Created"}})
+@router.post(
+    "/webhooks",
+    summary="Register an https endpoint; its signing secret is shown once",
+    responses={201: {"description": "Created"}},
+)
 def create_endpoint(body: Annotated[CreateEndpointRequest, Body()]) -> tuple[EndpointCreated, int]:
     return service().create(current_principal(router), body, request_meta(router)), 201
 
@@ -69,13 +72,19 @@ def enable_endpoint(endpointId: EndpointIdPath) -> EndpointView:
     return service().enable(current_principal(router), endpointId, request_meta(router))
 
 
-@router.post("/webhooks/<endpointId>/rotate-secret", summary="New secret; the previous one signs too during the overlap")
+@router.post(
+    "/webhooks/<endpointId>/rotate-secret",
+    summary="New secret; the previous one signs too during the overlap",
+)
 def rotate_secret(endpointId: EndpointIdPath, body: Annotated[RotateSecretRequest, Body()]) -> SecretRotated:
     return service().rotate_secret(current_principal(router), endpointId, body, request_meta(router))
 
 
-@router.post("/webhooks/<endpointId>/test", summary="Send a signed test event (WebhookTest) now",
-             responses={202: {"description": "Accepted"}})
+@router.post(
+    "/webhooks/<endpointId>/test",
+    summary="Send a signed test event (WebhookTest) now",
+    responses={202: {"description": "Accepted"}},
+)
 def test_endpoint(endpointId: EndpointIdPath) -> tuple[DeliveryView, int]:
     return service().test_ping(current_principal(router), endpointId), 202
 
@@ -85,7 +94,10 @@ def list_deliveries(endpointId: EndpointIdPath, limit: PageSize = 25, cursor: Cu
     return service().deliveries(current_principal(router), endpointId, limit, cursor)
 
 
-@router.post("/webhooks/<endpointId>/deliveries/<deliveryId>/redeliver", summary="Send a delivery again now",
-             responses={202: {"description": "Accepted"}})
+@router.post(
+    "/webhooks/<endpointId>/deliveries/<deliveryId>/redeliver",
+    summary="Send a delivery again now",
+    responses={202: {"description": "Accepted"}},
+)
 def redeliver(endpointId: EndpointIdPath, deliveryId: DeliveryIdPath) -> tuple[DeliveryView, int]:
     return service().redeliver(current_principal(router), endpointId, deliveryId), 202

@@ -193,17 +193,29 @@ def _attempt_claimed(endpoint: Endpoint, delivery: Delivery) -> str:
         return _give_up(endpoint, delivery, delivery.attempts, now, None, "endpoint disabled", disable=False)
     status, error = _post(endpoint, delivery, now)
     attempts = delivery.attempts + 1
-    tried = replace(delivery, attempts=attempts, last_attempt_at=iso(now), last_status_code=status, last_error=error or None)
+    tried = replace(
+        delivery,
+        attempts=attempts,
+        last_attempt_at=iso(now),
+        last_status_code=status,
+        last_error=error or None,
+    )
     if status is not None and 200 <= status < 300:
-        if store.save_delivery(replace(tried, status=DeliveryStatus.SUCCEEDED, next_attempt_at=None), delivery.attempts):
+        if store.save_delivery(
+            replace(tried, status=DeliveryStatus.SUCCEEDED, next_attempt_at=None), delivery.attempts
+        ):
             store.record_success(endpoint, now)
         return "succeeded"
     if status == 410:
-        return _give_up(endpoint, tried, delivery.attempts, now, status, "the endpoint answered 410 Gone", disable=True)
+        return _give_up(
+            endpoint, tried, delivery.attempts, now, status, "the endpoint answered 410 Gone", disable=True
+        )
     next_at = now + retry_delay(attempts)
     if next_at > _parse_time(delivery.window_started_at) + RETRY_WINDOW:
         quiet = endpoint.last_success_at is None or endpoint.last_success_at < delivery.window_started_at
-        return _give_up(endpoint, tried, delivery.attempts, now, status, "no successful delivery for a day", disable=quiet)
+        return _give_up(
+            endpoint, tried, delivery.attempts, now, status, "no successful delivery for a day", disable=quiet
+        )
     if not store.save_delivery(replace(tried, next_attempt_at=iso(next_at)), delivery.attempts):
         return "raced"
     scheduling.schedule_event(
@@ -221,7 +233,11 @@ def _post(endpoint: Endpoint, delivery: Delivery, now: datetime) -> tuple[int | 
     timestamp = int(now.timestamp())
     body = delivery.body.encode()
     in_use = [endpoint.secret]
-    if endpoint.previous_secret and endpoint.previous_secret_expires_at and endpoint.previous_secret_expires_at > iso(now):
+    if (
+        endpoint.previous_secret
+        and endpoint.previous_secret_expires_at
+        and endpoint.previous_secret_expires_at > iso(now)
+    ):
         in_use.append(endpoint.previous_secret)
     headers = {
         "content-type": "application/json",
@@ -230,7 +246,9 @@ def _post(endpoint: Endpoint, delivery: Delivery, now: datetime) -> tuple[int | 
         "webhook-timestamp": str(timestamp),
         "webhook-signature": signing.signature_header(in_use, delivery.message_id, timestamp, body),
     }
-    response = client.post(target.scheme, target.host, target.port, target.path, target.addresses[0], headers, body)
+    response = client.post(
+        target.scheme, target.host, target.port, target.path, target.addresses[0], headers, body
+    )
     return response.status, response.error
 
 

@@ -1,8 +1,8 @@
 """Standard Webhooks signatures (https://www.standardwebhooks.com).
 
-    signed content  = f"{webhook-id}.{webhook-timestamp}.{body}"
-    signature       = base64(HMAC-SHA256(key = base64-decoded secret without "whsec_", content))
-    header          = "v1,<signature>" entries separated by spaces (one per valid secret)
+signed content  = f"{webhook-id}.{webhook-timestamp}.{body}"
+signature       = base64(HMAC-SHA256(key = base64-decoded secret without "whsec_", content))
+header          = "v1,<signature>" entries separated by spaces (one per valid secret)
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import hashlib
 import hmac
 import secrets
 
-SECRET_PREFIX = "whsec_"
+SECRET_PREFIX = "whsec_"  # noqa: S105 - the spec's prefix, not a secret
 SECRET_BYTES = 32  # the spec asks for 24-64 random bytes
 
 

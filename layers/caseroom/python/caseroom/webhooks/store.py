@@ -135,7 +135,7 @@ def _endpoint_values(endpoint: Endpoint) -> dict[str, Any]:
 
 
 def _endpoint_from(values: dict[str, Any]) -> Endpoint:
-    fields = {attr: values.get(name) for attr, name in _ENDPOINT_NAMES.items()}
+    fields: dict[str, Any] = {attr: values.get(name) for attr, name in _ENDPOINT_NAMES.items()}
     fields["event_types"] = tuple(values.get("eventTypes", []))
     fields["enabled"] = bool(values.get("enabled", False))
     fields["description"] = str(values.get("description") or "")
@@ -156,7 +156,7 @@ def _delivery_values(delivery: Delivery) -> dict[str, Any]:
 
 
 def _delivery_from(values: dict[str, Any]) -> Delivery:
-    fields = {attr: values.get(name) for attr, name in _DELIVERY_NAMES.items()}
+    fields: dict[str, Any] = {attr: values.get(name) for attr, name in _DELIVERY_NAMES.items()}
     fields["attempts"] = int(values.get("attempts", 0))
     return Delivery(**fields)
 
@@ -319,7 +319,9 @@ def list_deliveries(endpoint_id: str, limit: int, cursor: str | None) -> tuple[l
         "Limit": limit,
     }
     if cursor:
-        request["ExclusiveStartKey"] = dynamo.decode_cursor(cursor, fingerprint, ("pk", "sk"), {"pk": partition})
+        request["ExclusiveStartKey"] = dynamo.decode_cursor(
+            cursor, fingerprint, ("pk", "sk"), {"pk": partition}
+        )
     response = dynamo.dynamodb().query(**request)
     items = [_delivery_from(dynamo.from_item(i)) for i in response.get("Items", [])]
     return items, dynamo.encode_cursor(response.get("LastEvaluatedKey"), fingerprint)
