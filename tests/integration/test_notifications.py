@@ -241,9 +241,9 @@ def test_feed_pages_newest_first_and_counts_clear(call: Call, me: Me, clock: Fix
     # Given five notices in the clinician's feed
     case = create(call)
     version = case
-    for status in ("Received", "On Hold", "Processing", "Missing CBCT/Models", "Received"):
+    for new_status in ("Received", "On Hold", "Processing", "Missing CBCT/Models", "Received"):
         clock.advance(minutes=1)
-        version = lab_sets(call, version, status, clock)
+        version = lab_sets(call, version, new_status, clock)
         notify(last_event(case["caseId"]))
     status, unread = me("GET", "/me/notifications/unread-count")
     assert unread == {"unreadCount": 5}
