@@ -1,4 +1,4 @@
-"""`python -m bench [all|cold-start|capacity|load]`: runs the benchmarks, prints the tables and
+"""`python -m bench [all|cold-start|capacity|load|workflow]`: runs the benchmarks, prints the tables and
 writes bench/results/latest.{json,md} (a single part writes bench/results/<part>.{json,md})."""
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ for _root in (_REPO_ROOT / "layers" / "caseroom" / "python", _REPO_ROOT):
     if str(_root) not in sys.path:
         sys.path.insert(0, str(_root))
 
-PARTS = ("cold-start", "capacity", "load")
+PARTS = ("cold-start", "capacity", "load", "workflow")
 # Run on demand only (`python -m bench upload`): it writes and sends a 1 GB file.
 ON_DEMAND_PARTS = ("upload",)
 
@@ -46,6 +46,10 @@ def _run_part(part: str, args: argparse.Namespace) -> dict[str, Any]:
         from bench import capacity
 
         return capacity.run()
+    if part == "workflow":
+        from bench import workflow
+
+        return workflow.run()
     from bench import load
 
     return load.run(args.duration if args.duration is not None else load.DEFAULT_DURATION_S)

@@ -154,6 +154,30 @@ def summary_rows(parts: dict[str, Any]) -> list[dict[str, str]]:
                     "verdict": "PASS" if upload["cpu_spread_passed"] else "FAIL",
                 }
             )
+    workflow = parts.get("workflow")
+    if workflow:
+        throughput, latency = workflow["throughput"], workflow["latency"]
+        rows.append(
+            {
+                "target": "workflow: events through publish -> bus -> rule -> consumer (tracked)",
+                "measured": f"{_num(throughput['events_per_s'], 1)} events/s "
+                f"({throughput['events']} events, {throughput['consumers_per_event']} consumers each)",
+                "verdict": "INFO",
+            }
+        )
+        for name, key in (
+            ("webhook", "status_change_to_webhook"),
+            ("WebSocket push", "status_change_to_websocket_push"),
+        ):
+            rows.append(
+                {
+                    "target": f"workflow: status change -> {name} latency (tracked)",
+                    "measured": (
+                        f"p50 {_num(latency[key]['p50_ms'], 0)} ms, p99 {_num(latency[key]['p99_ms'], 0)} ms"
+                    ),
+                    "verdict": "INFO",
+                }
+            )
     return rows
 
 
@@ -366,6 +390,25 @@ def _load_section(load: dict[str, Any]) -> list[str]:
     return lines
 
 
+def _workflow_section(workflow: dict[str, Any]) -> list[str]:
+    throughput = workflow["throughput"]
+    lines = [
+        "## 4. Workflow: events and notification latency",
+        "",
+        f"Against the {workflow['runtime']}. {throughput['events']} FileAdded events written to the outbox, "
+        f"relayed to the bus and matched by moto's rules to {throughput['consumers_per_event']} consumers "
+        f"each (notifications, webhook sender posting to the receiver): {throughput['seconds']} s, "
+        f"{throughput['events_per_s']} events/s, {throughput['deliveries_per_s']} consumer deliveries/s.",
+        "",
+    ]
+    rows = [
+        [name, str(v["samples"]), _num(v["p50_ms"], 1), _num(v["p99_ms"], 1), _num(v["max_ms"], 1)]
+        for name, v in workflow["latency"].items()
+    ]
+    lines += _table(["From PUT /cases/{caseId}/status to", "Samples", "p50 ms", "p99 ms", "max ms"], rows)
+    return lines
+
+
 def to_markdown(results: dict[str, Any]) -> str:
     machine = results["machine"]
     lines = [
@@ -392,6 +435,8 @@ def to_markdown(results: dict[str, Any]) -> str:
         lines += ["", *_load_section(parts["load"])]
     if "upload" in parts:
         lines += ["", *_upload_section(parts["upload"])]
+    if "workflow" in parts:
+        lines += ["", *_workflow_section(parts["workflow"])]
     return "\n".join(lines) + "\n"
 
 

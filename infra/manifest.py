@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 # The table schema lives in the Lambda layer (data access needs index names at run time).
+from caseroom.events import EventType
 from caseroom.table_schema import (
     CASE_SORT_INDEXES,
     GALLERY_FILES_INDEX,
@@ -44,6 +45,7 @@ class Grant(StrEnum):
     EVENTS_PUT = "events:put"  # events:PutEvents on the CaseRoom bus
     WEBSOCKET_POST = "websocket:post"  # execute-api:ManageConnections
     SCHEDULE = "schedule:write"  # scheduler:CreateSchedule/DeleteSchedule in CaseRoom's group (timers)
+    WEBHOOK_DLQ_SEND = "queue:webhook-dlq:send"  # sqs:SendMessage to the webhook deliveries' DLQ
 
 
 @dataclass(frozen=True)
@@ -106,6 +108,27 @@ SCHEDULE_GROUP = "caseroom"
 
 FILES_BUCKET = "files"
 
+# Webhook deliveries that were given up on (a day of failures, 410 Gone, endpoint disabled) land
+# here for 14 days: an SQS queue the webhook sender writes to itself (see caseroom.webhooks.sender).
+WEBHOOK_DLQ = "webhook-deliveries-dlq"
+# Case events every clinic may subscribe a webhook to (the catalogue in events/schemas).
+WEBHOOK_EVENT_TYPES = tuple(event_type.value for event_type in EventType)
+# Case events that concern a person (the case's clinician or its lab): notifications consume them.
+NOTIFIED_EVENT_TYPES = (
+    "CaseCreated",
+    "CaseRxModified",
+    "CaseStatusChanged",
+    "CaseShipped",
+    "FileAdded",
+    "FileQuarantined",
+    "PlanningScheduled",
+    "PlanningCancelled",
+    "PlanningMissed",
+)
+NOTIFICATION_DIGEST_DUE = "NotificationDigestDue"
+WEBHOOK_DELIVERY_DUE = "WebhookDeliveryDue"
+WEBHOOK_SENDER_SOURCE = "caseroom.webhooks"  # the webhooks API asks for an attempt now
+
 FUNCTIONS: tuple[Function, ...] = (
     Function(
         name="cases_api",
@@ -120,8 +143,8 @@ FUNCTIONS: tuple[Function, ...] = (
     ),
     Function(
         name="notifications",
-        description="Emails the people a case event concerns (case created confirmation, ...)",
-        grants=(Grant.TABLE_READ, Grant.TABLE_WRITE, Grant.EMAIL_SEND),
+        description="Case events to feed items, live pushes and emails (immediate or daily digest)",
+        grants=(Grant.TABLE_READ, Grant.TABLE_WRITE, Grant.EMAIL_SEND, Grant.WEBSOCKET_POST, Grant.SCHEDULE),
         timeout_s=30,
     ),
     Function(
@@ -174,6 +197,30 @@ FUNCTIONS: tuple[Function, ...] = (
         timeout_s=30,
     ),
     Function(
+        name="notifications_api",
+        description="Notifications HTTP API: my feed, unread count, mark read, email preferences",
+        grants=(Grant.TABLE_READ, Grant.TABLE_WRITE),
+    ),
+    Function(
+        name="webhooks_api",
+        description="Webhooks HTTP API: endpoints, secrets and rotation, delivery log, test ping, redelivery",
+        grants=(Grant.TABLE_READ, Grant.TABLE_WRITE, Grant.EVENTS_PUT),
+    ),
+    Function(
+        name="webhook_sender",
+        description="Signs and sends webhook deliveries (Standard Webhooks), retries them, parks failures",
+        grants=(
+            Grant.TABLE_READ,
+            Grant.TABLE_WRITE,
+            Grant.SCHEDULE,
+            Grant.WEBHOOK_DLQ_SEND,
+            Grant.EMAIL_SEND,  # the owner of an endpoint that gets disabled is told
+            Grant.WEBSOCKET_POST,
+        ),
+        # Up to 10 endpoints per clinician, each attempt bounded by 3 s connect + 5 s read.
+        timeout_s=90,
+    ),
+    Function(
         name="realtime",
         description="WebSocket API: authenticated connections, kept for live pushes",
         grants=(Grant.TABLE_READ, Grant.TABLE_WRITE, Grant.WEBSOCKET_POST),
@@ -215,6 +262,21 @@ HTTP_ROUTES: tuple[HttpRoute, ...] = (
     HttpRoute("POST", "/cases/{caseId}/planning/reschedule", "planning_api"),
     HttpRoute("POST", "/cases/{caseId}/planning/cancel", "planning_api"),
     HttpRoute("POST", "/cases/{caseId}/planning/held", "planning_api"),
+    HttpRoute("GET", "/me/notification-preferences", "notifications_api"),
+    HttpRoute("PUT", "/me/notification-preferences", "notifications_api"),
+    HttpRoute("GET", "/me/notifications", "notifications_api"),
+    HttpRoute("GET", "/me/notifications/unread-count", "notifications_api"),
+    HttpRoute("POST", "/me/notifications/{notificationId}/read", "notifications_api"),
+    HttpRoute("POST", "/me/notifications/read-all", "notifications_api"),
+    HttpRoute("POST", "/webhooks", "webhooks_api"),
+    HttpRoute("GET", "/webhooks", "webhooks_api"),
+    HttpRoute("GET", "/webhooks/{endpointId}", "webhooks_api"),
+    HttpRoute("DELETE", "/webhooks/{endpointId}", "webhooks_api"),
+    HttpRoute("POST", "/webhooks/{endpointId}/enable", "webhooks_api"),
+    HttpRoute("POST", "/webhooks/{endpointId}/rotate-secret", "webhooks_api"),
+    HttpRoute("POST", "/webhooks/{endpointId}/test", "webhooks_api"),
+    HttpRoute("GET", "/webhooks/{endpointId}/deliveries", "webhooks_api"),
+    HttpRoute("POST", "/webhooks/{endpointId}/deliveries/{deliveryId}/redeliver", "webhooks_api"),
 )
 
 WEBSOCKET_ROUTES: tuple[WebSocketRoute, ...] = (
@@ -231,9 +293,9 @@ EVENT_RULES: tuple[EventRule, ...] = (
         function="rx_script",
     ),
     EventRule(
-        name="notify-on-case-created",
-        description="Confirmation email to the clinician who created the case",
-        pattern={"source": [EVENT_SOURCE], "detail-type": ["CaseCreated"]},
+        name="notify-on-case-events",
+        description="Feed items, live pushes and emails for the case events that concern a person",
+        pattern={"source": [EVENT_SOURCE], "detail-type": list(NOTIFIED_EVENT_TYPES)},
         function="notifications",
     ),
     EventRule(
@@ -275,6 +337,27 @@ EVENT_RULES: tuple[EventRule, ...] = (
         description="A booked session's end + grace passed: Planning No Show unless it was held",
         pattern={"source": [SCHEDULER_SOURCE], "detail-type": ["PlanningSessionDue"]},
         function="case_workflow",
+    ),
+    EventRule(
+        name="notify-digest-due",
+        description="A user's daily digest timer: send the day's digest email",
+        pattern={"source": [SCHEDULER_SOURCE], "detail-type": [NOTIFICATION_DIGEST_DUE]},
+        function="notifications",
+    ),
+    EventRule(
+        name="webhooks-on-case-events",
+        description="Fan case events out to the subscribed webhook endpoints of the case's clinician",
+        pattern={"source": [EVENT_SOURCE], "detail-type": list(WEBHOOK_EVENT_TYPES)},
+        function="webhook_sender",
+    ),
+    EventRule(
+        name="webhooks-delivery-due",
+        description="A webhook retry timer, a test ping or a redelivery: attempt that delivery now",
+        pattern={
+            "source": [SCHEDULER_SOURCE, WEBHOOK_SENDER_SOURCE],
+            "detail-type": [WEBHOOK_DELIVERY_DUE],
+        },
+        function="webhook_sender",
     ),
 )
 
@@ -345,6 +428,7 @@ FUNCTION_ENVIRONMENT_KEYS = (
     "CASEROOM_JWKS_URL",
     "CASEROOM_WEBSOCKET_ENDPOINT",  # https endpoint of the @connections management API
     "CASEROOM_MULTIPART_THRESHOLD_BYTES",  # uploads above this size go multipart (presigned POST below)
+    "CASEROOM_WEBHOOK_DLQ_URL",  # where given-up webhook deliveries are parked
     "CASEROOM_DEEP_TRACING",  # "true" imports the Powertools Tracer (X-Ray SDK); off by default
     "POWERTOOLS_SERVICE_NAME",
     "POWERTOOLS_METRICS_NAMESPACE",

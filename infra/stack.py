@@ -14,6 +14,7 @@ from infra.constructs.data import CaseTable, FilesBucket, Keys
 from infra.constructs.events import DomainEvents
 from infra.constructs.functions import FunctionResources, Functions
 from infra.constructs.observability import Alarms
+from infra.constructs.queues import dead_letter_queue
 
 
 class CaseRoomStack(Stack):
@@ -45,6 +46,10 @@ class CaseRoomStack(Stack):
             jwt_audience=users.client.user_pool_client_id,
         )
         self.websocket_api = CaseRoomWebSocketApi(self, "Realtime", config=config, logs_key=keys.logs)
+        # Given-up webhook deliveries (manifest.WEBHOOK_DLQ): the webhook sender parks them here.
+        self.webhook_dlq = dead_letter_queue(
+            self, "WebhookDeliveriesDlq", owner="webhook deliveries", alarms=alarms
+        )
 
         self.functions = Functions(
             self,
@@ -65,6 +70,7 @@ class CaseRoomStack(Stack):
                 jwt_issuer=users.issuer,
                 jwt_audience=users.client.user_pool_client_id,
                 jwks_url=users.jwks_url,
+                webhook_dlq=self.webhook_dlq,
             ),
         )
         self.http_api.route(self.functions.by_name)

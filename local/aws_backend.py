@@ -185,6 +185,9 @@ class AwsBackend:
             "CASEROOM_SCHEDULE_GROUP": manifest.SCHEDULE_GROUP,
             "CASEROOM_SCHEDULER_ROLE_ARN": f"arn:aws:iam::{ACCOUNT_ID}:role/caseroom-local-scheduler",
             "CASEROOM_EMAIL_FROM": self.names.email_from,
+            "CASEROOM_WEBHOOK_DLQ_URL": (
+                f"{self.endpoint_url}/{ACCOUNT_ID}/caseroom-local-{manifest.WEBHOOK_DLQ}"
+            ),
             "CASEROOM_DEEP_TRACING": "false",
             "CASEROOM_MULTIPART_THRESHOLD_BYTES": str(self.multipart_threshold_bytes),
             "POWERTOOLS_SERVICE_NAME": "caseroom",

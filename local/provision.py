@@ -42,7 +42,8 @@ def create_table(settings: Settings) -> None:
 
 
 def provision_resources(settings: Settings) -> None:
-    """Table, files bucket (EventBridge notifications on), event bus, timer group, verified email sender."""
+    """Table, files bucket (EventBridge notifications on), event bus, timer group, verified email
+    sender, webhook dead-letter queue."""
     create_table(settings)
     s3 = aws.client("s3")
     s3.create_bucket(Bucket=settings.files_bucket)
@@ -53,3 +54,5 @@ def provision_resources(settings: Settings) -> None:
     aws.client("events").create_event_bus(Name=settings.event_bus_name)
     aws.client("scheduler").create_schedule_group(Name=settings.schedule_group)
     aws.client("ses").verify_email_identity(EmailAddress=settings.email_from)
+    if settings.webhook_dlq_url:  # the queue is named by the last segment of its URL
+        aws.client("sqs").create_queue(QueueName=settings.webhook_dlq_url.rstrip("/").rsplit("/", 1)[-1])

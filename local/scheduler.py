@@ -44,7 +44,14 @@ class TimerScheduler:
             for page in scheduler.get_paginator("list_schedules").paginate(GroupName=self._group)
             for summary in page.get("Schedules", [])
         ]
-        return [dict(scheduler.get_schedule(GroupName=self._group, Name=name)) for name in names]
+        found = []
+        for name in names:
+            # A handler may replace or cancel a timer between the listing and this read.
+            try:
+                found.append(dict(scheduler.get_schedule(GroupName=self._group, Name=name)))
+            except scheduler.exceptions.ResourceNotFoundException:
+                continue
+        return found
 
     def fire_due(self, now: datetime) -> int:
         """Puts the event of every schedule due at `now` on its bus and deletes the schedule."""

@@ -22,6 +22,7 @@ os.environ.update(
     CASEROOM_FILES_BUCKET="caseroom-files-test",
     CASEROOM_EVENT_BUS_NAME="caseroom-test",
     CASEROOM_EMAIL_FROM="no-reply@caseroom.test",
+    CASEROOM_WEBHOOK_DLQ_URL="https://sqs.us-east-1.amazonaws.com/123456789012/caseroom-webhook-dlq-test",
     POWERTOOLS_METRICS_NAMESPACE="CaseRoomTest",
     POWERTOOLS_DEV="false",
 )

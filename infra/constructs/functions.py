@@ -19,6 +19,7 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from infra import manifest
@@ -56,6 +57,7 @@ class FunctionResources:
     jwt_issuer: str
     jwt_audience: str
     jwks_url: str
+    webhook_dlq: sqs.IQueue
 
 
 # The IAM actions behind each grant. TransactWriteItems is authorized per item by the
@@ -132,6 +134,8 @@ def grant_policy(
                     _allow(["iam:PassRole"], [resources.scheduler_role.role_arn]),
                 )
             )
+        case Grant.WEBHOOK_DLQ_SEND:
+            return GrantPolicy((_allow(["sqs:SendMessage"], [resources.webhook_dlq.queue_arn]),))
     raise ValueError(f"no IAM mapping for grant {grant!r}")  # a new Grant must be mapped here
 
 
@@ -170,6 +174,7 @@ def environment(resources: FunctionResources, config: StageConfig) -> dict[str, 
         "CASEROOM_JWT_AUDIENCE": resources.jwt_audience,
         "CASEROOM_JWKS_URL": resources.jwks_url,
         "CASEROOM_WEBSOCKET_ENDPOINT": resources.websocket_callback_url,
+        "CASEROOM_WEBHOOK_DLQ_URL": resources.webhook_dlq.queue_url,
         # Lambda's own X-Ray segments need no SDK; "true" would import the Powertools Tracer.
         "CASEROOM_MULTIPART_THRESHOLD_BYTES": str(MULTIPART_THRESHOLD_BYTES),
         "CASEROOM_DEEP_TRACING": "false",

@@ -50,6 +50,7 @@ GRANT_ACTIONS: dict[Grant, set[str]] = {
     Grant.EVENTS_PUT: {"events:PutEvents"},
     Grant.WEBSOCKET_POST: {"execute-api:ManageConnections"},
     Grant.SCHEDULE: {"scheduler:CreateSchedule", "scheduler:DeleteSchedule", "iam:PassRole"},
+    Grant.WEBHOOK_DLQ_SEND: {"sqs:SendMessage"},
 }
 # The data key (table + bucket) actions a grant may bring along.
 GRANT_KEY_ACTIONS: dict[Grant, set[str]] = {

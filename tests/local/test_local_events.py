@@ -18,7 +18,7 @@ from tests.local.support import key_structure
 SAMPLES = Path(__file__).resolve().parents[2] / "events" / "samples"
 
 RX_RULE = "rx-script-on-case-rx-changed"  # CaseCreated + CaseRxModified -> rx_script
-NOTIFY_RULE = "notify-on-case-created"  # CaseCreated -> notifications
+NOTIFY_RULE = "notify-on-case-events"  # CaseCreated (and more) -> notifications
 
 
 @pytest.fixture(autouse=True)
@@ -66,10 +66,12 @@ class TestStreamRelay:
     def test_an_outbox_item_becomes_an_event_for_every_matching_rule(self, runtime: LocalRuntime) -> None:
         event_id = write_outbox(runtime)
         assert runtime.relay.pump_once() == 1
-        assert runtime.dispatcher.pump_once() == 2
+        assert runtime.dispatcher.pump_once() == 3  # rx_script, notifications, webhook_sender
 
         (rx_event,) = fake_functions.invocations("rx_script")
         (notify_event,) = fake_functions.invocations("notifications")
+        (webhook_event,) = fake_functions.invocations("webhook_sender")
+        assert webhook_event["detail"] == rx_event["detail"]
         sample = json.loads((SAMPLES / "eventbridge_case_created.json").read_text())
         assert key_structure(rx_event) == key_structure(sample)
         assert rx_event["id"] == notify_event["id"]  # one event, delivered to both rules
@@ -90,10 +92,15 @@ class TestStreamRelay:
 
     def test_rules_only_get_the_event_types_they_match(self, runtime: LocalRuntime) -> None:
         write_outbox(runtime, "CaseRxModified")
-        write_outbox(runtime, "CaseStatusChanged")
+        write_outbox(runtime, "CaseArchived")
         assert runtime.pump() >= 3
         assert [e["detail-type"] for e in fake_functions.invocations("rx_script")] == ["CaseRxModified"]
-        assert fake_functions.invocations("notifications") == []
+        # Archiving tidies a list: nobody is notified, but clinics may subscribe webhooks to it
+        assert [e["detail-type"] for e in fake_functions.invocations("notifications")] == ["CaseRxModified"]
+        assert sorted(e["detail-type"] for e in fake_functions.invocations("webhook_sender")) == [
+            "CaseArchived",
+            "CaseRxModified",
+        ]
 
     def test_other_writes_are_ignored(self, runtime: LocalRuntime) -> None:
         put_item(runtime, {"pk": "CASE#A", "sk": "CASE", "kind": "case", "eventType": "CaseCreated"})
@@ -168,7 +175,9 @@ class TestRuleDispatcher:
         fake_functions.FAILURES["notifications"] = 1
         event_id = write_outbox(runtime)
         runtime.relay.pump_once()
-        assert runtime.dispatcher.pump_once() == 2  # rx_script succeeds, notifications fails
+        assert (
+            runtime.dispatcher.pump_once() == 3
+        )  # rx_script and webhook_sender succeed, notifications fails
         assert delivered_ids("notifications") == [event_id]
         assert runtime.dispatcher.pump_once() == 1  # the retry (retry delay 0 in tests)
         assert delivered_ids("notifications") == [event_id, event_id]

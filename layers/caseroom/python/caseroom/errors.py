@@ -226,3 +226,72 @@ class NotReadyToPlan(DomainError):
 
 class NoPlanningSession(DomainError):
     code, status, message = "NO_PLANNING_SESSION", 409, "The case has no booked planning session."
+
+
+# --- notifications and webhooks ---------------------------------------------------------------
+
+
+class CriticalNoticeNotMutable(DomainError):
+    code, status, message = (
+        "CRITICAL_NOTICE_NOT_MUTABLE",
+        422,
+        "Critical notices (case on hold or needing you, missed planning, disabled webhook) are always "
+        "emailed immediately; they cannot be muted or moved to the digest.",
+    )
+
+
+class NotificationKindNotConfigurable(DomainError):
+    code, status, message = (
+        "NOTIFICATION_KIND_NOT_CONFIGURABLE",
+        422,
+        "This notification kind is not emailed, so it has no email preference.",
+    )
+
+
+class NotificationNotFound(DomainError):
+    code, status, message = "NOTIFICATION_NOT_FOUND", 404, "No such notification in your feed."
+
+
+class WebhookEndpointNotFound(DomainError):
+    code, status, message = "WEBHOOK_ENDPOINT_NOT_FOUND", 404, "No such webhook endpoint."
+
+
+class WebhookDeliveryNotFound(DomainError):
+    code, status, message = "WEBHOOK_DELIVERY_NOT_FOUND", 404, "No such delivery for this endpoint."
+
+
+class WebhookEndpointDisabled(DomainError):
+    code, status, message = (
+        "WEBHOOK_ENDPOINT_DISABLED",
+        409,
+        "The endpoint is disabled; enable it before sending to it.",
+    )
+
+
+class TooManyWebhookEndpoints(DomainError):
+    code, status, message = "TOO_MANY_WEBHOOK_ENDPOINTS", 409, "You have the maximum number of endpoints."
+
+
+class WebhookUrlMalformed(DomainError):
+    code, status, message = (
+        "WEBHOOK_URL_MALFORMED",
+        400,
+        "The URL must be an absolute https URL with a host name, without user name or password.",
+    )
+
+
+class WebhookUrlNotHttps(DomainError):
+    code, status, message = "WEBHOOK_URL_NOT_HTTPS", 400, "Webhook URLs must use https."
+
+
+class WebhookUrlForbiddenAddress(DomainError):
+    code, status, message = (
+        "WEBHOOK_URL_FORBIDDEN_ADDRESS",
+        400,
+        "The URL's host resolves to a private, loopback, link-local, multicast, reserved or "
+        "metadata address.",
+    )
+
+
+class WebhookUrlUnresolvable(DomainError):
+    code, status, message = "WEBHOOK_URL_UNRESOLVABLE", 400, "The URL's host name does not resolve."

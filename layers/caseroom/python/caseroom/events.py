@@ -51,7 +51,7 @@ ENVELOPE_FIELDS: tuple[EnvelopeField, ...] = (
     EnvelopeField("version", "version", "Schema version of this event type"),
     EnvelopeField("time", "time", "When the change happened (UTC, ISO 8601)"),
     EnvelopeField("case_id", "caseId", "The case the change belongs to"),
-    EnvelopeField("actor", "actor", "User id (Cognito sub) or 'system'"),
+    EnvelopeField("actor", "actor", "User id (Cognito sub), or system:<component> for automatic changes"),
     EnvelopeField("correlation_id", "correlationId", "The API request (or event) that caused it"),
     EnvelopeField(
         "subject_id", "subjectId", "The object inside the case the event is about (file, session), or ''"
@@ -90,6 +90,11 @@ class DomainEvent:
 
     def to_detail(self) -> dict[str, str]:
         return {f.json_name: str(getattr(self, f.attribute)) for f in ENVELOPE_FIELDS}
+
+
+def is_system_actor(actor: str) -> bool:
+    """True for changes CaseRoom made by itself (an event consumer or a timer), not a person."""
+    return actor == "system" or actor.startswith("system:")
 
 
 def outbox_attributes(event: DomainEvent, expires_at_epoch: int) -> dict[str, object]:

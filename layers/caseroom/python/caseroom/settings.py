@@ -36,6 +36,7 @@ class Settings:
     jwt_audience: str = ""
     jwks_url: str = ""
     websocket_endpoint: str = ""
+    webhook_dlq_url: str = ""
     deep_tracing: bool = False
     # Uploads up to this size use one presigned POST; larger ones a multipart upload.
     multipart_threshold_bytes: int = 100 * 1024 * 1024

@@ -1,0 +1,16 @@
+"""Notifications HTTP API function: my feed, unread count, mark read, email preferences."""
+
+from typing import Any
+
+from caseroom.http import build_http_app
+from caseroom.notifications.routes import router
+from caseroom.observability import HTTP_CORRELATION, lambda_entrypoint
+
+app = build_http_app(router)
+
+
+def _handle(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    return app.resolve(event, context)
+
+
+lambda_handler = lambda_entrypoint(_handle, correlation_id_path=HTTP_CORRELATION)

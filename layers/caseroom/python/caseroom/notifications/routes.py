@@ -1,0 +1,72 @@
+"""HTTP routes of the notification feed and preferences. Thin: identify the caller, call the logic."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler.api_gateway import Router
+from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
+
+from caseroom.http import current_principal
+from caseroom.notifications.api import NotificationService
+from caseroom.notifications.models import (
+    MarkedRead,
+    NotificationPage,
+    NotificationPreferences,
+    UnreadCount,
+    UpdateNotificationPreferences,
+)
+
+router = Router()
+
+PageSize = Annotated[int, Query(ge=1, le=100, description="Items per page")]
+Cursor = Annotated[str | None, Query(max_length=2048, description="nextCursor of the previous page")]
+NotificationIdPath = Annotated[str, Path(min_length=1, max_length=40)]
+
+_service: NotificationService | None = None
+
+
+def service() -> NotificationService:
+    global _service
+    if _service is None:
+        _service = NotificationService()
+    return _service
+
+
+def use_service(replacement: NotificationService | None) -> None:
+    """Tests inject a service with a fixed clock; None restores the default."""
+    global _service
+    _service = replacement
+
+
+@router.get("/me/notification-preferences", summary="My email preference per notification kind")
+def get_preferences() -> NotificationPreferences:
+    return service().preferences(current_principal(router))
+
+
+@router.put(
+    "/me/notification-preferences",
+    summary="Set email preferences (immediate, digest or off); critical kinds stay immediate",
+)
+def put_preferences(body: Annotated[UpdateNotificationPreferences, Body()]) -> NotificationPreferences:
+    return service().update_preferences(current_principal(router), body)
+
+
+@router.get("/me/notifications", summary="My notification feed, newest first")
+def list_notifications(limit: PageSize = 25, cursor: Cursor = None) -> NotificationPage:
+    return service().feed(current_principal(router), limit, cursor)
+
+
+@router.get("/me/notifications/unread-count", summary="How many notifications I have not read")
+def unread_count() -> UnreadCount:
+    return service().unread(current_principal(router))
+
+
+@router.post("/me/notifications/<notificationId>/read", summary="Mark one notification read")
+def mark_read(notificationId: NotificationIdPath) -> MarkedRead:
+    return service().mark_read(current_principal(router), notificationId)
+
+
+@router.post("/me/notifications/read-all", summary="Mark every notification read (the count clears)")
+def mark_all_read() -> MarkedRead:
+    return service().mark_all_read(current_principal(router))

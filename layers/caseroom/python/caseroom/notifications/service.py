@@ -1,0 +1,286 @@
+"""The notifications consumer: from a case event to feed items, live pushes and emails.
+
+Who hears about what (recipients):
+  clinician who owns the case: created, status changes, shipped, planning booked /
+      cancelled / missed, quarantined upload (feed + push + email per preferences)
+  the case's lab (shared lab feed + push, no email): new case, Rx changed, file added,
+      planning booked or missed, and status changes the system made (not the lab itself)
+Idempotency: each (source, recipient) lands in a feed once (claim committed with the item),
+and is emailed once (a claim per recipient, released if sending fails so a retry sends it).
+The source of an event's notices is its id, except for status changes: those describe the
+case as it is now, so their source is the case version, and two late events about the same
+version notify once (delivery order cannot make the clinician read an old status as news).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from caseroom import consumers, notifier, realtime, scheduling
+from caseroom.cases.statuses import ATTENTION_OF, Attention, CaseStatus
+from caseroom.clock import Clock, SystemClock
+from caseroom.events import DomainEvent, EventType, is_system_actor
+from caseroom.notifications import store, templates
+from caseroom.notifications.case_facts import CaseFacts, get_case_facts
+from caseroom.notifications.kinds import DEFAULT_DIGEST_HOUR_UTC, EmailMode, NoticeKind, effective_mode
+from caseroom.notifications.templates import Email
+from caseroom.settings import get_settings
+
+DIGEST_DETAIL_TYPE = "NotificationDigestDue"
+
+_clock: Clock = SystemClock()
+
+
+def use_clock(clock: Clock | None) -> None:
+    """Tests and the benchmark inject time (digest times, feed order); None restores the system clock."""
+    global _clock
+    _clock = clock or SystemClock()
+
+
+@dataclass(frozen=True)
+class Recipient:
+    kind: NoticeKind
+    audience: str
+    user_id: str | None = None  # set for a person (email possible); None for the lab's feed
+
+
+@dataclass(frozen=True)
+class Outcome:
+    notices: int = 0
+    emailed: int = 0
+    digested: int = 0
+
+
+def _red(status: str) -> bool:
+    try:
+        return ATTENTION_OF[CaseStatus(status)] is Attention.RED
+    except ValueError:
+        return False
+
+
+def recipients(event: DomainEvent, case: CaseFacts) -> list[Recipient]:
+    owner = realtime.user_audience(case.owner_id)
+    lab = realtime.lab_audience(case.lab_id) if case.lab_id else None
+
+    def to_owner(kind: NoticeKind) -> Recipient:
+        return Recipient(kind, owner, case.owner_id)
+
+    def to_lab(kind: NoticeKind) -> list[Recipient]:
+        return [Recipient(kind, lab)] if lab else []
+
+    match event.type:
+        case EventType.CASE_CREATED:
+            return [to_owner(NoticeKind.CASE_CREATED), *to_lab(NoticeKind.LAB_NEW_CASE)]
+        case EventType.CASE_RX_MODIFIED:
+            return to_lab(NoticeKind.LAB_RX_MODIFIED)
+        case EventType.CASE_STATUS_CHANGED:
+            by_system = is_system_actor(event.actor)
+            if case.status == CaseStatus.ON_HOLD:
+                kind = NoticeKind.CASE_ON_HOLD
+            elif _red(case.status):
+                # A missed session already sends the critical PlanningMissed notice for this change.
+                if by_system and case.status == CaseStatus.PLANNING_NO_SHOW:
+                    return to_lab(NoticeKind.LAB_STATUS_CHANGED_BY_SYSTEM)
+                kind = NoticeKind.CASE_NEEDS_CLINICIAN
+            else:
+                kind = NoticeKind.CASE_STATUS_CHANGED
+            lab_side = to_lab(NoticeKind.LAB_STATUS_CHANGED_BY_SYSTEM) if by_system else []
+            return [to_owner(kind), *lab_side]
+        case EventType.CASE_SHIPPED:
+            return [to_owner(NoticeKind.CASE_SHIPPED)]
+        case EventType.PLANNING_SCHEDULED:
+            return [to_owner(NoticeKind.PLANNING_SCHEDULED), *to_lab(NoticeKind.LAB_PLANNING_BOOKED)]
+        case EventType.PLANNING_CANCELLED:
+            return [to_owner(NoticeKind.PLANNING_CANCELLED)]
+        case EventType.PLANNING_MISSED:
+            return [to_owner(NoticeKind.PLANNING_MISSED), *to_lab(NoticeKind.LAB_PLANNING_MISSED)]
+        case EventType.FILE_QUARANTINED:
+            return [to_owner(NoticeKind.FILE_QUARANTINED)]
+        case EventType.FILE_ADDED:
+            return to_lab(NoticeKind.LAB_FILE_ADDED)
+    return []
+
+
+def source_of(event: DomainEvent, case: CaseFacts) -> str:
+    if event.type is EventType.CASE_STATUS_CHANGED:
+        return f"status:{case.case_id}:v{case.version}"
+    return event.id
+
+
+def notice_id(source: str, audience: str) -> str:
+    return hashlib.sha256(f"{source}\x1f{audience}".encode()).hexdigest()[:20]
+
+
+def on_event(event: DomainEvent, clock: Clock | None = None) -> Outcome:
+    clock = clock or _clock
+    case = get_case_facts(event.case_id)
+    if case is None:
+        return Outcome()
+    source = source_of(event, case)
+    totals = Outcome()
+    for recipient in recipients(event, case):
+        title = templates.title(recipient.kind, case, case.case_id)
+        email = templates.case_email(recipient.kind, case) if recipient.user_id else None
+        result = deliver(
+            recipient,
+            source,
+            title,
+            email,
+            clock,
+            case_id=case.case_id,
+            event_type=event.type.value,
+            event_id=event.id,
+            subject_id=event.subject_id,
+        )
+        totals = Outcome(
+            totals.notices + result.notices,
+            totals.emailed + result.emailed,
+            totals.digested + result.digested,
+        )
+    return totals
+
+
+def deliver(
+    recipient: Recipient,
+    source: str,
+    title: str,
+    email: Email | None,
+    clock: Clock,
+    *,
+    case_id: str = "",
+    event_type: str = "",
+    event_id: str = "",
+    subject_id: str = "",
+) -> Outcome:
+    """One notice to one recipient: feed (+ push the first time), then email per preferences."""
+    now = clock.now()
+    nid = notice_id(source, recipient.audience)
+    feed_id = store.add_to_feed(
+        recipient.audience,
+        {
+            "noticeKind": recipient.kind.value,
+            "title": title,
+            "caseId": case_id,
+            "eventType": event_type,
+            "eventId": event_id,
+            "subjectId": subject_id,
+        },
+        nid,
+        source,
+        now,
+    )
+    notices = 0
+    if feed_id is not None:
+        notices = 1
+        notifier.push_to_audiences(
+            [recipient.audience],
+            {
+                "type": "notification",
+                "notificationId": feed_id,
+                "kind": recipient.kind.value,
+                "caseId": case_id,
+                "eventType": event_type,
+                "eventId": event_id,
+            },
+            clock,
+        )
+    if recipient.user_id is None or email is None or not email.to:
+        return Outcome(notices=notices)
+    preferences = store.get_preferences(recipient.user_id)
+    mode = effective_mode(recipient.kind, preferences.modes)
+    if mode is EmailMode.IMMEDIATE:
+        return Outcome(notices, emailed=int(_email_once(email, source, recipient.user_id, case_id, clock)))
+    if mode is EmailMode.DIGEST:
+        day = _queue_for_digest(
+            recipient.user_id,
+            preferences.digest_hour_utc,
+            source,
+            store.feed_id_at(now, nid),
+            title,
+            email.to,
+            clock,
+        )
+        return Outcome(notices, digested=int(day is not None))
+    return Outcome(notices=notices)
+
+
+def _email_once(email: Email, source: str, user_id: str, case_id: str, clock: Clock) -> bool:
+    what = f"notifications.email:{user_id}"
+    if not consumers.claim(source, what, clock):
+        return False
+    sent = False
+    try:
+        send(email)
+        sent = True
+    finally:
+        if not sent:  # whatever failed, release the claim so the event's retry can send it
+            consumers.release(source, what)
+    store.audit_email_sent(case_id, "email.notice", source, clock.now())
+    return True
+
+
+def send(email: Email) -> None:
+    from caseroom import aws
+
+    aws.client("ses").send_email(
+        Source=get_settings().email_from,
+        Destination={"ToAddresses": [email.to]},
+        Message={
+            "Subject": {"Data": email.subject, "Charset": "UTF-8"},
+            "Body": {
+                "Text": {"Data": email.text, "Charset": "UTF-8"},
+                "Html": {"Data": email.html, "Charset": "UTF-8"},
+            },
+        },
+    )
+
+
+# --- daily digest ----------------------------------------------------------------------------
+
+
+def next_digest_at(now: datetime, hour_utc: int | None) -> datetime:
+    """The next HH:00 UTC strictly after `now`."""
+    hour = DEFAULT_DIGEST_HOUR_UTC if hour_utc is None else hour_utc
+    today = now.astimezone(UTC).replace(hour=hour, minute=0, second=0, microsecond=0)
+    return today if today > now else today + timedelta(days=1)
+
+
+def digest_timer_name(user_id: str, day: str) -> str:
+    return f"digest-{hashlib.sha256(user_id.encode()).hexdigest()[:24]}-{day.replace('-', '')}"
+
+
+def _queue_for_digest(
+    user_id: str, hour: int | None, source: str, feed_id: str, title: str, email_to: str, clock: Clock
+) -> str | None:
+    """Files the notice under the user's next digest (once per source, whatever the redelivery)."""
+    what = f"notifications.digest:{user_id}"
+    if not consumers.claim(source, what, clock):
+        return None
+    now = clock.now()
+    due = next_digest_at(now, hour)
+    day = due.date().isoformat()
+    queued = False
+    try:
+        store.add_digest_item(user_id, day, feed_id, title, email_to, now)
+        # One timer per user and day; scheduling it again with the same name and time is harmless.
+        scheduling.schedule_event(
+            digest_timer_name(user_id, day), due, DIGEST_DETAIL_TYPE, {"userId": user_id, "day": day}
+        )
+        queued = True
+    finally:
+        if not queued:
+            consumers.release(source, what)
+    return day
+
+
+def on_digest_due(user_id: str, day: str, clock: Clock | None = None) -> bool:
+    """Sends the day's digest once (timers are at-least-once); False if there was nothing to send."""
+    clock = clock or _clock
+    items = store.digest_items(user_id, day)
+    if not items:
+        return False
+    source = f"digest:{day}"
+    email = templates.digest_email(str(items[-1]["email"]), day, [str(i["title"]) for i in items])
+    return _email_once(email, source, user_id, "", clock)

@@ -1,0 +1,344 @@
+"""Data access for notifications. The only notifications module that talks to DynamoDB.
+
+Key design (single table):
+  preferences   pk=USER#<userId>              sk=NOTIFY#PREFS      prefs (kind -> mode), digestHourUtc
+  feed item     pk=FEED#<audience>            sk=N#<feedId>        feedId = <epoch ms, 13 digits>-<noticeId>
+  feed counter  pk=FEED#<audience>            sk=COUNTER           unread, readUpTo (a feedId watermark)
+  digest item   pk=DIGEST#<userId>#<day>      sk=<feedId>          title, email
+  claims        pk=EVENT#<source>             sk=CONSUMER#<what>   (caseroom.consumers' shape)
+Audiences: USER#<userId> (a user's own feed) and LAB#<labId> (the lab's shared feed).
+Access patterns:
+  my feed, newest first             Query FEED#<audience>, sk begins_with N#, descending, Limit = page
+  unread count                      consistent GetItem of the counter
+  mark all read                     one UpdateItem: unread = 0, readUpTo = now (items up to it read)
+  a day's digest                    Query DIGEST#<userId>#<day>
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from caseroom import dynamo
+from caseroom.clock import iso
+
+PREFS_SK = "NOTIFY#PREFS"
+COUNTER_SK = "COUNTER"
+FEED_PREFIX = "N#"
+FEED_RETENTION_SECONDS = 365 * 24 * 3600
+DIGEST_RETENTION_SECONDS = 14 * 24 * 3600
+CLAIM_RETENTION_SECONDS = 7 * 24 * 3600
+FEED_ID = re.compile(r"^\d{13}-[0-9a-f]{20}$")
+
+
+@dataclass(frozen=True)
+class FeedItem:
+    feed_id: str
+    kind: str
+    title: str
+    case_id: str
+    event_type: str
+    event_id: str
+    subject_id: str
+    created_at: str
+    read: bool
+
+
+@dataclass(frozen=True)
+class Preferences:
+    modes: dict[str, str]
+    digest_hour_utc: int | None
+
+
+def feed_pk(audience: str) -> str:
+    return f"FEED#{audience}"
+
+
+def feed_id_at(moment: datetime, notice_id: str) -> str:
+    return f"{int(moment.timestamp() * 1000):013d}-{notice_id}"
+
+
+def _watermark(moment: datetime) -> str:
+    # Every feed id created up to this millisecond sorts at or below it ('~' > any hex digit).
+    return f"{int(moment.timestamp() * 1000):013d}-~"
+
+
+def _claim_put(source: str, what: str, now_epoch: int) -> dict[str, Any]:
+    return {
+        "Put": {
+            "TableName": dynamo.table_name(),
+            "Item": dynamo.to_item(
+                {
+                    "pk": f"EVENT#{source}",
+                    "sk": f"CONSUMER#{what}",
+                    "kind": "claim",
+                    "ttl": now_epoch + CLAIM_RETENTION_SECONDS,
+                }
+            ),
+            "ConditionExpression": "attribute_not_exists(pk)",
+        }
+    }
+
+
+def _claimed(source: str, what: str) -> bool:
+    response = dynamo.dynamodb().get_item(
+        TableName=dynamo.table_name(),
+        Key=dynamo.key(f"EVENT#{source}", f"CONSUMER#{what}"),
+        ConsistentRead=True,
+    )
+    return "Item" in response
+
+
+# --- preferences ---------------------------------------------------------------------------
+
+
+def get_preferences(user_id: str) -> Preferences:
+    response = dynamo.dynamodb().get_item(
+        TableName=dynamo.table_name(), Key=dynamo.key(f"USER#{user_id}", PREFS_SK), ConsistentRead=True
+    )
+    values = dynamo.from_item(response["Item"]) if "Item" in response else {}
+    hour = values.get("digestHourUtc")
+    return Preferences(
+        modes={str(k): str(v) for k, v in (values.get("prefs") or {}).items()},
+        digest_hour_utc=int(hour) if hour is not None else None,
+    )
+
+
+def put_preferences(user_id: str, preferences: Preferences, now: datetime) -> None:
+    item: dict[str, Any] = {
+        "pk": f"USER#{user_id}",
+        "sk": PREFS_SK,
+        "kind": "notification-preferences",
+        "prefs": preferences.modes,
+        "updatedAt": iso(now),
+    }
+    if preferences.digest_hour_utc is not None:
+        item["digestHourUtc"] = preferences.digest_hour_utc
+    dynamo.dynamodb().put_item(TableName=dynamo.table_name(), Item=dynamo.to_item(item))
+
+
+# --- feed ------------------------------------------------------------------------------------
+
+
+def add_to_feed(
+    audience: str, item: dict[str, str], notice_id: str, source: str, now: datetime
+) -> str | None:
+    """Adds a feed item once per (source, audience) and counts it unread; returns its feed id,
+    or None when this notice is already in the feed (a redelivered event)."""
+    table = dynamo.table_name()
+    now_epoch = int(now.timestamp())
+    feed_id = feed_id_at(now, notice_id)
+    claim = _claim_put(source, f"feed:{audience}", now_epoch)
+    values = {
+        "pk": feed_pk(audience),
+        "sk": FEED_PREFIX + feed_id,
+        "kind": "feed-item",
+        "feedId": feed_id,
+        "createdAt": iso(now),
+        "ttl": now_epoch + FEED_RETENTION_SECONDS,
+        **item,
+    }
+    count_unread = {
+        "Update": {
+            "TableName": table,
+            "Key": dynamo.key(feed_pk(audience), COUNTER_SK),
+            "UpdateExpression": "ADD unread :one",
+            # After a "mark all read" newer than this item, the item is read already: not counted.
+            "ConditionExpression": "attribute_not_exists(readUpTo) OR readUpTo < :id",
+            "ExpressionAttributeValues": {":one": {"N": "1"}, ":id": {"S": feed_id}},
+        }
+    }
+    try:
+        dynamo.transact([claim, {"Put": {"TableName": table, "Item": dynamo.to_item(values)}}, count_unread])
+        return feed_id
+    except dynamo.ConditionFailed:
+        if _claimed(source, f"feed:{audience}"):
+            return None
+    # Lost a race with "mark all read": store the item as read, uncounted.
+    values["readAt"] = iso(now)
+    try:
+        dynamo.transact([claim, {"Put": {"TableName": table, "Item": dynamo.to_item(values)}}])
+    except dynamo.ConditionFailed:
+        return None
+    return feed_id
+
+
+def _counter(audience: str) -> dict[str, Any]:
+    response = dynamo.dynamodb().get_item(
+        TableName=dynamo.table_name(), Key=dynamo.key(feed_pk(audience), COUNTER_SK), ConsistentRead=True
+    )
+    return dynamo.from_item(response["Item"]) if "Item" in response else {}
+
+
+def unread_count(audience: str) -> int:
+    return max(0, int(_counter(audience).get("unread", 0)))
+
+
+def list_feed(audience: str, limit: int, cursor: str | None) -> tuple[list[FeedItem], str | None]:
+    partition = feed_pk(audience)
+    fingerprint = dynamo.query_fingerprint("feed", partition)
+    request: dict[str, Any] = {
+        "TableName": dynamo.table_name(),
+        "KeyConditionExpression": "pk = :pk AND begins_with(sk, :prefix)",
+        "ExpressionAttributeValues": {":pk": {"S": partition}, ":prefix": {"S": FEED_PREFIX}},
+        "ScanIndexForward": False,
+        "Limit": limit,
+    }
+    if cursor:
+        request["ExclusiveStartKey"] = dynamo.decode_cursor(
+            cursor, fingerprint, ("pk", "sk"), {"pk": partition}
+        )
+    response = dynamo.dynamodb().query(**request)
+    watermark = str(_counter(audience).get("readUpTo", ""))
+    items = [_feed_item(dynamo.from_item(i), watermark) for i in response.get("Items", [])]
+    return items, dynamo.encode_cursor(response.get("LastEvaluatedKey"), fingerprint)
+
+
+def _feed_item(values: dict[str, Any], watermark: str) -> FeedItem:
+    feed_id = str(values["feedId"])
+    return FeedItem(
+        feed_id=feed_id,
+        kind=str(values.get("noticeKind", "")),
+        title=str(values.get("title", "")),
+        case_id=str(values.get("caseId", "")),
+        event_type=str(values.get("eventType", "")),
+        event_id=str(values.get("eventId", "")),
+        subject_id=str(values.get("subjectId", "")),
+        created_at=str(values.get("createdAt", "")),
+        read="readAt" in values or (bool(watermark) and feed_id <= watermark),
+    )
+
+
+def mark_read(audience: str, feed_id: str, now: datetime) -> bool | None:
+    """Marks one item read. True: it was unread; False: it was read already; None: no such item."""
+    table = dynamo.table_name()
+    key = dynamo.key(feed_pk(audience), FEED_PREFIX + feed_id)
+    for _attempt in range(3):
+        counter = _counter(audience)
+        watermark = str(counter.get("readUpTo", ""))
+        item = dynamo.dynamodb().get_item(TableName=table, Key=key, ConsistentRead=True).get("Item")
+        if item is None:
+            return None
+        if "readAt" in item or (watermark and feed_id <= watermark):
+            return False
+        same_watermark = (
+            ("readUpTo = :w", {":w": {"S": watermark}})
+            if watermark
+            else ("attribute_not_exists(readUpTo)", {})
+        )
+        try:
+            dynamo.transact(
+                [
+                    {
+                        "Update": {
+                            "TableName": table,
+                            "Key": key,
+                            "UpdateExpression": "SET readAt = :now",
+                            "ConditionExpression": "attribute_exists(pk) AND attribute_not_exists(readAt)",
+                            "ExpressionAttributeValues": {":now": {"S": iso(now)}},
+                        }
+                    },
+                    {
+                        "Update": {
+                            "TableName": table,
+                            "Key": dynamo.key(feed_pk(audience), COUNTER_SK),
+                            "UpdateExpression": "ADD unread :minus",
+                            "ConditionExpression": f"unread > :zero AND {same_watermark[0]}",
+                            "ExpressionAttributeValues": {
+                                ":minus": {"N": "-1"},
+                                ":zero": {"N": "0"},
+                                **same_watermark[1],
+                            },
+                        }
+                    },
+                ]
+            )
+            return True
+        except dynamo.ConditionFailed:
+            continue  # a concurrent read or "mark all": look again
+    return False
+
+
+def mark_all_read(audience: str, now: datetime) -> None:
+    dynamo.dynamodb().update_item(
+        TableName=dynamo.table_name(),
+        Key=dynamo.key(feed_pk(audience), COUNTER_SK),
+        UpdateExpression="SET unread = :zero, readUpTo = :w",
+        ExpressionAttributeValues={":zero": {"N": "0"}, ":w": {"S": _watermark(now)}},
+    )
+
+
+# --- digests -----------------------------------------------------------------------------------
+
+
+def digest_pk(user_id: str, day: str) -> str:
+    return f"DIGEST#{user_id}#{day}"
+
+
+def add_digest_item(user_id: str, day: str, feed_id: str, title: str, email: str, now: datetime) -> bool:
+    try:
+        dynamo.put(
+            {
+                "TableName": dynamo.table_name(),
+                "Item": dynamo.to_item(
+                    {
+                        "pk": digest_pk(user_id, day),
+                        "sk": feed_id,
+                        "kind": "digest-item",
+                        "title": title,
+                        "email": email,
+                        "ttl": int(now.timestamp()) + DIGEST_RETENTION_SECONDS,
+                    }
+                ),
+                "ConditionExpression": "attribute_not_exists(pk)",
+            }
+        )
+    except dynamo.ConditionFailed:
+        return False
+    return True
+
+
+def digest_items(user_id: str, day: str, limit: int = 500) -> list[dict[str, Any]]:
+    """Oldest first; a day of notices for one user is small, and the email lists at most `limit`."""
+    response = dynamo.dynamodb().query(
+        TableName=dynamo.table_name(),
+        KeyConditionExpression="pk = :pk",
+        ExpressionAttributeValues={":pk": {"S": digest_pk(user_id, day)}},
+        ConsistentRead=True,
+        Limit=limit,
+    )
+    return [dynamo.from_item(i) for i in response.get("Items", [])]
+
+
+# --- audit (same stored shape as caseroom.audit.AuditRecord, without loading pydantic) ----------
+
+
+def audit_email_sent(case_id: str, action: str, event_source: str, now: datetime) -> None:
+    at = iso(now)
+    partition = f"AUDIT#CASE#{case_id}" if case_id else "AUDIT#ACTOR#system:notifications"
+    dynamo.put(
+        {
+            "TableName": dynamo.table_name(),
+            "Item": dynamo.to_item(
+                {
+                    "pk": partition,
+                    "sk": f"{at}#{event_source}#{secrets.token_hex(4)}",
+                    "kind": "audit",
+                    "actorId": "system:notifications",
+                    "actorRole": "system",
+                    "action": action,
+                    "caseId": case_id or None,
+                    "objectType": "email",
+                    "objectId": event_source,
+                    "at": at,
+                    "sourceIp": "internal",
+                    "requestId": event_source,
+                    "outcome": "allowed",
+                }
+            ),
+            "ConditionExpression": "attribute_not_exists(pk)",
+        }
+    )

@@ -1,0 +1,103 @@
+"""HTTP routes of webhook endpoints. Thin: identify the caller, call the logic."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler.api_gateway import Router
+from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
+
+from caseroom.http import current_principal, request_meta
+from caseroom.webhooks.api import WebhookService
+from caseroom.webhooks.models import (
+    CreateEndpointRequest,
+    DeletedEndpoint,
+    DeliveryPage,
+    DeliveryView,
+    EndpointCreated,
+    EndpointList,
+    EndpointView,
+    RotateSecretRequest,
+    SecretRotated,
+)
+
+router = Router()
+
+EndpointIdPath = Annotated[str, Path(min_length=1, max_length=40, description="Endpoint id, ep_...")]
+DeliveryIdPath = Annotated[str, Path(min_length=1, max_length=40)]
+PageSize = Annotated[int, Query(ge=1, le=100, description="Items per page")]
+Cursor = Annotated[str | None, Query(max_length=2048, description="nextCursor of the previous page")]
+
+_service: WebhookService | None = None
+
+
+def service() -> WebhookService:
+    global _service
+    if _service is None:
+        _service = WebhookService()
+    return _service
+
+
+def use_service(replacement: WebhookService | None) -> None:
+    global _service
+    _service = replacement
+
+
+@router.post(
+    "/webhooks",
+    summary="Register an https endpoint; its signing secret is shown once",
+    responses={201: {"description": "Created"}},
+)
+def create_endpoint(body: Annotated[CreateEndpointRequest, Body()]) -> tuple[EndpointCreated, int]:
+    return service().create(current_principal(router), body, request_meta(router)), 201
+
+
+@router.get("/webhooks", summary="My webhook endpoints")
+def list_endpoints() -> EndpointList:
+    return service().list(current_principal(router))
+
+
+@router.get("/webhooks/<endpointId>", summary="One of my endpoints (never its secret)")
+def get_endpoint(endpointId: EndpointIdPath) -> EndpointView:
+    return service().get(current_principal(router), endpointId)
+
+
+@router.delete("/webhooks/<endpointId>", summary="Delete an endpoint; nothing more is sent to it")
+def delete_endpoint(endpointId: EndpointIdPath) -> DeletedEndpoint:
+    return service().delete(current_principal(router), endpointId, request_meta(router))
+
+
+@router.post("/webhooks/<endpointId>/enable", summary="Re-enable a disabled endpoint")
+def enable_endpoint(endpointId: EndpointIdPath) -> EndpointView:
+    return service().enable(current_principal(router), endpointId, request_meta(router))
+
+
+@router.post(
+    "/webhooks/<endpointId>/rotate-secret",
+    summary="New secret; the previous one signs too during the overlap",
+)
+def rotate_secret(endpointId: EndpointIdPath, body: Annotated[RotateSecretRequest, Body()]) -> SecretRotated:
+    return service().rotate_secret(current_principal(router), endpointId, body, request_meta(router))
+
+
+@router.post(
+    "/webhooks/<endpointId>/test",
+    summary="Send a signed test event (WebhookTest) now",
+    responses={202: {"description": "Accepted"}},
+)
+def test_endpoint(endpointId: EndpointIdPath) -> tuple[DeliveryView, int]:
+    return service().test_ping(current_principal(router), endpointId), 202
+
+
+@router.get("/webhooks/<endpointId>/deliveries", summary="The endpoint's delivery log, newest first")
+def list_deliveries(endpointId: EndpointIdPath, limit: PageSize = 25, cursor: Cursor = None) -> DeliveryPage:
+    return service().deliveries(current_principal(router), endpointId, limit, cursor)
+
+
+@router.post(
+    "/webhooks/<endpointId>/deliveries/<deliveryId>/redeliver",
+    summary="Send a delivery again now",
+    responses={202: {"description": "Accepted"}},
+)
+def redeliver(endpointId: EndpointIdPath, deliveryId: DeliveryIdPath) -> tuple[DeliveryView, int]:
+    return service().redeliver(current_principal(router), endpointId, deliveryId), 202
