@@ -11,6 +11,10 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # a type only: event functions import this module on their cold start
+    from caseroom.auth import Principal
 
 
 class Outcome(StrEnum):
@@ -44,6 +48,32 @@ class AuditRecord:
     source_ip: str
     request_id: str
     outcome: Outcome = Outcome.ALLOWED
+
+
+def user_record(
+    who: Principal,
+    meta: RequestMeta,
+    action: str,
+    *,
+    case_id: str | None,
+    object_type: str,
+    object_id: str,
+    at: str,
+    outcome: Outcome = Outcome.ALLOWED,
+) -> AuditRecord:
+    """What a signed-in user did (or tried to do) through the API."""
+    return AuditRecord(
+        actor_id=who.user_id,
+        actor_role=who.role.value,
+        action=action,
+        case_id=case_id,
+        object_type=object_type,
+        object_id=object_id,
+        at=at,
+        source_ip=meta.source_ip,
+        request_id=meta.request_id,
+        outcome=outcome,
+    )
 
 
 def system_record(

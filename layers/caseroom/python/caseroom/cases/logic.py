@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from caseroom import audit_store, documents, ids
-from caseroom.audit import AuditRecord, Outcome, RequestMeta
+from caseroom.audit import AuditRecord, Outcome, RequestMeta, user_record
 from caseroom.auth import Principal, Role
 from caseroom.cases import dal, transitions, workflow
 from caseroom.cases.case_types import CASE_TYPE_RULES, CaseType, FileKind, due_date_for
@@ -66,16 +66,14 @@ class CaseService:
         object_id: str | None = None,
         outcome: Outcome = Outcome.ALLOWED,
     ) -> AuditRecord:
-        return AuditRecord(
-            actor_id=who.user_id,
-            actor_role=who.role.value,
-            action=action,
+        return user_record(
+            who,
+            meta,
+            action,
             case_id=case_id,
             object_type=object_type,
             object_id=object_id or case_id or "-",
             at=iso(self.clock.now()),
-            source_ip=meta.source_ip,
-            request_id=meta.request_id,
             outcome=outcome,
         )
 

@@ -15,7 +15,7 @@ from datetime import timedelta
 from typing import Any
 
 from caseroom import audit_store, ids
-from caseroom.audit import AuditRecord, Outcome, RequestMeta
+from caseroom.audit import AuditRecord, Outcome, RequestMeta, user_record
 from caseroom.auth import Principal, Role
 from caseroom.cases import dal as cases_dal
 from caseroom.cases.logic import may_see
@@ -138,16 +138,14 @@ class FileService:
         object_id: str | None = None,
         outcome: Outcome = Outcome.ALLOWED,
     ) -> AuditRecord:
-        return AuditRecord(
-            actor_id=who.user_id,
-            actor_role=who.role.value,
-            action=action,
+        return user_record(
+            who,
+            meta,
+            action,
             case_id=case_id,
             object_type=object_type,
             object_id=object_id or case_id or "-",
             at=iso(self.clock.now()),
-            source_ip=meta.source_ip,
-            request_id=meta.request_id,
             outcome=outcome,
         )
 

@@ -16,7 +16,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from caseroom import audit_store, dynamo
-from caseroom.audit import AuditRecord, RequestMeta
+from caseroom.audit import AuditRecord, RequestMeta, user_record
 from caseroom.auth import Principal, Role
 from caseroom.cases import dal as cases_dal
 from caseroom.cases import workflow
@@ -98,16 +98,14 @@ class PlanningService:
     def _audit(
         self, who: Principal, meta: RequestMeta, action: str, case_id: str, session_id: str
     ) -> AuditRecord:
-        return AuditRecord(
-            actor_id=who.user_id,
-            actor_role=who.role.value,
-            action=action,
+        return user_record(
+            who,
+            meta,
+            action,
             case_id=case_id,
             object_type="planning-session",
             object_id=session_id,
             at=iso(self.clock.now()),
-            source_ip=meta.source_ip,
-            request_id=meta.request_id,
         )
 
     def _lab_member(self, who: Principal) -> str:

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field, replace
 from datetime import timedelta
 
 from caseroom import audit_store
-from caseroom.audit import AuditRecord, RequestMeta
+from caseroom.audit import AuditRecord, RequestMeta, user_record
 from caseroom.auth import Principal, Role
 from caseroom.clock import Clock, SystemClock, iso
 from caseroom.errors import (
@@ -103,16 +103,14 @@ class WebhookService:
         return endpoint
 
     def _audit(self, who: Principal, meta: RequestMeta, action: str, endpoint_id: str) -> AuditRecord:
-        return AuditRecord(
-            actor_id=who.user_id,
-            actor_role=who.role.value,
-            action=action,
+        return user_record(
+            who,
+            meta,
+            action,
             case_id=None,
             object_type="webhook-endpoint",
             object_id=endpoint_id,
             at=iso(self.clock.now()),
-            source_ip=meta.source_ip,
-            request_id=meta.request_id,
         )
 
     def create(self, who: Principal, request: CreateEndpointRequest, meta: RequestMeta) -> EndpointCreated:
