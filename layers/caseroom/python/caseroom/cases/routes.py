@@ -9,7 +9,7 @@ from dataclasses import asdict
 from typing import Annotated
 
 from aws_lambda_powertools.event_handler.api_gateway import Router
-from aws_lambda_powertools.event_handler.openapi.params import Body, Header, Path, Query
+from aws_lambda_powertools.event_handler.openapi.params import Body, Header, Query
 from pydantic import BaseModel, ConfigDict, Field
 
 from caseroom import idempotency
@@ -28,29 +28,14 @@ from caseroom.cases.models import (
 )
 from caseroom.cases.sorting import SortColumn, SortOrder
 from caseroom.http import current_principal, request_meta
+from caseroom.route_support import CaseIdPath, Cursor, PageSize, ServiceSlot
 
 router = Router()
 
-CaseIdPath = Annotated[str, Path(min_length=1, max_length=20, description="Case id, e.g. 7KQ2-M9XD-4RTA")]
-PageSize = Annotated[int, Query(ge=1, le=100, description="Items per page")]
-Cursor = Annotated[str | None, Query(max_length=2048, description="nextCursor of the previous page")]
 
-
-_service: CaseService | None = None
-
-
-def service() -> CaseService:
-    """The service the routes use, built on first request (not at import)."""
-    global _service
-    if _service is None:
-        _service = CaseService()
-    return _service
-
-
-def use_service(replacement: CaseService | None) -> None:
-    """Tests inject a service with a fixed clock; None restores the default."""
-    global _service
-    _service = replacement
+_services = ServiceSlot(CaseService)
+service = _services.get
+use_service = _services.use  # tests inject a service with a fixed clock
 
 
 class Me(BaseModel):

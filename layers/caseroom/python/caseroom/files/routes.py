@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from aws_lambda_powertools.event_handler.api_gateway import Router
-from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
+from aws_lambda_powertools.event_handler.openapi.params import Body, Path
 
 from caseroom.auth import Principal
 from caseroom.files.logic import FileService
@@ -25,29 +25,16 @@ from caseroom.files.models import (
     UploadTicket,
 )
 from caseroom.http import current_principal, request_meta
+from caseroom.route_support import CaseIdPath, Cursor, PageSize, ServiceSlot
 
 router = Router()
 
-CaseIdPath = Annotated[str, Path(min_length=1, max_length=20, description="Case id, e.g. 7KQ2-M9XD-4RTA")]
 FileIdPath = Annotated[str, Path(min_length=1, max_length=64, description="File id")]
 GalleryIdPath = Annotated[str, Path(min_length=1, max_length=40, pattern=r"^[a-z0-9][a-z0-9-]*$")]
-PageSize = Annotated[int, Query(ge=1, le=100, description="Items per page")]
-Cursor = Annotated[str | None, Query(max_length=2048, description="nextCursor of the previous page")]
 
-_service: FileService | None = None
-
-
-def service() -> FileService:
-    global _service
-    if _service is None:
-        _service = FileService()
-    return _service
-
-
-def use_service(replacement: FileService | None) -> None:
-    """Tests inject a service with a fixed clock; None restores the default."""
-    global _service
-    _service = replacement
+_services = ServiceSlot(FileService)
+service = _services.get
+use_service = _services.use  # tests inject a service with a fixed clock
 
 
 def _who() -> Principal:

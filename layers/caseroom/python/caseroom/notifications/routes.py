@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from aws_lambda_powertools.event_handler.api_gateway import Router
-from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
+from aws_lambda_powertools.event_handler.openapi.params import Body, Path
 
 from caseroom.http import current_principal
 from caseroom.notifications.api import NotificationService
@@ -16,27 +16,15 @@ from caseroom.notifications.models import (
     UnreadCount,
     UpdateNotificationPreferences,
 )
+from caseroom.route_support import Cursor, PageSize, ServiceSlot
 
 router = Router()
 
-PageSize = Annotated[int, Query(ge=1, le=100, description="Items per page")]
-Cursor = Annotated[str | None, Query(max_length=2048, description="nextCursor of the previous page")]
 NotificationIdPath = Annotated[str, Path(min_length=1, max_length=40)]
 
-_service: NotificationService | None = None
-
-
-def service() -> NotificationService:
-    global _service
-    if _service is None:
-        _service = NotificationService()
-    return _service
-
-
-def use_service(replacement: NotificationService | None) -> None:
-    """Tests inject a service with a fixed clock; None restores the default."""
-    global _service
-    _service = replacement
+_services = ServiceSlot(NotificationService)
+service = _services.get
+use_service = _services.use  # tests inject a service with a fixed clock
 
 
 @router.get("/me/notification-preferences", summary="My email preference per notification kind")

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
-from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
+from aws_lambda_powertools.event_handler.openapi.params import Body
 
 from caseroom.auth import Principal
 from caseroom.http import current_principal, request_meta
@@ -21,27 +21,14 @@ from caseroom.planning.models import (
     RescheduleRequest,
     SessionView,
 )
+from caseroom.route_support import CaseIdPath, Cursor, PageSize, ServiceSlot
 
 router = Router()
 
-CaseIdPath = Annotated[str, Path(min_length=1, max_length=20, description="Case id, e.g. 7KQ2-M9XD-4RTA")]
-PageSize = Annotated[int, Query(ge=1, le=100, description="Items per page")]
-Cursor = Annotated[str | None, Query(max_length=2048, description="nextCursor of the previous page")]
 
-_service: PlanningService | None = None
-
-
-def service() -> PlanningService:
-    global _service
-    if _service is None:
-        _service = PlanningService()
-    return _service
-
-
-def use_service(replacement: PlanningService | None) -> None:
-    """Tests inject a service with a fixed clock; None restores the default."""
-    global _service
-    _service = replacement
+_services = ServiceSlot(PlanningService)
+service = _services.get
+use_service = _services.use  # tests inject a service with a fixed clock
 
 
 def _who() -> Principal:

@@ -5,9 +5,10 @@ from __future__ import annotations
 from typing import Annotated
 
 from aws_lambda_powertools.event_handler.api_gateway import Router
-from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
+from aws_lambda_powertools.event_handler.openapi.params import Body, Path
 
 from caseroom.http import current_principal, request_meta
+from caseroom.route_support import Cursor, PageSize, ServiceSlot
 from caseroom.webhooks.api import WebhookService
 from caseroom.webhooks.models import (
     CreateEndpointRequest,
@@ -25,22 +26,10 @@ router = Router()
 
 EndpointIdPath = Annotated[str, Path(min_length=1, max_length=40, description="Endpoint id, ep_...")]
 DeliveryIdPath = Annotated[str, Path(min_length=1, max_length=40)]
-PageSize = Annotated[int, Query(ge=1, le=100, description="Items per page")]
-Cursor = Annotated[str | None, Query(max_length=2048, description="nextCursor of the previous page")]
 
-_service: WebhookService | None = None
-
-
-def service() -> WebhookService:
-    global _service
-    if _service is None:
-        _service = WebhookService()
-    return _service
-
-
-def use_service(replacement: WebhookService | None) -> None:
-    global _service
-    _service = replacement
+_services = ServiceSlot(WebhookService)
+service = _services.get
+use_service = _services.use  # tests inject a service with a fixed clock
 
 
 @router.post(
