@@ -11,6 +11,7 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 LAYER_DIR = REPO_ROOT / "layers" / "caseroom" / "python"
 WORK_DIR = REPO_ROOT / "bench" / ".work"  # scratch (logs); git-ignored
 REGION = "us-east-1"
+ACCOUNT_ID = "123456789012"  # moto's default account
 
 # Never reach a real AWS account, whatever the developer's shell holds.
 FAKE_AWS_ENVIRONMENT: dict[str, str] = {
@@ -26,7 +27,9 @@ FAKE_AWS_ENVIRONMENT: dict[str, str] = {
 TABLE_NAME = "caseroom-bench"
 FILES_BUCKET = "caseroom-bench-files"
 EVENT_BUS = "caseroom-bench"
+SCHEDULE_GROUP = "caseroom-bench"
 EMAIL_FROM = "no-reply@caseroom.bench"
+WEBHOOK_DLQ = "caseroom-bench-webhook-deliveries-dlq"
 
 
 def caseroom_environment(endpoint_url: str | None) -> dict[str, str]:
@@ -37,6 +40,10 @@ def caseroom_environment(endpoint_url: str | None) -> dict[str, str]:
         "CASEROOM_TABLE_NAME": TABLE_NAME,
         "CASEROOM_FILES_BUCKET": FILES_BUCKET,
         "CASEROOM_EVENT_BUS_NAME": EVENT_BUS,
+        # Timers (caseroom.scheduling) put their event on the bench's bus, from the bench's group.
+        "CASEROOM_EVENT_BUS_ARN": f"arn:aws:events:{REGION}:{ACCOUNT_ID}:event-bus/{EVENT_BUS}",
+        "CASEROOM_SCHEDULE_GROUP": SCHEDULE_GROUP,
+        "CASEROOM_SCHEDULER_ROLE_ARN": f"arn:aws:iam::{ACCOUNT_ID}:role/caseroom-bench-scheduler",
         "CASEROOM_EMAIL_FROM": EMAIL_FROM,
         "CASEROOM_DEEP_TRACING": "false",
         "POWERTOOLS_SERVICE_NAME": "caseroom",
@@ -44,6 +51,8 @@ def caseroom_environment(endpoint_url: str | None) -> dict[str, str]:
     }
     if endpoint_url:
         values["CASEROOM_AWS_ENDPOINT_URL"] = endpoint_url
+        # An SQS queue URL names its endpoint; local.provision creates the queue (its last segment).
+        values["CASEROOM_WEBHOOK_DLQ_URL"] = f"{endpoint_url}/{ACCOUNT_ID}/{WEBHOOK_DLQ}"
     return values
 
 

@@ -10,20 +10,28 @@ pre-compiled modules are).
 
 from __future__ import annotations
 
+import base64
 import contextlib
+import hashlib
+import importlib
 import io
 import os
 import re
+import secrets
 import subprocess
 import sys
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from bench import aws_env, events
+from bench.handler_calls import HttpResult, invoke_http
 from bench.stats import median, ratio
+from caseroom.auth import Principal
 from caseroom.events import EventType
 
 TARGET_RATIO = 1.5  # the issue's target: every function <= 1.5x the floor
@@ -94,13 +102,36 @@ print({marker!r}, _bench_elapsed_ms, _bench_cpu_ms, _bench_ok, False, 1, flush=T
 # Interpreter start-up and exit only: its in-process time is ~0, its process wall time is the point.
 _BARE_PROGRAM = "pass"
 
+# The webhook sender's first request succeeded when it created one delivery for the event AND
+# the receiver answered 2xx (a refused POST would schedule a retry and still count one delivery).
+# Like every success expression it is evaluated after the child's clock stopped.
+_WEBHOOK_DELIVERED = (
+    '_response.get("deliveries") == 1 and any('
+    'd.event_id == _response["eventId"] and d.status == "succeeded" '
+    f'for e in sys.modules["caseroom.webhooks.store"].endpoints_of({events.CLINICIAN.user_id!r}) '
+    'for d in sys.modules["caseroom.webhooks.store"].list_deliveries(e.endpoint_id, 5, None)[0])'
+)
+
 # What "served" means for each function's first response.
 _SUCCESS = {
     "cases_api": '_response.get("statusCode") == 200',
     "rx_script": '_response.get("stored") is True',
     "notifications": '_response.get("sent") is True',
     "realtime": '_response.get("statusCode") == 200',
+    "files_api": '_response.get("statusCode") == 201',
+    "file_verifier": '_response.get("outcome") == "available"',
+    "upload_expiry": '_response.get("expired") is True',
+    "planning_api": '_response.get("statusCode") == 200 and \'"blockId"\' in _response.get("body", "")',
+    "case_workflow": '_response.get("moved") is True',
+    "notifications_api": (
+        '_response.get("statusCode") == 200 and \'"notificationId"\' in _response.get("body", "")'
+    ),
+    "webhooks_api": '_response.get("statusCode") == 200 and \'"endpointId"\' in _response.get("body", "")',
+    "webhook_sender": _WEBHOOK_DELIVERED,
 }
+
+# The small file the upload first requests declare (a PNG by its magic bytes, as the verifier checks).
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 200
 
 
 @dataclass
@@ -198,36 +229,228 @@ def _handler_code(
     return build
 
 
-def _seed_case(endpoint_url: str) -> str:
+def _call(function: str, event: dict[str, Any]) -> HttpResult:
+    """One HTTP request through a function's handler, in this process (seeding, not measured)."""
+    handler = importlib.import_module(f"functions.{function}.handler").lambda_handler
+    return invoke_http(handler, event, function)
+
+
+def _expect(result: HttpResult, status: int, what: str) -> dict[str, Any]:
+    if result.status != status:
+        raise RuntimeError(f"{what} failed: {result.status} {result.body}")
+    return result.body
+
+
+def _seed_case(endpoint_url: str, body: dict[str, Any] | None = None) -> str:
     """Opens one case through the cases API handler (in this process) and returns its id."""
-    import json
+    event = events.http_event(
+        "POST", "/cases", "/cases", events.CLINICIAN, body=body or events.CREATE_CASE_BODY
+    )
+    return str(_expect(_call("cases_api", event), 201, "seeding the case")["caseId"])
 
-    from functions.cases_api.handler import lambda_handler
 
-    event = events.http_event("POST", "/cases", "/cases", events.CLINICIAN, body=events.CREATE_CASE_BODY)
+@dataclass(frozen=True)
+class Seeded:
+    """What the parent prepares once, before any child runs, for the first requests to act on."""
+
+    case_id: str  # the case every case-scoped first request reads or changes (a crown with its scan)
+    workflow_case_id: str  # a case the lab puts back in Missing CBCT/Models before each FileAdded
+
+
+@contextlib.contextmanager
+def _webhook_receiver() -> Iterator[str]:
+    """A clinic's webhook receiver on 127.0.0.1 (the local stage allows loopback URLs): answers
+    204 to every POST. Yields the URL to register."""
+
+    class Receiver(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            self.rfile.read(int(self.headers.get("content-length", "0")))
+            self.send_response(204)
+            self.end_headers()
+
+        def log_message(self, format: str, *args: object) -> None:
+            return
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Receiver)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}/hooks/caseroom"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
+
+
+def _seed(endpoint_url: str, receiver_url: str) -> Seeded:
+    """The cases, planning block, feed item and webhook endpoint the first requests need,
+    made through the functions' own handlers in this process."""
+    case_id = _seed_case(endpoint_url)
+    # Crown without its scan: opens in Missing CBCT/Models, where a FileAdded moves it on.
+    workflow_case_id = _seed_case(endpoint_url, {**events.CREATE_CASE_BODY, "attachments": []})
+    # One free block in a week, at 10:00 in Madrid: what the clinician of the case can book.
+    start = (datetime.now(UTC) + timedelta(days=7)).strftime("%Y-%m-%dT10:00")
+    block = {
+        "start": start,
+        "durationMinutes": 60,
+        "timezone": "Europe/Madrid",
+        "meetingUrl": "https://meet.caseroom.bench/planning",
+    }
+    event = events.http_event(
+        "POST", "/lab/planning/blocks", "/lab/planning/blocks", events.LAB_TECH, body=block
+    )
+    _expect(_call("planning_api", event), 201, "publishing a planning block")
+    # One item in the clinician's feed: the notice of the case's creation.
+    from functions.notifications.handler import lambda_handler as notifications_handler
+
     with contextlib.redirect_stdout(io.StringIO()):  # the handler's metric flush prints EMF lines
-        response = lambda_handler(event, events.lambda_context("cases_api"))
-    if response.get("statusCode") != 201:
-        raise RuntimeError(f"seeding the case failed: {response.get('statusCode')} {response.get('body')}")
-    return str(json.loads(response["body"])["caseId"])
+        notified = notifications_handler(
+            events.case_event(EventType.CASE_CREATED, case_id, events.CLINICIAN.user_id, _event_time()),
+            events.lambda_context("notifications"),
+        )
+    if not notified.get("notices"):
+        raise RuntimeError(f"seeding a notification failed: {notified}")
+    # The clinician's endpoint for status changes, at the receiver: the sender signs and POSTs.
+    endpoint = {
+        "url": receiver_url,
+        "eventTypes": [EventType.CASE_STATUS_CHANGED.value],
+        "description": "cold-start bench receiver",
+    }
+    event = events.http_event("POST", "/webhooks", "/webhooks", events.CLINICIAN, body=endpoint)
+    _expect(_call("webhooks_api", event), 201, "registering a webhook endpoint")
+    return Seeded(case_id=case_id, workflow_case_id=workflow_case_id)
 
 
-def _programs(endpoint_url: str, case_id: str) -> list[Program]:
+def _event_time() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _png_upload_body() -> dict[str, Any]:
+    return {
+        "fileName": "bench smile.png",
+        "kind": "photo",
+        "sizeBytes": len(PNG),
+        "contentType": "image/png",
+        "sha256": hashlib.sha256(PNG).hexdigest(),
+    }
+
+
+def _request_upload(case_id: str, body: dict[str, Any]) -> str:
+    """Requests an upload through the files API handler (in this process); returns the file id."""
+    path = f"/cases/{case_id}/uploads"
+    event = events.http_event("POST", "/cases/{caseId}/uploads", path, events.CLINICIAN, body=body)
+    return str(_expect(_call("files_api", event), 201, "requesting an upload")["fileId"])
+
+
+def _landed_upload(case_id: str) -> dict[str, Any]:
+    """A fresh pending upload whose bytes just landed, as the client's presigned POST leaves them
+    (with the whole-file SHA-256 the POST policy pins), and S3's Object Created event for it."""
+    from caseroom import aws
+    from caseroom.files.logic import object_key
+    from caseroom.settings import get_settings
+
+    file_id = _request_upload(case_id, _png_upload_body())
+    bucket, key = get_settings().files_bucket, object_key(case_id, file_id)
+    stored = aws.client("s3").put_object(
+        Bucket=bucket,
+        Key=key,
+        Body=PNG,
+        ContentType="image/png",
+        # The POST's x-amz-checksum-* fields: S3 (and moto, given the algorithm) then reports the
+        # checksum, so the verifier compares it instead of reading the object.
+        ChecksumAlgorithm="SHA256",
+        ChecksumSHA256=base64.b64encode(hashlib.sha256(PNG).digest()).decode(),
+    )
+    return events.s3_object_created(bucket, key, len(PNG), str(stored["VersionId"]), _event_time())
+
+
+def _overdue_upload(case_id: str) -> dict[str, Any]:
+    """A fresh multipart upload (a CBCT: the large files are the ones left unfinished) requested
+    just over a day ago, so still pending past its deadline, and its UploadExpired timer event."""
+    from caseroom.clock import FixedClock
+    from caseroom.files import routes
+    from caseroom.files.logic import UPLOAD_EXPIRY, UPLOAD_EXPIRY_TIMER, FileService
+    from caseroom.settings import get_settings
+
+    size = 2 * get_settings().multipart_threshold_bytes
+    body = {
+        "fileName": "bench cbct.dcm",
+        "kind": "cbct",
+        "sizeBytes": size,
+        "contentType": "application/dicom",
+        "sha256": secrets.token_hex(32),
+    }
+    routes.use_service(FileService(clock=FixedClock(datetime.now(UTC) - UPLOAD_EXPIRY - timedelta(hours=1))))
+    try:
+        file_id = _request_upload(case_id, body)
+    finally:
+        routes.use_service(None)
+    detail = {"caseId": case_id, "fileId": file_id}
+    return events.timer_event(UPLOAD_EXPIRY_TIMER, detail, _event_time())
+
+
+def _file_added(case_id: str) -> dict[str, Any]:
+    """FileAdded for a case in Missing CBCT/Models: the lab first puts the case back there (the
+    previous run's FileAdded moved it to Processing), so every run really moves it."""
+    from caseroom.cases.statuses import CaseStatus
+
+    case_path = f"/cases/{case_id}"
+    viewed = _call("cases_api", events.http_event("GET", "/cases/{caseId}", case_path, events.LAB_TECH))
+    case = _expect(viewed, 200, "reading the workflow case")
+    if case["status"] != CaseStatus.MISSING_FILES.value:
+        change = {"version": case["version"], "status": CaseStatus.MISSING_FILES.value}
+        event = events.http_event(
+            "PUT", "/cases/{caseId}/status", f"{case_path}/status", events.LAB_TECH, body=change
+        )
+        _expect(_call("cases_api", event), 200, "putting the workflow case back in Missing CBCT/Models")
+    file_id = secrets.token_hex(16)
+    return events.case_event(
+        EventType.FILE_ADDED, case_id, events.CLINICIAN.user_id, _event_time(), subject_id=file_id
+    )
+
+
+def _programs(endpoint_url: str, seeded: Seeded) -> list[Program]:
     from infra import manifest  # needs the layer on sys.path (set by __main__)
 
-    def event_time() -> str:
-        return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    case_id = seeded.case_id
 
     def case_created() -> dict[str, Any]:
-        return events.case_event(EventType.CASE_CREATED, case_id, events.CLINICIAN.user_id, event_time())
+        return events.case_event(EventType.CASE_CREATED, case_id, events.CLINICIAN.user_id, _event_time())
 
+    def get(route: str, path: str, who: Principal) -> Callable[[], dict[str, Any]]:
+        return lambda: events.http_event("GET", route, path, who)
+
+    # Each function's common real work; builders run in this process before each child (not timed).
     first_requests: dict[str, Callable[[], dict[str, Any]]] = {
-        "cases_api": lambda: events.http_event(
-            "GET", "/cases/{caseId}", f"/cases/{case_id}", events.CLINICIAN
-        ),
+        "cases_api": get("/cases/{caseId}", f"/cases/{case_id}", events.CLINICIAN),
         "rx_script": case_created,
         "notifications": case_created,
         "realtime": events.websocket_ping_event,
+        # A small upload: authorize on the case, presign the POST, store the pending file and its
+        # audit record, schedule its expiry timer. Each run reserves a new file.
+        "files_api": lambda: events.http_event(
+            "POST",
+            "/cases/{caseId}/uploads",
+            f"/cases/{case_id}/uploads",
+            events.CLINICIAN,
+            body=_png_upload_body(),
+        ),
+        # Its bytes landed: head, magic bytes, S3's checksum, then available + FileAdded + audit.
+        "file_verifier": lambda: _landed_upload(case_id),
+        # An unfinished multipart upload past its deadline: expired, audited, S3 upload aborted.
+        "upload_expiry": lambda: _overdue_upload(case_id),
+        # The clinician's view of the seeded free block (authorize on the case, query the lab's blocks).
+        "planning_api": get(
+            "/cases/{caseId}/planning/blocks", f"/cases/{case_id}/planning/blocks", events.CLINICIAN
+        ),
+        # Missing CBCT/Models -> Processing: claim, read, conditional transaction.
+        "case_workflow": lambda: _file_added(seeded.workflow_case_id),
+        "notifications_api": get("/me/notifications", "/me/notifications", events.CLINICIAN),
+        "webhooks_api": get("/webhooks", "/webhooks", events.CLINICIAN),
+        # Fan-out to the seeded endpoint: one delivery, signed and POSTed to the receiver.
+        "webhook_sender": lambda: events.case_event(
+            EventType.CASE_STATUS_CHANGED, case_id, events.LAB_TECH.user_id, _event_time()
+        ),
     }
     missing = [fn.name for fn in manifest.FUNCTIONS if fn.name not in first_requests]
     if missing:
@@ -405,10 +628,11 @@ def run(runs: int = DEFAULT_RUNS) -> dict[str, Any]:
     with (
         aws_env.moto_server() as endpoint_url,
         aws_env.process_environment(aws_env.caseroom_environment(endpoint_url)),
+        _webhook_receiver() as receiver_url,
     ):
         provision_resources(get_settings())
-        case_id = _seed_case(endpoint_url)
-        programs = _programs(endpoint_url, case_id)
+        seeded = _seed(endpoint_url, receiver_url)
+        programs = _programs(endpoint_url, seeded)
         environments = {p.name: _child_environment(p.environment, endpoint_url) for p in programs}
 
         # Round 0 is the discarded warm-up (fills .pyc caches and moto's lazily built backends).

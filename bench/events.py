@@ -10,12 +10,12 @@ import json
 import secrets
 from typing import Any
 
+from bench.aws_env import ACCOUNT_ID, REGION
 from caseroom.auth import Principal, Role, claims_for
 from caseroom.events import EVENT_SCHEMA_VERSION, EventType
+from caseroom.scheduling import SCHEDULER_SOURCE
 from local.apigw_http import event_for
 from local.functions import LambdaContext
-
-ACCOUNT_ID = "123456789012"  # moto's default account
 
 CLINICIAN = Principal(
     user_id="u-bench-clinician", email="ana@clinic.bench", name="Dr. Ana Bench", role=Role.CLINICIAN
@@ -63,10 +63,24 @@ def http_event(
     return event
 
 
-def case_event(event_type: EventType, case_id: str, actor: str, event_time: str) -> dict[str, Any]:
+def case_event(
+    event_type: EventType, case_id: str, actor: str, event_time: str, subject_id: str = ""
+) -> dict[str, Any]:
     """An EventBridge event carrying a CaseRoom domain event, with a fresh event id (consumers
-    de-duplicate on it, so a reused id would skip the work we want to time)."""
+    de-duplicate on it, so a reused id would skip the work we want to time). `subject_id`: the
+    object inside the case the event is about (a file for FileAdded, a session for Planning*)."""
     event_id = secrets.token_hex(16)
+    detail = {
+        "id": event_id,
+        "type": event_type.value,
+        "version": EVENT_SCHEMA_VERSION,
+        "time": event_time,
+        "caseId": case_id,
+        "actor": actor,
+        "correlationId": f"req-{secrets.token_hex(6)}",
+    }
+    if subject_id:
+        detail["subjectId"] = subject_id
     return {
         "version": "0",
         "id": secrets.token_hex(16),
@@ -74,16 +88,53 @@ def case_event(event_type: EventType, case_id: str, actor: str, event_time: str)
         "source": "caseroom",
         "account": ACCOUNT_ID,
         "time": event_time,
-        "region": "us-east-1",
+        "region": REGION,
         "resources": [],
+        "detail": detail,
+    }
+
+
+def timer_event(detail_type: str, detail: dict[str, str], event_time: str) -> dict[str, Any]:
+    """What a caseroom.scheduling timer puts on the bus when it fires (EventBridge Scheduler's
+    target input as the detail), with a fresh event id."""
+    return {
+        "version": "0",
+        "id": secrets.token_hex(16),
+        "detail-type": detail_type,
+        "source": SCHEDULER_SOURCE,
+        "account": ACCOUNT_ID,
+        "time": event_time,
+        "region": REGION,
+        "resources": [],
+        "detail": dict(detail),
+    }
+
+
+def s3_object_created(bucket: str, key: str, size: int, version_id: str, event_time: str) -> dict[str, Any]:
+    """S3's `Object Created` event on the default bus (EventBridge notifications on the bucket),
+    as events/samples/s3_object_created.json, for one object version."""
+    return {
+        "version": "0",
+        "id": secrets.token_hex(16),
+        "detail-type": "Object Created",
+        "source": "aws.s3",
+        "account": ACCOUNT_ID,
+        "time": event_time,
+        "region": REGION,
+        "resources": [f"arn:aws:s3:::{bucket}"],
         "detail": {
-            "id": event_id,
-            "type": event_type.value,
-            "version": EVENT_SCHEMA_VERSION,
-            "time": event_time,
-            "caseId": case_id,
-            "actor": actor,
-            "correlationId": f"req-{secrets.token_hex(6)}",
+            "version": "0",
+            "bucket": {"name": bucket},
+            "object": {
+                "key": key,
+                "size": size,
+                "version-id": version_id,
+                "sequencer": secrets.token_hex(9).upper(),
+            },
+            "request-id": secrets.token_hex(8).upper(),
+            "requester": ACCOUNT_ID,
+            "source-ip-address": "203.0.113.7",
+            "reason": "PostObject",
         },
     }
 
