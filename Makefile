@@ -30,7 +30,7 @@ lint: setup
 	$(BIN)/ruff format --check .
 
 typecheck: setup
-	$(BIN)/mypy layers/caseroom/python/caseroom functions infra local client
+	$(BIN)/mypy layers/caseroom/python/caseroom functions infra local client bench
 
 unit: setup
 	$(BIN)/python -m pytest tests/unit tests/integration -q

@@ -159,8 +159,7 @@ def _bulk_cases(owner: Principal, count: int, start: int) -> list[dict[str, Any]
     from caseroom import dynamo, ids
     from caseroom.cases import dal
     from caseroom.cases.case_types import CaseType, FileKind
-    from caseroom.cases.models import DeclaredAttachment
-    from caseroom.cases.records import Case
+    from caseroom.cases.records import Attachment, Case
     from caseroom.cases.statuses import CaseStatus, attention_of
     from caseroom.clock import iso
 
@@ -186,7 +185,7 @@ def _bulk_cases(owner: Principal, count: int, start: int) -> list[dict[str, Any]
             last_modified=created,
             updated_at=created,
             due_date="2026-02-02",
-            attachments=[DeclaredAttachment(kind=FileKind.SCAN, file_name="upper.stl")],
+            attachments=[Attachment(kind=FileKind.SCAN, file_name="upper.stl")],
         )
         items.append(dynamo.to_item(dal._case_values(case)))
     return items

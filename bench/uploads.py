@@ -149,7 +149,7 @@ def run() -> dict[str, Any]:
         declare(big, "cbct", PART_BYTES)
         hashing_s = time.perf_counter() - hash_started
 
-        rows = []
+        rows: list[dict[str, Any]] = []
         client_s = 0.0
         for size in SIZES:
             path = big if size == BIG_FILE_BYTES else aws_env.WORK_DIR / f"upload-{size // MiB}m.dcm"
