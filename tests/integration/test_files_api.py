@@ -422,6 +422,52 @@ def test_multipart_upload_resumes_completes_once_and_is_verified(call: Call) -> 
     assert stored == data
 
 
+@pytest.mark.parametrize(
+    ("s3_error", "status", "code"),
+    [("InvalidPart", 400, "PART_MISMATCH"), ("InternalError", 503, "STORAGE_UNAVAILABLE")],
+)
+def test_a_complete_s3_refuses_is_released_for_a_retry(
+    call: Call, monkeypatch: pytest.MonkeyPatch, s3_error: str, status: int, code: str
+) -> None:
+    from botocore.exceptions import ClientError
+
+    from caseroom.files import storage
+
+    # Given every part of a multipart upload received
+    case_id = new_case(call)
+    data = dicom(6 * MiB)
+    ticket = start_multipart(call, case_id, data)
+    file_id, chunks = ticket["fileId"], parts_of(data)
+    parts = [
+        {"partNumber": n, "etag": put_part(case_id, file_id, n, c), "sha256": sha(c)}
+        for n, c in enumerate(chunks, 1)
+    ]
+    complete = (
+        "POST",
+        "/cases/{caseId}/uploads/{fileId}/complete",
+        f"/cases/{case_id}/uploads/{file_id}/complete",
+    )
+
+    # When S3 answers CompleteMultipartUpload with an error
+    real_s3 = storage._s3
+
+    class RefusingS3:
+        def __getattr__(self, name: str) -> Any:
+            return getattr(real_s3(), name)
+
+        def complete_multipart_upload(self, **_: Any) -> None:
+            raise ClientError({"Error": {"Code": s3_error, "Message": "no"}}, "CompleteMultipartUpload")
+
+    monkeypatch.setattr(storage, "_s3", RefusingS3)
+    got, body = call(*complete, body={"parts": parts})
+
+    # Then the client gets a stable 4xx/5xx code, not a 500, and the claim is released
+    assert (got, body["code"]) == (status, code)
+    monkeypatch.setattr(storage, "_s3", real_s3)
+    got, state = call(*complete, body={"parts": parts})
+    assert got == 200 and state["completed"] is True
+
+
 def test_multipart_with_a_corrupted_part_is_quarantined(call: Call) -> None:
     case_id = new_case(call)
     data = dicom(6 * MiB)

@@ -144,6 +144,14 @@ class PartMismatch(DomainError):
     )
 
 
+class StorageUnavailable(DomainError):
+    code, status, message = (
+        "STORAGE_UNAVAILABLE",
+        503,
+        "File storage did not answer; nothing was completed. Try again shortly.",
+    )
+
+
 class FileNotAvailable(DomainError):
     code, status, message = (
         "FILE_NOT_AVAILABLE",

@@ -233,19 +233,6 @@ def list_lab_queue(lab_id: str, limit: int, cursor: str | None) -> tuple[list[Ca
 
 # --- status timeline ----------------------------------------------------------------------------
 
-_TIMELINE_ATTRIBUTES = {
-    "entry_id": "entryId",
-    "case_id": "caseId",
-    "at": "at",
-    "from_status": "fromStatus",
-    "to_status": "toStatus",
-    "actor_id": "actorId",
-    "actor_role": "actorRole",
-    "actor_name": "actorName",
-    "reason": "reason",
-    "event_id": "eventId",
-}
-
 
 def timeline_put_action(entry: TimelineEntry) -> dict[str, Any]:
     """A TransactWriteItems action: the entry commits with the status change it records."""
@@ -254,7 +241,7 @@ def timeline_put_action(entry: TimelineEntry) -> dict[str, Any]:
         "sk": TIMELINE_PREFIX + entry.entry_id,
         "kind": "timeline",
     }
-    values.update({name: getattr(entry, field) for field, name in _TIMELINE_ATTRIBUTES.items()})
+    values.update(stored.to_values(entry))
     return {
         "Put": {
             "TableName": dynamo.table_name(),
@@ -265,8 +252,7 @@ def timeline_put_action(entry: TimelineEntry) -> dict[str, Any]:
 
 
 def _timeline_from(values: dict[str, Any]) -> TimelineEntry:
-    data: dict[str, Any] = {field: values.get(name) for field, name in _TIMELINE_ATTRIBUTES.items()}
-    return TimelineEntry(**data)
+    return stored.from_values(TimelineEntry, values)
 
 
 def get_timeline_entry(case_id: str, entry_id: str) -> TimelineEntry | None:

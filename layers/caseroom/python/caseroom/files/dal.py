@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from caseroom import dynamo
+from caseroom import dynamo, stored
 from caseroom.errors import VersionConflict
 from caseroom.files.records import CaseFile, FileStatus, Gallery
 from caseroom.table_schema import GALLERY_FILES_INDEX
@@ -42,7 +42,7 @@ def gallery_list(case_id: str, gallery_id: str) -> str:
 
 def _file_values(file: CaseFile, ttl: int | None) -> dict[str, Any]:
     values: dict[str, Any] = {"pk": case_pk(file.case_id), "sk": file_sk(file.file_id), "kind": "file"}
-    values.update(file.to_values())
+    values.update(stored.to_values(file))
     if file.file_status in LISTED_STATUSES:
         values["galleryList"] = gallery_list(file.case_id, file.gallery_id)
         values["sort_created"] = f"{file.created_at}#{file.file_id}"
@@ -52,7 +52,7 @@ def _file_values(file: CaseFile, ttl: int | None) -> dict[str, Any]:
 
 
 def _file_from(values: dict[str, Any]) -> CaseFile:
-    return CaseFile.from_values(values)
+    return stored.from_values(CaseFile, values)
 
 
 def get_file(case_id: str, file_id: str) -> CaseFile | None:
@@ -135,13 +135,7 @@ def get_gallery(case_id: str, gallery_id: str) -> Gallery | None:
 
 
 def _gallery_from(values: dict[str, Any]) -> Gallery:
-    return Gallery(
-        case_id=values["caseId"],
-        gallery_id=values["galleryId"],
-        name=values["name"],
-        created_by=values["createdBy"],
-        created_at=values["createdAt"],
-    )
+    return stored.from_values(Gallery, values)
 
 
 def create_gallery(gallery: Gallery, also: list[dict[str, Any]]) -> None:

@@ -35,6 +35,7 @@ from caseroom.errors import (
     PartMismatch,
     PartOutOfRange,
     RoleNotAllowed,
+    StorageUnavailable,
     UploadAlreadyCompleted,
     UploadNotPending,
     UploadPartsMissing,
@@ -243,19 +244,16 @@ class FileService:
                 key, content_type, request.size_bytes, request.sha256, POST_URL_SECONDS
             )
             post = PresignedPost(url=signed["url"], fields=signed["fields"])
-        try:
-            dal.create_file(
-                file,
-                also=[
-                    audit_store.audit_put_action(
-                        self._audit(who, meta, "file.upload.request", case.case_id, object_id=file_id)
-                    )
-                ],
-            )
-        except Exception:
-            if file.upload_id:  # nothing may point at it: do not leave an orphaned multipart upload
-                storage.abort_multipart(key, file.upload_id)
-            raise
+        # If this write fails, a multipart upload just created has no record pointing at it: the
+        # bucket's AbortIncompleteMultipartUpload rule (1 day) removes it with its parts.
+        dal.create_file(
+            file,
+            also=[
+                audit_store.audit_put_action(
+                    self._audit(who, meta, "file.upload.request", case.case_id, object_id=file_id)
+                )
+            ],
+        )
         schedule_expiry(file, now + UPLOAD_EXPIRY)
         count("UploadsRequested")
         return UploadTicket(
@@ -369,8 +367,8 @@ class FileService:
             storage.complete_multipart(
                 file.object_key, file.upload_id, [(p.part_number, p.etag, p.sha256) for p in ordered]
             )
-        except Exception:
-            # S3 refused (e.g. a part checksum): release the claim so the client can fix and retry.
+        except (PartMismatch, StorageUnavailable):
+            # S3 refused the parts or did not answer: release the claim so the client can retry.
             reverted = replace(file, version=completing.version + 1)
             self._save(who, meta, reverted, completing.version, "file.upload.complete.failed")
             raise

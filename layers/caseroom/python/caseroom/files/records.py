@@ -5,9 +5,8 @@ Dataclasses, not pydantic: the verifier reads them on its cold start.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, fields
+from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any
 
 
 class FileStatus(StrEnum):
@@ -53,16 +52,6 @@ class CaseFile:
     def file_status(self) -> FileStatus:
         return FileStatus(self.status)
 
-    def to_values(self) -> dict[str, Any]:
-        return {_camel(k): v for k, v in asdict(self).items()}
-
-    @classmethod
-    def from_values(cls, values: dict[str, Any]) -> CaseFile:
-        wanted: dict[str, Any] = {
-            f.name: values[_camel(f.name)] for f in fields(cls) if _camel(f.name) in values
-        }
-        return cls(**wanted)
-
 
 @dataclass
 class Gallery:
@@ -71,8 +60,3 @@ class Gallery:
     name: str
     created_by: str
     created_at: str
-
-
-def _camel(name: str) -> str:
-    head, *rest = name.split("_")
-    return head + "".join(part.capitalize() for part in rest)

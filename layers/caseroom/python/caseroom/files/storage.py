@@ -8,7 +8,10 @@ import hashlib
 from dataclasses import dataclass
 from typing import Any
 
+from botocore.exceptions import BotoCoreError, ClientError
+
 from caseroom import aws
+from caseroom.errors import PartMismatch, StorageUnavailable, UploadNotPending
 from caseroom.settings import get_settings
 
 READ_CHUNK_BYTES = 8 * 1024 * 1024
@@ -109,19 +112,38 @@ def list_parts(key: str, upload_id: str) -> list[StoredPart]:
         marker = int(response["NextPartNumberMarker"])
 
 
+# What S3 answers when the parts named do not match the parts it holds.
+_PARTS_REFUSED = frozenset(
+    {"InvalidPart", "InvalidPartOrder", "BadDigest", "InvalidDigest", "EntityTooSmall"}
+)
+
+
 def complete_multipart(key: str, upload_id: str, parts: list[tuple[int, str, str]]) -> None:
-    """parts: (number, etag, sha256 hex). S3 checks each checksum against the stored part."""
-    _s3().complete_multipart_upload(
-        Bucket=_bucket(),
-        Key=key,
-        UploadId=upload_id,
-        MultipartUpload={
-            "Parts": [
-                {"PartNumber": n, "ETag": f'"{etag.strip(chr(34))}"', "ChecksumSHA256": hex_to_b64(sha)}
-                for n, etag, sha in parts
-            ]
-        },
-    )
+    """parts: (number, etag, sha256 hex). S3 checks each checksum against the stored part.
+
+    Raises PartMismatch when S3 refuses the parts, UploadNotPending when the upload is gone
+    (aborted, or already completed), StorageUnavailable when S3 could not be reached or failed."""
+    try:
+        _s3().complete_multipart_upload(
+            Bucket=_bucket(),
+            Key=key,
+            UploadId=upload_id,
+            MultipartUpload={
+                "Parts": [
+                    {"PartNumber": n, "ETag": f'"{etag.strip(chr(34))}"', "ChecksumSHA256": hex_to_b64(sha)}
+                    for n, etag, sha in parts
+                ]
+            },
+        )
+    except ClientError as exc:
+        code = exc.response.get("Error", {}).get("Code", "")
+        if code in _PARTS_REFUSED:
+            raise PartMismatch() from None
+        if code == "NoSuchUpload":
+            raise UploadNotPending() from None
+        raise StorageUnavailable() from None
+    except BotoCoreError:
+        raise StorageUnavailable() from None
 
 
 def abort_multipart(key: str, upload_id: str) -> None:

@@ -19,11 +19,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from caseroom import consumers, notifier, realtime, scheduling
+from caseroom.cases.dal import get_case
+from caseroom.cases.records import Case
 from caseroom.cases.statuses import ATTENTION_OF, Attention, CaseStatus
 from caseroom.clock import Clock, SystemClock
 from caseroom.events import DomainEvent, EventType, is_system_actor
 from caseroom.notifications import store, templates
-from caseroom.notifications.case_facts import CaseFacts, get_case_facts
 from caseroom.notifications.kinds import DEFAULT_DIGEST_HOUR_UTC, EmailMode, NoticeKind, effective_mode
 from caseroom.notifications.templates import Email
 from caseroom.settings import get_settings
@@ -53,14 +54,11 @@ class Outcome:
     digested: int = 0
 
 
-def _red(status: str) -> bool:
-    try:
-        return ATTENTION_OF[CaseStatus(status)] is Attention.RED
-    except ValueError:
-        return False
+def _red(status: CaseStatus) -> bool:
+    return ATTENTION_OF[status] is Attention.RED
 
 
-def recipients(event: DomainEvent, case: CaseFacts) -> list[Recipient]:
+def recipients(event: DomainEvent, case: Case) -> list[Recipient]:
     owner = realtime.user_audience(case.owner_id)
     lab = realtime.lab_audience(case.lab_id) if case.lab_id else None
 
@@ -103,7 +101,7 @@ def recipients(event: DomainEvent, case: CaseFacts) -> list[Recipient]:
     return []
 
 
-def source_of(event: DomainEvent, case: CaseFacts) -> str:
+def source_of(event: DomainEvent, case: Case) -> str:
     if event.type is EventType.CASE_STATUS_CHANGED:
         return f"status:{case.case_id}:v{case.version}"
     return event.id
@@ -115,7 +113,7 @@ def notice_id(source: str, audience: str) -> str:
 
 def on_event(event: DomainEvent, clock: Clock | None = None) -> Outcome:
     clock = clock or _clock
-    case = get_case_facts(event.case_id)
+    case = get_case(event.case_id)
     if case is None:
         return Outcome()
     source = source_of(event, case)

@@ -10,7 +10,7 @@ import html
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from caseroom.notifications.case_facts import CaseFacts
+from caseroom.cases.records import Case
 from caseroom.notifications.kinds import NoticeKind
 
 SIGNATURE = "- CaseRoom"
@@ -65,14 +65,14 @@ def _escape(text: str) -> str:
     return html.escape(text, quote=True).replace("\n", "<br>")
 
 
-def describe(case: CaseFacts) -> str:
+def describe(case: Case) -> str:
     """'7KQ2-M9XD-4RTA (crown, teeth 11, 21)': what identifies a case without naming the patient."""
     kind = case.case_type.replace("_", " ")
     teeth = ", ".join(case.teeth)
     return f"{case.case_id} ({kind}, teeth {teeth})" if teeth else f"{case.case_id} ({kind})"
 
 
-def title(kind: NoticeKind, case: CaseFacts | None, case_id: str) -> str:
+def title(kind: NoticeKind, case: Case | None, case_id: str) -> str:
     """One line for the feed, the digest and the subject: ids, types and statuses only."""
     status = case.status if case else ""
     return {
@@ -95,7 +95,7 @@ def title(kind: NoticeKind, case: CaseFacts | None, case_id: str) -> str:
     }[kind]
 
 
-def case_email(kind: NoticeKind, case: CaseFacts, planning: PlanningDetails | None = None) -> Email | None:
+def case_email(kind: NoticeKind, case: Case, planning: PlanningDetails | None = None) -> Email | None:
     """The immediate email of a case notice to its owner, or None for kinds never emailed."""
     about = describe(case)
     due = case.due_date or "set once the lab has everything it needs"

@@ -15,41 +15,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from caseroom import dynamo
+from caseroom import dynamo, stored
 from caseroom.cases.dal import case_pk
 from caseroom.errors import InvalidCursor
-from caseroom.planning.records import Block, BlockStatus, Session, SessionStatus
+from caseroom.planning.records import Block, BlockStatus, Session
 
 BLOCK_PREFIX = "BLOCK#"
 SESSION_PREFIX = "PLANNING#"
-
-_BLOCK_FIELDS = {
-    "block_id": "blockId",
-    "lab_id": "labId",
-    "start": "start",
-    "duration_minutes": "durationMinutes",
-    "timezone": "timezone",
-    "meeting_url": "meetingUrl",
-    "status": "status",
-    "case_id": "caseId",
-    "session_id": "sessionId",
-}
-_SESSION_FIELDS = {
-    "session_id": "sessionId",
-    "case_id": "caseId",
-    "lab_id": "labId",
-    "block_id": "blockId",
-    "start": "start",
-    "duration_minutes": "durationMinutes",
-    "timezone": "timezone",
-    "meeting_url": "meetingUrl",
-    "status": "status",
-    "booked_by": "bookedBy",
-    "booked_at": "bookedAt",
-    "sequence": "sequence",
-    "replaced_block_id": "replacedBlockId",
-    "version": "version",
-}
 
 
 def lab_blocks_pk(lab_id: str) -> str:
@@ -59,29 +31,23 @@ def lab_blocks_pk(lab_id: str) -> str:
 def _block_values(block: Block) -> dict[str, Any]:
     values: dict[str, Any] = {"pk": lab_blocks_pk(block.lab_id), "sk": BLOCK_PREFIX + block.block_id}
     values["kind"] = "planning-block"
-    values.update({name: getattr(block, field) for field, name in _BLOCK_FIELDS.items()})
-    values["status"] = block.status.value
+    values.update(stored.to_values(block))
     return values
 
 
 def _block_from(values: dict[str, Any]) -> Block:
-    data: dict[str, Any] = {field: values.get(name) for field, name in _BLOCK_FIELDS.items()}
-    data["status"] = BlockStatus(data["status"])
-    return Block(**data)
+    return stored.from_values(Block, values)
 
 
 def _session_values(session: Session) -> dict[str, Any]:
     values: dict[str, Any] = {"pk": case_pk(session.case_id), "sk": SESSION_PREFIX + session.session_id}
     values["kind"] = "planning-session"
-    values.update({name: getattr(session, field) for field, name in _SESSION_FIELDS.items()})
-    values["status"] = session.status.value
+    values.update(stored.to_values(session))
     return values
 
 
 def _session_from(values: dict[str, Any]) -> Session:
-    data: dict[str, Any] = {field: values.get(name) for field, name in _SESSION_FIELDS.items()}
-    data["status"] = SessionStatus(data["status"])
-    return Session(**data)
+    return stored.from_values(Session, values)
 
 
 def put_new_block(block: Block) -> None:

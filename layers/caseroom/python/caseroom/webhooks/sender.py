@@ -22,12 +22,12 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from caseroom import aws, consumers, realtime, scheduling
+from caseroom.cases.dal import get_case
 from caseroom.clock import Clock, SystemClock, iso
 from caseroom.errors import DomainError
 from caseroom.events import DomainEvent
 from caseroom.notifications import service as notices
 from caseroom.notifications import templates
-from caseroom.notifications.case_facts import get_case_facts
 from caseroom.notifications.kinds import NoticeKind
 from caseroom.observability import logger
 from caseroom.settings import get_settings
@@ -79,7 +79,7 @@ def _parse_time(value: str) -> datetime:
 
 def on_domain_event(event: DomainEvent) -> int:
     """Creates and attempts this event's deliveries; returns how many were new."""
-    case = get_case_facts(event.case_id)
+    case = get_case(event.case_id)
     if case is None:
         return 0
     created = 0
