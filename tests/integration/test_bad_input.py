@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import CLINICIAN_2
+from tests.conftest import CLINICIAN_2, LAB_TECH
 from tests.integration.test_cases_api import CROWN, Call, call, create
 
 __all__ = ["call"]  # the fixture is shared
@@ -121,3 +121,69 @@ def test_patient_cannot_open_cases(call: Call) -> None:
 def test_idempotency_key_too_long(call: Call) -> None:
     status, body = call("POST", "/cases", body=CROWN, headers={"Idempotency-Key": "k" * 300})
     assert_error(status, body, 400, "INVALID_REQUEST")
+
+
+class _FailingTransactions:
+    """The DynamoDB client, except that TransactWriteItems fails the way DynamoDB says."""
+
+    def __init__(self, real: Any, error: dict[str, Any]) -> None:
+        self._real, self._error = real, error
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._real, name)
+
+    def transact_write_items(self, **_: Any) -> None:
+        from botocore.exceptions import ClientError
+
+        raise ClientError(self._error, "TransactWriteItems")
+
+
+@pytest.mark.parametrize(
+    ("error", "expected_status", "code"),
+    [
+        (  # another transaction holds the case item
+            {
+                "Error": {"Code": "TransactionCanceledException", "Message": SECRET_NAME},
+                "CancellationReasons": [{"Code": "TransactionConflict"}, {"Code": "None"}],
+            },
+            503,
+            "DATABASE_BUSY",
+        ),
+        ({"Error": {"Code": "ThrottlingException", "Message": SECRET_NAME}}, 503, "DATABASE_BUSY"),
+        ({"Error": {"Code": "ValidationException", "Message": SECRET_NAME}}, 500, "INTERNAL_ERROR"),
+    ],
+)
+def test_database_failures_are_busy_or_internal_and_change_nothing(
+    call: Call,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+    error: dict[str, Any],
+    expected_status: int,
+    code: str,
+) -> None:
+    from caseroom import dynamo
+
+    # Given a case
+    case = create(call)
+    path = f"/cases/{case['caseId']}"
+    real = dynamo.dynamodb()
+
+    # When DynamoDB refuses the status change's transaction
+    monkeypatch.setattr(dynamo, "dynamodb", lambda: _FailingTransactions(real, error))
+    status, body = call(
+        "PUT",
+        "/cases/{caseId}/status",
+        f"{path}/status",
+        who=LAB_TECH,
+        body={"status": "Received", "version": case["version"]},
+    )
+
+    # Then contention and throttling are a 503 to retry, anything else a 500; the log names the
+    # AWS error code but never its message, and the case is unchanged
+    assert_error(status, body, expected_status, code)
+    logged = [vars(record) for record in caplog.records]
+    assert any(entry.get("aws_error_code") == error["Error"]["Code"] for entry in logged)
+    assert SECRET_NAME not in repr(logged)
+    monkeypatch.setattr(dynamo, "dynamodb", lambda: real)
+    stored = call("GET", "/cases/{caseId}", path)[1]
+    assert (stored["status"], stored["version"]) == (case["status"], case["version"])

@@ -152,6 +152,36 @@ class StorageUnavailable(DomainError):
     )
 
 
+class DatabaseBusy(DomainError):
+    code, status, message = (
+        "DATABASE_BUSY",
+        503,
+        "The database is busy with a concurrent change to the same record; nothing was saved. "
+        "Try again shortly.",
+    )
+
+
+# DynamoDB answers that mean "not now" rather than "no": contention on an item another
+# transaction holds, throttling, or a service hiccup. botocore has already retried them.
+TRANSIENT_DATABASE_CODES = frozenset(
+    {
+        "TransactionConflict",
+        "TransactionConflictException",
+        "ThrottlingError",
+        "ThrottlingException",
+        "ProvisionedThroughputExceededException",
+        "RequestLimitExceeded",
+        "InternalServerError",
+    }
+)
+
+
+def is_transient_database_failure(facts: dict[str, str]) -> bool:
+    """Reads the facts `observability.failure_facts` extracted from an unexpected error."""
+    codes = {facts.get("aws_error_code", ""), *facts.get("aws_cancellation_reasons", "").split(",")}
+    return bool(codes & TRANSIENT_DATABASE_CODES)
+
+
 class FileNotAvailable(DomainError):
     code, status, message = (
         "FILE_NOT_AVAILABLE",

@@ -14,8 +14,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from caseroom.audit import RequestMeta
 from caseroom.auth import Principal, principal_from_http_event
-from caseroom.errors import DomainError
-from caseroom.observability import logger
+from caseroom.errors import DatabaseBusy, DomainError, is_transient_database_failure
+from caseroom.observability import failure_facts, logger
 
 
 class ErrorDetail(BaseModel):
@@ -86,7 +86,8 @@ def build_http_app(*routers: Router) -> APIGatewayHttpResolver:
 
     @app.exception_handler(DomainError)
     def domain_error(exc: DomainError) -> Response[str]:
-        headers = {"Retry-After": "2"} if exc.status == 409 and exc.code == "REQUEST_IN_PROGRESS" else None
+        retry_later = exc.status == 503 or (exc.status == 409 and exc.code == "REQUEST_IN_PROGRESS")
+        headers = {"Retry-After": "2"} if retry_later else None
         return error_response(app, exc.status, exc.code, exc.message, exc.details, headers, exc.allowed)
 
     @app.exception_handler(RequestValidationError)
@@ -108,8 +109,11 @@ def build_http_app(*routers: Router) -> APIGatewayHttpResolver:
 
     @app.exception_handler(Exception)
     def unexpected(exc: Exception) -> Response[str]:
-        # Type only: an exception's text may carry data we must not log.
-        logger.error("unhandled error", extra={"error_type": type(exc).__name__})
+        facts = failure_facts(exc)
+        if is_transient_database_failure(facts):
+            logger.warning("database busy", extra=facts)
+            return domain_error(DatabaseBusy())
+        logger.error("unhandled error", extra=facts)
         return error_response(
             app, 500, "INTERNAL_ERROR", "Something went wrong on our side; it has been logged."
         )

@@ -8,6 +8,7 @@ import) is loaded only when CASEROOM_DEEP_TRACING=true asks for per-call subsegm
 
 from __future__ import annotations
 
+import traceback
 from collections.abc import Callable
 from typing import Any
 
@@ -25,6 +26,23 @@ Handler = Callable[[dict[str, Any], Any], Any]
 
 def count(metric: str, value: float = 1) -> None:
     metrics.add_metric(name=metric, unit=MetricUnit.Count, value=value)
+
+
+def failure_facts(exc: BaseException) -> dict[str, str]:
+    """What may be logged about an unexpected error: its type, an AWS error code and the
+    innermost CaseRoom frame. Never its message or arguments, which may carry patient data."""
+    facts = {"error_type": type(exc).__name__}
+    response = getattr(exc, "response", None)
+    if isinstance(response, dict):  # botocore's ClientError
+        facts["aws_error_code"] = str(response.get("Error", {}).get("Code", ""))
+        reasons = response.get("CancellationReasons") or []
+        codes = sorted({str(r.get("Code")) for r in reasons if isinstance(r, dict) and r.get("Code")})
+        if codes:
+            facts["aws_cancellation_reasons"] = ",".join(codes)
+    for frame in traceback.extract_tb(exc.__traceback__):
+        if "/caseroom/" in frame.filename:
+            facts["raised_in"] = f"{frame.filename.rsplit('/caseroom/', 1)[-1]}:{frame.lineno} {frame.name}"
+    return facts
 
 
 def _maybe_traced(handler: Handler) -> Handler:
