@@ -99,6 +99,73 @@ _bench_ok = _response["ResponseMetadata"]["HTTPStatusCode"] == 200
 print({marker!r}, _bench_elapsed_ms, _bench_cpu_ms, _bench_ok, False, 1, flush=True)
 """
 
+# The least a typed, validated HTTP route on this stack costs: the Powertools validating resolver
+# (imported as CaseRoom does, without the packages' eager __init__), Logger and Metrics, one
+# pydantic response model and the floor's GetItem through botocore. No CaseRoom domain code: the
+# distance between this row and the floor is the stack's, the distance to cases_api is ours.
+_MINIMAL_HTTP_PROGRAM = """\
+import time
+_bench_started, _bench_cpu_started = time.perf_counter(), time.process_time()
+from caseroom.lazy_packages import defer_known_packages
+defer_known_packages()
+from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools.event_handler.api_gateway import APIGatewayHttpResolver
+from pydantic import BaseModel, ConfigDict
+logger, metrics = Logger(service="bench"), Metrics(namespace="Bench", service="bench")
+
+
+class Item(BaseModel):
+    model_config = ConfigDict(defer_build=True)
+    pk: str
+    found: bool
+
+
+app = APIGatewayHttpResolver(enable_validation=True)
+_clients = []
+
+
+@app.get("/items/<pk>")
+def get_item(pk: str) -> Item:
+    if not _clients:
+        import botocore.session
+        _clients.append(botocore.session.get_session().create_client("dynamodb", endpoint_url={endpoint!r}))
+    found = _clients[0].get_item(TableName={table!r}, Key={{"pk": {{"S": pk}}, "sk": {{"S": "y"}}}})
+    return Item(pk=pk, found="Item" in found)
+
+
+class _Context:
+    function_name, memory_limit_in_mb, aws_request_id = "minimal", 512, "req-cold-start"
+    invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:minimal"
+
+
+@metrics.log_metrics
+@logger.inject_lambda_context
+def lambda_handler(event, context):
+    return app.resolve(event, context)
+
+
+_response = lambda_handler({event!r}, _Context())
+_bench_elapsed_ms = (time.perf_counter() - _bench_started) * 1000
+_bench_cpu_ms = (time.process_time() - _bench_cpu_started) * 1000
+_bench_ok = _response["statusCode"] == 200
+print({marker!r}, _bench_elapsed_ms, _bench_cpu_ms, _bench_ok, False, 1, flush=True)
+"""
+
+_MINIMAL_HTTP_EVENT = {
+    "version": "2.0",
+    "routeKey": "GET /items/{pk}",
+    "rawPath": "/items/x",
+    "rawQueryString": "",
+    "headers": {"accept": "application/json"},
+    "requestContext": {
+        "http": {"method": "GET", "path": "/items/x", "sourceIp": "203.0.113.7"},
+        "requestId": "req-cold-start",
+        "stage": "$default",
+    },
+    "pathParameters": {"pk": "x"},
+    "isBase64Encoded": False,
+}
+
 # Interpreter start-up and exit only: its in-process time is ~0, its process wall time is the point.
 _BARE_PROGRAM = "pass"
 
@@ -466,6 +533,16 @@ def _programs(endpoint_url: str, seeded: Seeded) -> list[Program]:
         Program("floor (boto3 + client + GetItem)", "floor", lambda: floor_code),
         Program("same via botocore only (no boto3 import)", "info", lambda: botocore_floor_code),
         Program("bare python -c pass", "info", lambda: _BARE_PROGRAM, self_timed=False),
+        Program(
+            "minimal validated Powertools route + GetItem (no CaseRoom code)",
+            "info",
+            lambda: _MINIMAL_HTTP_PROGRAM.format(
+                endpoint=endpoint_url,
+                table=aws_env.TABLE_NAME,
+                marker=RESULT_MARKER,
+                event=_MINIMAL_HTTP_EVENT,
+            ),
+        ),
     ]
     programs += [
         Program(fn.name, "function", _handler_code(fn.name, first_requests[fn.name]))

@@ -27,13 +27,18 @@ class InvalidScheduleName(ValueError):
     pass
 
 
-def schedule_event(name: str, at: datetime, detail_type: str, detail: dict[str, str]) -> None:
-    """Schedules (or re-schedules) the timer `name` to put this event on the bus at `at`."""
+def schedule_event(
+    name: str, at: datetime, detail_type: str, detail: dict[str, str], *, replace: bool = True
+) -> None:
+    """Schedules (or re-schedules) the timer `name` to put this event on the bus at `at`.
+    replace=False for a name that cannot exist yet (one made from a fresh random id): it
+    saves the DeleteSchedule round trip."""
     if not _NAME.match(name):
         raise InvalidScheduleName("schedule names are 1-64 characters of [0-9A-Za-z_.-]")
     settings = get_settings()
     scheduler = aws.client("scheduler")
-    cancel_schedule(name)  # CreateSchedule fails on an existing name; re-scheduling replaces
+    if replace:
+        cancel_schedule(name)  # CreateSchedule fails on an existing name; re-scheduling replaces
     scheduler.create_schedule(
         Name=name,
         GroupName=settings.schedule_group,

@@ -532,6 +532,7 @@ def schedule_expiry(file: CaseFile, at: Any) -> None:
         at,
         UPLOAD_EXPIRY_TIMER,
         {"caseId": file.case_id, "fileId": file.file_id},
+        replace=False,  # the file id was just drawn at random
     )
 
 

@@ -1,0 +1,76 @@
+"""caseroom.lazy_packages: Powertools packages imported without their eager __init__, with
+every name they re-export still importable and identical to the real one."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from caseroom.lazy_packages import DEFERRED_PACKAGES, _reexports
+
+REPO = Path(__file__).resolve().parents[2]
+
+_DESCRIBE_EXPORTS = """
+import importlib, json, sys
+{prelude}
+package = importlib.import_module({package!r})
+names = getattr(package, "__all__", None) or []
+def where(value):
+    module = getattr(value, "__module__", None) or getattr(value, "__name__", None)
+    return module, getattr(value, "__qualname__", None)
+print(json.dumps({{name: where(getattr(package, name)) for name in names}}))
+"""
+
+
+def _run(code: str) -> str:
+    environment = {**os.environ, "PYTHONPATH": f"{REPO}{os.pathsep}{REPO / 'layers/caseroom/python'}"}
+    done = subprocess.run(
+        [sys.executable, "-c", code], env=environment, capture_output=True, text=True, check=False, timeout=60
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    return done.stdout
+
+
+@pytest.mark.parametrize("package", DEFERRED_PACKAGES)
+def test_every_reexported_name_resolves_to_the_real_object(package: str) -> None:
+    real = json.loads(_run(_DESCRIBE_EXPORTS.format(prelude="", package=package)))
+    deferred = json.loads(
+        _run(
+            _DESCRIBE_EXPORTS.format(
+                prelude="from caseroom.lazy_packages import defer_known_packages; defer_known_packages()",
+                package=package,
+            )
+        )
+    )
+    assert real  # the real package declares what it re-exports
+    assert deferred == real
+
+
+def test_an_http_function_imports_neither_asyncio_nor_every_event_class() -> None:
+    out = _run(
+        "import sys, functions.cases_api.handler\n"
+        "print(sorted(m for m in ('asyncio', 'aws_lambda_powertools.event_handler.appsync',"
+        " 'aws_lambda_powertools.utilities.data_classes.code_pipeline_job_event') if m in sys.modules))"
+    )
+    assert out.strip() == "[]"
+
+
+def test_reexports_reads_absolute_and_relative_imports() -> None:
+    source = (
+        "from a.b.api import Resolver, Response as Reply\n"
+        "from .events import S3Event\n"
+        "from . import content_types\n"
+        "from ..shared import helper\n"
+    )
+    assert _reexports("a.b", source) == {
+        "Resolver": ("a.b.api", "Resolver"),
+        "Reply": ("a.b.api", "Response"),
+        "S3Event": ("a.b.events", "S3Event"),
+        "content_types": ("a.b.content_types", None),
+        "helper": ("a.shared", "helper"),
+    }
