@@ -22,6 +22,7 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.request
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -388,6 +389,16 @@ def _seed(endpoint_url: str, receiver_url: str) -> Seeded:
     return Seeded(case_id=case_id, workflow_case_id=workflow_case_id)
 
 
+def _reset_moto(endpoint_url: str) -> None:
+    """Empties every moto backend (its /moto-api/reset) and drops the clients made against them."""
+    from caseroom import aws
+
+    request = urllib.request.Request(f"{endpoint_url}/moto-api/reset", method="POST")
+    with urllib.request.urlopen(request, timeout=30) as answer:
+        answer.read()
+    aws.reset_clients()
+
+
 def _event_time() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
@@ -476,20 +487,22 @@ def _file_added(case_id: str) -> dict[str, Any]:
     )
 
 
-def _programs(endpoint_url: str, seeded: Seeded) -> list[Program]:
+def _programs(endpoint_url: str, seeded: Callable[[], Seeded]) -> list[Program]:
+    """`seeded` answers the current round's seed: every round starts from a fresh moto state."""
     from infra import manifest  # needs the layer on sys.path (set by __main__)
 
-    case_id = seeded.case_id
+    def case_id() -> str:
+        return seeded().case_id
 
     def case_created() -> dict[str, Any]:
-        return events.case_event(EventType.CASE_CREATED, case_id, events.CLINICIAN.user_id, _event_time())
+        return events.case_event(EventType.CASE_CREATED, case_id(), events.CLINICIAN.user_id, _event_time())
 
-    def get(route: str, path: str, who: Principal) -> Callable[[], dict[str, Any]]:
-        return lambda: events.http_event("GET", route, path, who)
+    def get(route: str, who: Principal) -> Callable[[], dict[str, Any]]:
+        return lambda: events.http_event("GET", route, route.replace("{caseId}", case_id()), who)
 
     # Each function's common real work; builders run in this process before each child (not timed).
     first_requests: dict[str, Callable[[], dict[str, Any]]] = {
-        "cases_api": get("/cases/{caseId}", f"/cases/{case_id}", events.CLINICIAN),
+        "cases_api": get("/cases/{caseId}", events.CLINICIAN),
         "rx_script": case_created,
         "notifications": case_created,
         "realtime": events.websocket_ping_event,
@@ -498,25 +511,23 @@ def _programs(endpoint_url: str, seeded: Seeded) -> list[Program]:
         "files_api": lambda: events.http_event(
             "POST",
             "/cases/{caseId}/uploads",
-            f"/cases/{case_id}/uploads",
+            f"/cases/{case_id()}/uploads",
             events.CLINICIAN,
             body=_png_upload_body(),
         ),
         # Its bytes landed: head, magic bytes, S3's checksum, then available + FileAdded + audit.
-        "file_verifier": lambda: _landed_upload(case_id),
+        "file_verifier": lambda: _landed_upload(case_id()),
         # An unfinished multipart upload past its deadline: expired, audited, S3 upload aborted.
-        "upload_expiry": lambda: _overdue_upload(case_id),
+        "upload_expiry": lambda: _overdue_upload(case_id()),
         # The clinician's view of the seeded free block (authorize on the case, query the lab's blocks).
-        "planning_api": get(
-            "/cases/{caseId}/planning/blocks", f"/cases/{case_id}/planning/blocks", events.CLINICIAN
-        ),
+        "planning_api": get("/cases/{caseId}/planning/blocks", events.CLINICIAN),
         # Missing CBCT/Models -> Processing: claim, read, conditional transaction.
-        "case_workflow": lambda: _file_added(seeded.workflow_case_id),
-        "notifications_api": get("/me/notifications", "/me/notifications", events.CLINICIAN),
-        "webhooks_api": get("/webhooks", "/webhooks", events.CLINICIAN),
+        "case_workflow": lambda: _file_added(seeded().workflow_case_id),
+        "notifications_api": get("/me/notifications", events.CLINICIAN),
+        "webhooks_api": get("/webhooks", events.CLINICIAN),
         # Fan-out to the seeded endpoint: one delivery, signed and POSTed to the receiver.
         "webhook_sender": lambda: events.case_event(
-            EventType.CASE_STATUS_CHANGED, case_id, events.LAB_TECH.user_id, _event_time()
+            EventType.CASE_STATUS_CHANGED, case_id(), events.LAB_TECH.user_id, _event_time()
         ),
     }
     missing = [fn.name for fn in manifest.FUNCTIONS if fn.name not in first_requests]
@@ -707,13 +718,17 @@ def run(runs: int = DEFAULT_RUNS) -> dict[str, Any]:
         aws_env.process_environment(aws_env.caseroom_environment(endpoint_url)),
         _webhook_receiver() as receiver_url,
     ):
-        provision_resources(get_settings())
-        seeded = _seed(endpoint_url, receiver_url)
-        programs = _programs(endpoint_url, seeded)
+        seeded: list[Seeded] = []
+        programs = _programs(endpoint_url, lambda: seeded[-1])
         environments = {p.name: _child_environment(p.environment, endpoint_url) for p in programs}
 
         # Round 0 is the discarded warm-up (fills .pyc caches and moto's lazily built backends).
         for round_number in range(runs + 1):
+            # Every round starts from the same small table: moto copies the whole table on each
+            # transaction, so a table grown by earlier rounds would slow later rounds' writers.
+            _reset_moto(endpoint_url)
+            provision_resources(get_settings())
+            seeded.append(_seed(endpoint_url, receiver_url))
             for program in programs:
                 if program.unavailable:
                     continue
