@@ -24,7 +24,13 @@ from constructs import Construct
 
 from infra import manifest
 from infra.config import StageConfig
-from infra.constructs.bundling import ARCHITECTURE, RUNTIME, dependencies_layer_code
+from infra.constructs.bundling import (
+    ARCHITECTURE,
+    ASSET_EXCLUDES,
+    RUNTIME,
+    dependencies_layer_code,
+    shared_layer_code,
+)
 from infra.constructs.nag import LAMBDA_OUTSIDE_VPC, LAMBDA_RUNTIME_PINNED, acknowledge, acknowledge_all
 from infra.constructs.naming import pascal_case
 from infra.constructs.observability import Alarms
@@ -36,8 +42,6 @@ Grant = manifest.Grant
 
 # Uploads above this size are multipart (parts resume after a dropped connection).
 MULTIPART_THRESHOLD_BYTES = 100 * 1024 * 1024
-
-ASSET_EXCLUDES = ["**/__pycache__", "**/*.pyc", "**/tests", "**/.pytest_cache"]
 
 
 @dataclass(frozen=True)
@@ -208,7 +212,7 @@ class Functions(Construct):
                 self,
                 "SharedLayer",
                 description="caseroom domain package (layers/caseroom)",
-                code=lambda_.Code.from_asset(str(SHARED_LAYER_DIR), exclude=ASSET_EXCLUDES),
+                code=shared_layer_code(SHARED_LAYER_DIR),
                 compatible_runtimes=[RUNTIME],
                 compatible_architectures=[ARCHITECTURE],
             ),

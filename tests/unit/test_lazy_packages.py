@@ -60,17 +60,50 @@ def test_an_http_function_imports_neither_asyncio_nor_every_event_class() -> Non
     assert out.strip() == "[]"
 
 
+def test_a_submodule_import_does_not_hide_the_name_the_package_reexports() -> None:
+    # data_classes re-exports the decorator `event_source` from its submodule `event_source`
+    out = _run(
+        "import caseroom, types\n"
+        "import aws_lambda_powertools.utilities.data_classes.event_source\n"
+        "from aws_lambda_powertools.utilities.data_classes import event_source\n"
+        "print(type(event_source).__name__, callable(event_source))"
+    )
+    assert out.strip() == "function True"
+
+
 def test_reexports_reads_absolute_and_relative_imports() -> None:
     source = (
         "from a.b.api import Resolver, Response as Reply\n"
         "from .events import S3Event\n"
         "from . import content_types\n"
         "from ..shared import helper\n"
+        "__all__ = ['Resolver', 'S3Event']\n"
     )
-    assert _reexports("a.b", source) == {
-        "Resolver": ("a.b.api", "Resolver"),
-        "Reply": ("a.b.api", "Response"),
-        "S3Event": ("a.b.events", "S3Event"),
-        "content_types": ("a.b.content_types", None),
-        "helper": ("a.shared", "helper"),
-    }
+    assert _reexports("a.b", source) == (
+        {
+            "Resolver": ("a.b.api", "Resolver"),
+            "Reply": ("a.b.api", "Response"),
+            "S3Event": ("a.b.events", "S3Event"),
+            "content_types": ("a.b.content_types", None),
+            "helper": ("a.shared", "helper"),
+        },
+        ["Resolver", "S3Event"],
+    )
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "from .api import Resolver\n__all__ = ['Resolver', 'Built']\nBuilt = object()\n",  # not an import
+        "from a.b import api\n",  # imports from itself
+    ],
+)
+def test_an_init_that_is_more_than_reexports_is_not_deferred(source: str) -> None:
+    assert _reexports("a.b", source) is None
+
+
+def test_a_package_that_is_already_imported_or_missing_is_left_alone() -> None:
+    from caseroom.lazy_packages import defer_package_init
+
+    assert defer_package_init("json") is False  # imported already
+    assert defer_package_init("caseroom_no_such_package") is False

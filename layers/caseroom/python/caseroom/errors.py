@@ -156,28 +156,47 @@ class DatabaseBusy(DomainError):
     code, status, message = (
         "DATABASE_BUSY",
         503,
-        "The database is busy with a concurrent change to the same record; nothing was saved. "
-        "Try again shortly.",
+        "The database is busy right now. Read the record again, then retry shortly.",
     )
 
 
 # DynamoDB answers that mean "not now" rather than "no": contention on an item another
-# transaction holds, throttling, or a service hiccup. botocore has already retried them.
+# transaction holds, throttling, or a service hiccup (top-level error codes and the codes of a
+# cancelled transaction's reasons). botocore has already retried them.
 TRANSIENT_DATABASE_CODES = frozenset(
     {
         "TransactionConflict",
         "TransactionConflictException",
         "ThrottlingError",
         "ThrottlingException",
+        "ProvisionedThroughputExceeded",
         "ProvisionedThroughputExceededException",
         "RequestLimitExceeded",
         "InternalServerError",
+        "ServiceUnavailable",
+    }
+)
+DYNAMODB_OPERATIONS = frozenset(
+    {
+        "GetItem",
+        "PutItem",
+        "UpdateItem",
+        "DeleteItem",
+        "Query",
+        "BatchGetItem",
+        "BatchWriteItem",
+        "TransactGetItems",
+        "TransactWriteItems",
     }
 )
 
 
 def is_transient_database_failure(facts: dict[str, str]) -> bool:
-    """Reads the facts `observability.failure_facts` extracted from an unexpected error."""
+    """Reads the facts `observability.failure_facts` extracted from an unexpected error. Only
+    DynamoDB's own answers count: a throttled Scheduler call after a committed write is not
+    "the database is busy"."""
+    if facts.get("aws_operation") not in DYNAMODB_OPERATIONS:
+        return False
     codes = {facts.get("aws_error_code", ""), *facts.get("aws_cancellation_reasons", "").split(",")}
     return bool(codes & TRANSIENT_DATABASE_CODES)
 

@@ -10,6 +10,8 @@ function's cold start, measured by `python -m bench cold-start`.
 its submodules; a name the real `__init__` re-exports (`from .x import Y`) is imported from its
 submodule the first time something asks for it (PEP 562 module `__getattr__`). Code that does
 `from aws_lambda_powertools.event_handler import Response` therefore still works, unchanged.
+If the real `__init__` is anything but a list of such imports (no source, a name in `__all__`
+that no import line provides), the package is left alone and imports the normal way.
 """
 
 from __future__ import annotations
@@ -19,18 +21,25 @@ import importlib
 import importlib.util
 import sys
 from types import ModuleType
+from typing import Any
 
 DEFERRED_PACKAGES = (
     "aws_lambda_powertools.event_handler",
     "aws_lambda_powertools.utilities.data_classes",
 )
 
+Reexports = dict[str, tuple[str, str | None]]  # name -> (module, attribute of it | None: the module)
 
-def _reexports(package: str, init_source: str) -> dict[str, tuple[str, str | None]]:
-    """public name -> (module, attribute of it, or None for the module itself), from the
-    `from ... import ...` lines of the real `__init__`."""
-    found: dict[str, tuple[str, str | None]] = {}
+
+def _reexports(package: str, init_source: str) -> tuple[Reexports, list[str]] | None:
+    """What the real `__init__` re-exports, from its `from ... import ...` lines, and its
+    `__all__`; None when it does anything this cannot follow (its `__all__` names something no
+    import line provides, or it imports from itself)."""
+    found: Reexports = {}
+    declared: list[str] | None = None
     for node in ast.parse(init_source).body:
+        if isinstance(node, ast.Assign) and any(getattr(t, "id", "") == "__all__" for t in node.targets):
+            declared = list(ast.literal_eval(node.value))
         if not isinstance(node, ast.ImportFrom):
             continue
         base = package.rsplit(".", node.level - 1)[0] if node.level > 1 else package
@@ -40,36 +49,68 @@ def _reexports(package: str, init_source: str) -> dict[str, tuple[str, str | Non
                 found[public] = (f"{base}.{alias.name}", None)
             else:
                 module = f"{base}.{node.module}" if node.level else str(node.module)
+                if module == package:
+                    return None  # imports from itself: only running it can tell
                 found[public] = (module, alias.name)
-    return found
+    if declared is None:
+        declared = sorted(found)
+    if not set(declared) <= set(found):
+        return None
+    return found, declared
 
 
-def defer_package_init(package: str) -> None:
-    """Registers `package` without executing its `__init__` (no-op if it is already imported)."""
-    if package in sys.modules:
-        return
-    spec = importlib.util.find_spec(package)
-    if spec is None or spec.origin is None or spec.submodule_search_locations is None:
-        return  # not installed or not a package: nothing to defer
-    with open(spec.origin, encoding="utf-8") as init_file:
-        reexports = _reexports(package, init_file.read())
-    bare = importlib.util.module_from_spec(spec)
+class _DeferredPackage(ModuleType):
+    """A package module whose re-exported names resolve on first use."""
 
-    def resolve(name: str) -> object:
+    _caseroom_reexports: Reexports
+
+    def __getattr__(self, name: str) -> Any:
+        reexports = vars(self).get("_caseroom_reexports", {})
         if name not in reexports:
-            raise AttributeError(f"module {package!r} has no attribute {name!r}")
+            raise AttributeError(f"module {self.__name__!r} has no attribute {name!r}")
         module, attribute = reexports[name]
         imported = importlib.import_module(module)
         value = imported if attribute is None else getattr(imported, attribute)
-        setattr(bare, name, value)
+        super().__setattr__(name, value)
         return value
 
-    vars(bare).update(__getattr__=resolve, __all__=sorted(reexports))
+    def __setattr__(self, name: str, value: Any) -> None:
+        # Importing a submodule binds it on its package: `data_classes.event_source` the module
+        # would then hide `event_source` the decorator. The real __init__ rebinds the
+        # re-export after that import, so the package keeps the re-export here too.
+        reexport = vars(self).get("_caseroom_reexports", {}).get(name)
+        binding_submodule = isinstance(value, ModuleType) and value.__name__ == f"{self.__name__}.{name}"
+        if binding_submodule and reexport and reexport[1] is not None:
+            value = getattr(importlib.import_module(reexport[0]), reexport[1])
+        super().__setattr__(name, value)
+
+
+def defer_package_init(package: str) -> bool:
+    """Registers `package` without executing its `__init__`. False (and nothing changed) when it
+    is already imported, not installed, or its `__init__` is more than re-exports."""
+    if package in sys.modules:
+        return False
+    spec = importlib.util.find_spec(package)
+    if spec is None or spec.loader is None or spec.submodule_search_locations is None:
+        return False
+    try:
+        source = spec.loader.get_source(package)  # type: ignore[attr-defined]
+        parsed = _reexports(package, source) if source else None
+    except (ImportError, OSError, SyntaxError, UnicodeDecodeError, ValueError):
+        parsed = None
+    if parsed is None:
+        return False
+    reexports, public = parsed
+    bare = importlib.util.module_from_spec(spec)
+    vars(bare)["_caseroom_reexports"] = reexports
+    vars(bare)["__all__"] = public
+    bare.__class__ = _DeferredPackage
     sys.modules[package] = bare
     parent_name, _, child = package.rpartition(".")
-    parent: ModuleType | None = sys.modules.get(parent_name)
+    parent = sys.modules.get(parent_name)
     if parent is not None:
         setattr(parent, child, bare)
+    return True
 
 
 def defer_known_packages() -> None:

@@ -32,8 +32,16 @@ def failure_facts(exc: BaseException) -> dict[str, str]:
     """What may be logged about an unexpected error: its type, an AWS error code and the
     innermost CaseRoom frame. Never its message or arguments, which may carry patient data."""
     facts = {"error_type": type(exc).__name__}
-    response = getattr(exc, "response", None)
-    if isinstance(response, dict):  # botocore's ClientError
+    cause: BaseException | None = exc
+    for _ in range(8):  # a wrapped ClientError (Powertools idempotency wraps them) counts too
+        if cause is None or isinstance(getattr(cause, "response", None), dict):
+            break
+        cause = cause.__cause__ or cause.__context__
+    else:
+        cause = None
+    if cause is not None:  # botocore's ClientError
+        response = getattr(cause, "response", {})
+        facts["aws_operation"] = str(getattr(cause, "operation_name", ""))
         facts["aws_error_code"] = str(response.get("Error", {}).get("Code", ""))
         reasons = response.get("CancellationReasons") or []
         codes = sorted({str(r.get("Code")) for r in reasons if isinstance(r, dict) and r.get("Code")})
