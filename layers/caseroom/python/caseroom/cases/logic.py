@@ -109,22 +109,30 @@ class CaseService:
             return None
         return due_date_for(case_type, self.clock.now().date()).isoformat()
 
+    def _only_if_visible(
+        self, who: Principal, case: Case | None, case_id: str | None, meta: RequestMeta, action: str
+    ) -> Case:
+        # Anyone else learns nothing: 404, and the probe is audited under their name.
+        if case is None or not may_see(who, case):
+            audit_store.append(self._audit(who, meta, action, case_id, outcome=Outcome.DENIED))
+            raise CaseNotFound()
+        return case
+
     def _visible_case(
         self, who: Principal, case_id: str, meta: RequestMeta, action: str
     ) -> tuple[Case, RxScriptDocument | None]:
-        """The case (and its Rx script record) if `who` may see it, in one consistent read.
-        Anyone else learns nothing: 404, and the probe is audited under their name."""
+        """The case and its Rx script record if `who` may see the case, in one consistent read."""
         normalized = ids.normalize_case_id(case_id)
         case, rx_script = dal.get_case_and_rx_script(normalized) if normalized else (None, None)
-        if case is None or not may_see(who, case):
-            audit_store.append(self._audit(who, meta, action, normalized, outcome=Outcome.DENIED))
-            raise CaseNotFound()
-        return case, rx_script
+        return self._only_if_visible(who, case, normalized, meta, action), rx_script
 
     def authorized_case(self, who: Principal, case_id: str, meta: RequestMeta, action: str) -> Case:
         """The case if `who` may see it (its owner or a member of its lab), else 404 + a denied
-        audit record: the one authorization check other bounded contexts reuse."""
-        return self._visible_case(who, case_id, meta, action)[0]
+        audit record: the one authorization check other bounded contexts reuse. A consistent
+        read of the case item alone."""
+        normalized = ids.normalize_case_id(case_id)
+        case = dal.get_case(normalized) if normalized else None
+        return self._only_if_visible(who, case, normalized, meta, action)
 
     # --- use cases -----------------------------------------------------------------------
 
@@ -255,7 +263,7 @@ class CaseService:
         self, who: Principal, case_id: str, limit: int, cursor: str | None, meta: RequestMeta
     ) -> TimelinePage:
         """Every status change of the case, oldest first: who, when, why, from and to."""
-        case, _ = self._visible_case(who, case_id, meta, "case.timeline.read")
+        case = self.authorized_case(who, case_id, meta, "case.timeline.read")
         entries, next_cursor = dal.list_timeline(case.case_id, limit, cursor)
         audit_store.append(self._audit(who, meta, "case.timeline.read", case.case_id, object_type="timeline"))
         return TimelinePage(items=[_timeline_view(e) for e in entries], next_cursor=next_cursor)
@@ -307,7 +315,7 @@ class CaseService:
     def audit_trail(
         self, who: Principal, case_id: str, limit: int, cursor: str | None, meta: RequestMeta
     ) -> tuple[list[AuditRecord], str | None]:
-        case, _ = self._visible_case(who, case_id, meta, "case.audit.read")
+        case = self.authorized_case(who, case_id, meta, "case.audit.read")
         if who.user_id != case.owner_id:
             raise RoleNotAllowed("Only the clinician who owns the case reads its audit trail.")
         records, next_cursor = audit_store.list_for_case(case.case_id, limit, cursor)

@@ -2,7 +2,7 @@
 upload may be, and how an upload moves from pending to available (or quarantined).
 
 No boto3 here: records go through caseroom.files.dal, bytes through caseroom.files.storage.
-Authorization is the cases rule (caseroom.cases.logic.may_see) on a consistent read of the case.
+Authorization is the cases rule (CaseService.authorized_case) on a consistent read of the case.
 """
 
 from __future__ import annotations
@@ -14,15 +14,13 @@ from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from typing import Any
 
-from caseroom import audit_store, ids
+from caseroom import audit_store
 from caseroom.audit import AuditRecord, Outcome, RequestMeta, user_record
 from caseroom.auth import Principal, Role
-from caseroom.cases import dal as cases_dal
-from caseroom.cases.logic import may_see
+from caseroom.cases.logic import CaseService
 from caseroom.cases.records import Case
 from caseroom.clock import Clock, SystemClock, iso
 from caseroom.errors import (
-    CaseNotFound,
     ContentTypeNotAllowed,
     EmptyFile,
     FileNotAvailable,
@@ -151,15 +149,7 @@ class FileService:
         )
 
     def _visible_case(self, who: Principal, case_id: str, meta: RequestMeta, action: str) -> Case:
-        """The case if `who` may see it (consistent read); otherwise 404 and an audited denial."""
-        normalized = ids.normalize_case_id(case_id)
-        case = cases_dal.get_case(normalized) if normalized else None
-        if case is None or not may_see(who, case):
-            audit_store.append(
-                self._audit(who, meta, action, normalized, object_type="case", outcome=Outcome.DENIED)
-            )
-            raise CaseNotFound()
-        return case
+        return CaseService(clock=self.clock).authorized_case(who, case_id, meta, action)
 
     def _visible_file(
         self, who: Principal, case_id: str, file_id: str, meta: RequestMeta, action: str
