@@ -100,8 +100,13 @@ _bench_ok = _response["ResponseMetadata"]["HTTPStatusCode"] == 200
 print({marker!r}, _bench_elapsed_ms, _bench_cpu_ms, _bench_ok, False, 1, flush=True)
 """
 
+# The floor as CaseRoom's functions run it in Lambda: with the cyclic collector paused
+# (caseroom.cold_start_gc), to show what that pause alone is worth.
+_FLOOR_GC_PAUSED_PROGRAM = "import gc\ngc.disable()\n" + _FLOOR_PROGRAM
+
 # The least a typed, validated HTTP route on this stack costs: the Powertools validating resolver
-# (imported as CaseRoom does, without the packages' eager __init__), Logger and Metrics, one
+# (imported as CaseRoom does: `caseroom`'s package init skips the Powertools packages' eager
+# __init__ and pauses the collector, see caseroom/cold_start_gc.py), Logger and Metrics, one
 # pydantic response model and the floor's GetItem through botocore. No CaseRoom domain code: the
 # distance between this row and the floor is the stack's, the distance to cases_api is ours.
 _MINIMAL_HTTP_PROGRAM = """\
@@ -241,6 +246,8 @@ def _child_environment(extra: dict[str, str], endpoint_url: str) -> dict[str, st
         **inherited,
         **aws_env.caseroom_environment(endpoint_url),
         "PYTHONPATH": aws_env.python_path(),
+        # Lambda always sets it; caseroom.cold_start_gc pauses the collector only where it is set.
+        "AWS_LAMBDA_FUNCTION_NAME": "caseroom-bench",
         **extra,
     }
 
@@ -543,6 +550,13 @@ def _programs(endpoint_url: str, seeded: Callable[[], Seeded]) -> list[Program]:
     programs = [
         Program("floor (boto3 + client + GetItem)", "floor", lambda: floor_code),
         Program("same via botocore only (no boto3 import)", "info", lambda: botocore_floor_code),
+        Program(
+            "floor with the cyclic GC paused",
+            "info",
+            lambda: _FLOOR_GC_PAUSED_PROGRAM.format(
+                endpoint=endpoint_url, table=aws_env.TABLE_NAME, marker=RESULT_MARKER
+            ),
+        ),
         Program("bare python -c pass", "info", lambda: _BARE_PROGRAM, self_timed=False),
         Program(
             "minimal validated Powertools route + GetItem (no CaseRoom code)",

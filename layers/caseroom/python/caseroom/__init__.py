@@ -4,7 +4,9 @@ Layers point one way: routes (HTTP adapters) -> logic (rules) -> dal (data acces
 Only dal modules and caseroom.aws touch boto3.
 """
 
+from caseroom.cold_start_gc import pause_for_cold_start
 from caseroom.lazy_packages import defer_known_packages
 
-# Before anything imports Powertools' event handler: see caseroom/lazy_packages.py.
+# Both before anything imports Powertools or botocore: see the two modules.
+pause_for_cold_start()
 defer_known_packages()

@@ -16,6 +16,7 @@ from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 
+from caseroom.cold_start_gc import resume_after_cold_start
 from caseroom.settings import get_settings
 
 logger = Logger(service="caseroom")
@@ -70,9 +71,13 @@ def lambda_entrypoint(handler: Handler, correlation_id_path: str | None = None) 
 
     def entrypoint(event: dict[str, Any], context: Any) -> Any:
         nonlocal traced
-        if traced is None:  # decided on first call, so importing the handler reads no settings
+        if traced is not None:
+            return traced(event, context)
+        try:  # the first call decides, so importing the handler reads no settings
             traced = _maybe_traced(wrapped)
-        return traced(event, context)
+            return traced(event, context)
+        finally:
+            resume_after_cold_start()
 
     return entrypoint
 
