@@ -49,8 +49,37 @@ def _shared_session() -> Any:
     if _session is None:
         import botocore.session
 
-        _session = botocore.session.get_session()
+        session = botocore.session.get_session()
+        session.register_component("data_loader", _service_directory_loader(session))
+        _session = session
     return _session
+
+
+def _service_directory_loader(session: Any) -> Any:
+    """botocore's model loader, except for how it lists the services it knows.
+
+    Before loading a client's first model, botocore lists every service it ships (~420
+    directories) and opens each one to check it holds that kind of model: 2,000 file-system
+    calls, ~17 ms of every cold start, to confirm that "dynamodb" exists. Here a directory in the
+    data path is a known service; a service without the model still fails, when it is loaded
+    (DataNotFoundError), and an unknown name still raises UnknownServiceError."""
+    import os
+
+    from botocore.loaders import Loader, instance_cache
+
+    class ServiceDirectoryLoader(Loader):  # type: ignore[misc]
+        @instance_cache  # type: ignore[misc]
+        def list_available_services(self, type_name: str) -> list[str]:
+            services: set[str] = set()
+            for path in self.search_paths:
+                if os.path.isdir(path):
+                    services.update(name for name in os.listdir(path) if "." not in name)
+            return sorted(services)
+
+    # AWS_DATA_PATH adds model directories, as it does for botocore's own loader.
+    data_path = session.get_config_variable("data_path")
+    extra = [os.path.expanduser(os.path.expandvars(p)) for p in data_path.split(os.pathsep)] if data_path else None
+    return ServiceDirectoryLoader(extra_search_paths=extra)
 
 
 def reset_clients() -> None:

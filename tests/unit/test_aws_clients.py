@@ -1,0 +1,80 @@
+"""caseroom.aws: the shared botocore session lists known services from the data directory
+alone, and still makes every client CaseRoom uses and refuses names it does not know."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import pytest
+from botocore.exceptions import UnknownServiceError
+
+from caseroom import aws
+
+# Every service a CaseRoom module or the local runtime makes a client for.
+SERVICES_CASEROOM_USES = (
+    "apigatewaymanagementapi",
+    "dynamodb",
+    "dynamodbstreams",
+    "events",
+    "s3",
+    "scheduler",
+    "ses",
+    "sqs",
+)
+
+
+@pytest.fixture()
+def fresh_session(monkeypatch: pytest.MonkeyPatch) -> Any:
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "eu-west-1")
+    monkeypatch.delenv("AWS_DATA_PATH", raising=False)
+    aws.reset_clients()
+    yield aws._shared_session()
+    aws.reset_clients()
+
+
+@pytest.mark.parametrize("service", SERVICES_CASEROOM_USES)
+def test_every_service_caseroom_uses_gets_a_client(fresh_session: Any, service: str) -> None:
+    client = fresh_session.create_client(service, aws_access_key_id="k", aws_secret_access_key="s")
+
+    assert client.meta.service_model.service_name == service
+
+
+def test_an_unknown_service_is_still_refused(fresh_session: Any) -> None:
+    with pytest.raises(UnknownServiceError):
+        fresh_session.create_client("no-such-service", aws_access_key_id="k", aws_secret_access_key="s")
+
+
+def test_listing_services_reads_each_data_directory_once(
+    fresh_session: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    listed: list[str] = []
+    real_listdir = os.listdir
+
+    def counting_listdir(path: Any) -> list[str]:
+        listed.append(str(path))
+        return real_listdir(path)
+
+    monkeypatch.setattr(os, "listdir", counting_listdir)
+    loader = fresh_session.get_component("data_loader")
+
+    services = loader.list_available_services("service-2")
+
+    # botocore's own loader lists every one of the ~420 service directories as well.
+    assert len(listed) <= len(loader.search_paths)
+    assert {"dynamodb", "s3", "scheduler"} <= set(services)
+    assert not [name for name in services if "." in name]  # endpoints.json is not a service
+
+
+def test_aws_data_path_still_adds_model_directories(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Any
+) -> None:
+    (tmp_path / "caseroom-test-service").mkdir()
+    monkeypatch.setenv("AWS_DATA_PATH", str(tmp_path))
+    aws.reset_clients()
+    try:
+        loader = aws._shared_session().get_component("data_loader")
+        assert str(tmp_path) in loader.search_paths
+        assert "caseroom-test-service" in loader.list_available_services("service-2")
+    finally:
+        aws.reset_clients()
