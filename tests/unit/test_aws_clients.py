@@ -24,7 +24,7 @@ SERVICES_CASEROOM_USES = (
 )
 
 
-@pytest.fixture()
+@pytest.fixture
 def fresh_session(monkeypatch: pytest.MonkeyPatch) -> Any:
     monkeypatch.setenv("AWS_DEFAULT_REGION", "eu-west-1")
     monkeypatch.delenv("AWS_DATA_PATH", raising=False)
@@ -66,9 +66,7 @@ def test_listing_services_reads_each_data_directory_once(
     assert not [name for name in services if "." in name]  # endpoints.json is not a service
 
 
-def test_aws_data_path_still_adds_model_directories(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Any
-) -> None:
+def test_aws_data_path_still_adds_model_directories(monkeypatch: pytest.MonkeyPatch, tmp_path: Any) -> None:
     (tmp_path / "caseroom-test-service").mkdir()
     monkeypatch.setenv("AWS_DATA_PATH", str(tmp_path))
     aws.reset_clients()

@@ -45,9 +45,11 @@ print(json.dumps(seen))
 
 
 def _first_invocations(extra_environment: dict[str, str]) -> dict[str, object]:
-    environment = {
-        key: value for key, value in os.environ.items() if key != "AWS_LAMBDA_FUNCTION_NAME"
-    } | {"PYTHONPATH": f"{REPO}{os.pathsep}{REPO / 'layers/caseroom/python'}"} | extra_environment
+    environment = (
+        {key: value for key, value in os.environ.items() if key != "AWS_LAMBDA_FUNCTION_NAME"}
+        | {"PYTHONPATH": f"{REPO}{os.pathsep}{REPO / 'layers/caseroom/python'}"}
+        | extra_environment
+    )
     done = subprocess.run(
         [sys.executable, "-c", _FIRST_INVOCATIONS],
         env=environment,

@@ -78,8 +78,8 @@ def _service_directory_loader(session: Any) -> Any:
 
     # AWS_DATA_PATH adds model directories, as it does for botocore's own loader.
     data_path = session.get_config_variable("data_path")
-    extra = [os.path.expanduser(os.path.expandvars(p)) for p in data_path.split(os.pathsep)] if data_path else None
-    return ServiceDirectoryLoader(extra_search_paths=extra)
+    extra = [os.path.expanduser(os.path.expandvars(p)) for p in (data_path or "").split(os.pathsep) if p]
+    return ServiceDirectoryLoader(extra_search_paths=extra or None)
 
 
 def reset_clients() -> None:
