@@ -67,8 +67,8 @@ def _service_directory_loader(session: Any) -> Any:
 
     from botocore.loaders import Loader, instance_cache
 
-    class ServiceDirectoryLoader(Loader):  # type: ignore[misc]
-        @instance_cache  # type: ignore[misc]
+    class ServiceDirectoryLoader(Loader):
+        @instance_cache
         def list_available_services(self, type_name: str) -> list[str]:
             services: set[str] = set()
             for path in self.search_paths:
