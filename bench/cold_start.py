@@ -454,7 +454,8 @@ def _overdue_upload(case_id: str) -> dict[str, Any]:
     just over a day ago, so still pending past its deadline, and its UploadExpired timer event."""
     from caseroom.clock import FixedClock
     from caseroom.files import routes
-    from caseroom.files.logic import UPLOAD_EXPIRY, UPLOAD_EXPIRY_TIMER, FileService
+    from caseroom.files.expiry import UPLOAD_EXPIRY, UPLOAD_EXPIRY_TIMER
+    from caseroom.files.logic import FileService
     from caseroom.settings import get_settings
 
     size = 2 * get_settings().multipart_threshold_bytes

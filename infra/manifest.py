@@ -157,7 +157,6 @@ FUNCTIONS: tuple[Function, ...] = (
             Grant.FILES_ABORT_UPLOAD,
             Grant.FILES_READ_VERSION,
             Grant.FILES_DELETE,
-            Grant.SCHEDULE,  # the pending upload's expiry timer
         ),
         # CompleteMultipartUpload of thousands of parts can take S3 seconds; stay under the
         # HTTP API's 30 s integration limit.
@@ -165,8 +164,11 @@ FUNCTIONS: tuple[Function, ...] = (
     ),
     Function(
         name="upload_expiry",
-        description="UploadExpired timer: a still-pending upload expires and its multipart upload is aborted",
-        grants=(Grant.TABLE_READ, Grant.TABLE_WRITE, Grant.FILES_ABORT_UPLOAD),
+        description=(
+            "Pending uploads: sets the expiry timer on FileUploadRequested; on UploadExpired a "
+            "still-pending upload expires and its multipart upload is aborted"
+        ),
+        grants=(Grant.TABLE_READ, Grant.TABLE_WRITE, Grant.FILES_ABORT_UPLOAD, Grant.SCHEDULE),
     ),
     Function(
         name="file_verifier",
@@ -310,6 +312,12 @@ EVENT_RULES: tuple[EventRule, ...] = (
         function="file_verifier",
         bus=DEFAULT_BUS,
         files_bucket_only=True,
+    ),
+    EventRule(
+        name="schedule-upload-expiry",
+        description="A pending upload was requested -> set its expiry timer",
+        pattern={"source": [EVENT_SOURCE], "detail-type": ["FileUploadRequested"]},
+        function="upload_expiry",
     ),
     EventRule(
         name="expire-pending-upload",

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable, Iterator
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -501,10 +502,71 @@ def test_invalid_part_size_is_refused(call: Call) -> None:
     assert not s3().list_multipart_uploads(Bucket=bucket()).get("Uploads")
 
 
+def deliver_upload_requested(file_id: str) -> str:
+    """Hands the upload's FileUploadRequested (as the outbox relay puts it on the bus) to its
+    rule's function; returns what the function did about the timer."""
+    from functions.upload_expiry.handler import lambda_handler
+
+    [item] = [i for i in outbox("FileUploadRequested") if i["subjectId"] == file_id]
+    detail = {
+        "id": item["eventId"],
+        "type": item["eventType"],
+        "version": item["eventVersion"],
+        "time": item["eventTime"],
+        "caseId": item["caseId"],
+        "actor": item["actor"],
+        "correlationId": item["correlationId"],
+        "subjectId": item["subjectId"],
+    }
+    event = {"source": "caseroom", "detail-type": item["eventType"], "id": "bus-1", "detail": detail}
+    return str(lambda_handler(event, lambda_context("upload_expiry"))["timer"])
+
+
+def expiry_timers() -> dict[str, dict[str, Any]]:
+    scheduler = aws.client("scheduler")
+    group = get_settings().schedule_group
+    names = [s["Name"] for s in scheduler.list_schedules(GroupName=group)["Schedules"]]
+    return {name: scheduler.get_schedule(GroupName=group, Name=name) for name in names}
+
+
+def test_the_expiry_timer_is_set_from_the_upload_event_not_the_request(
+    call: Call, clock: FixedClock
+) -> None:
+    # Given an upload request: the pending file and its event commit together, no timer yet
+    case_id = new_case(call)
+    _, ticket = request_upload(call, case_id, PNG)
+    file_id = ticket["fileId"]
+    assert expiry_timers() == {}
+    [event] = outbox("FileUploadRequested")
+    assert (event["caseId"], event["actor"]) == (case_id, CLINICIAN.user_id)
+
+    # When the event arrives (twice: delivery is at-least-once)
+    assert deliver_upload_requested(file_id) == "scheduled"
+    assert deliver_upload_requested(file_id) == "scheduled"
+
+    # Then one timer fires UploadExpired for this file at its deadline, 24 h after the request
+    [(name, timer)] = expiry_timers().items()
+    assert name == f"upload-expiry-{file_id}"
+    assert timer["ScheduleExpression"] == f"at({(clock.now() + timedelta(hours=24)):%Y-%m-%dT%H:%M:%S})"
+    assert timer["Target"]["EventBridgeParameters"]["DetailType"] == "UploadExpired"
+    assert json.loads(timer["Target"]["Input"]) == {"caseId": case_id, "fileId": file_id}
+
+
+def test_an_upload_no_longer_pending_gets_no_timer(call: Call, clock: FixedClock) -> None:
+    case_id = new_case(call)
+    _, ticket = request_upload(call, case_id, PNG)
+    land(key_of(case_id, ticket["fileId"]), PNG, "image/png")
+    assert verify(key_of(case_id, ticket["fileId"])) == "available"
+
+    assert deliver_upload_requested(ticket["fileId"]) == "not-pending"
+    assert expiry_timers() == {}
+
+
 def test_pending_upload_expires_and_is_cleaned_up(call: Call, clock: FixedClock) -> None:
     case_id = new_case(call)
     ticket = start_multipart(call, case_id, dicom(6 * MiB))
     file_id = ticket["fileId"]
+    assert deliver_upload_requested(file_id) == "scheduled"
     detail = {"caseId": case_id, "fileId": file_id}
     # A timer that fires early (or twice) changes nothing
     assert expire_upload(detail, "timer-1", clock) is False
@@ -519,8 +581,8 @@ def test_pending_upload_expires_and_is_cleaned_up(call: Call, clock: FixedClock)
         body={"parts": [{"partNumber": 1, "sha256": sha(b"x")}]},
     )
     assert (status, body["code"]) == (409, "UPLOAD_NOT_PENDING")
-    schedules = aws.client("scheduler").list_schedules(GroupName=get_settings().schedule_group)["Schedules"]
-    assert f"upload-expiry-{file_id}" in {s["Name"] for s in schedules}
+    # A late FileUploadRequested (the bus was down a day) sets no timer for an expired file
+    assert deliver_upload_requested(file_id) == "not-pending"
 
 
 # --- galleries, move, rename, delete ----------------------------------------------------------

@@ -22,6 +22,7 @@ class EventType(StrEnum):
     CASE_ARCHIVED = "CaseArchived"
     CASE_UNARCHIVED = "CaseUnarchived"
     CASE_SHIPPED = "CaseShipped"
+    FILE_UPLOAD_REQUESTED = "FileUploadRequested"  # a pending upload exists; its expiry timer follows
     FILE_ADDED = "FileAdded"
     FILE_QUARANTINED = "FileQuarantined"
     PLANNING_SCHEDULED = "PlanningScheduled"

@@ -14,11 +14,15 @@ Access patterns:
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
-from caseroom import dynamo, stored
+from caseroom import dynamo, ids, stored
+from caseroom.clock import iso
 from caseroom.errors import VersionConflict
+from caseroom.events import OUTBOX_RETENTION_SECONDS, DomainEvent, EventType, outbox_attributes
 from caseroom.files.records import CaseFile, FileStatus, Gallery
+from caseroom.outbox import outbox_put_action
 from caseroom.table_schema import GALLERY_FILES_INDEX
 
 LISTED_STATUSES = {FileStatus.PENDING, FileStatus.AVAILABLE, FileStatus.QUARANTINED}
@@ -180,3 +184,18 @@ def list_galleries(case_id: str, limit: int, cursor: str | None) -> tuple[list[G
     response = dynamo.dynamodb().query(**request)
     galleries = [_gallery_from(dynamo.from_item(item)) for item in response.get("Items", [])]
     return galleries, dynamo.encode_cursor(response.get("LastEvaluatedKey"), fingerprint)
+
+
+def file_event_action(kind: EventType, file: CaseFile, correlation_id: str, now: datetime) -> dict[str, Any]:
+    """The outbox put of a file's event, for the transaction that makes the change: the uploader
+    is the actor and the file the subject."""
+    event = DomainEvent(
+        id=ids.new_event_id(),
+        type=kind,
+        time=iso(now),
+        case_id=file.case_id,
+        actor=file.uploader_id,
+        correlation_id=correlation_id,
+        subject_id=file.file_id,
+    )
+    return outbox_put_action(outbox_attributes(event, int(now.timestamp()) + OUTBOX_RETENTION_SECONDS))

@@ -11,7 +11,6 @@ import math
 import secrets
 import urllib.parse
 from dataclasses import dataclass, field, replace
-from datetime import timedelta
 from typing import Any
 
 from caseroom import audit_store
@@ -39,7 +38,9 @@ from caseroom.errors import (
     UploadPartsMissing,
     VersionConflict,
 )
+from caseroom.events import EventType
 from caseroom.files import dal, storage
+from caseroom.files.expiry import UPLOAD_EXPIRY
 from caseroom.files.kinds import MiB, normalized_content_type, rules_for
 from caseroom.files.models import (
     CompleteRequest,
@@ -75,14 +76,12 @@ FIXED_GALLERIES: dict[str, str] = {
 }
 POST_URL_SECONDS = 15 * 60
 PART_URL_SECONDS = 60 * 60  # a part of a slow connection finishes well within this; resume signs anew
-UPLOAD_EXPIRY = timedelta(hours=24)  # a closed laptop can resume the next morning
 DOWNLOAD_LINK_SECONDS = 10 * 60  # <= 15 minutes
 DELETED_RETENTION_SECONDS = 30 * 24 * 3600  # as long as the bucket keeps noncurrent versions
 MIN_PART_BYTES = 5 * MiB  # S3's minimum for every part but the last
 MAX_PART_BYTES = 5 * 1024 * MiB
 MAX_PARTS = 10_000
 DEFAULT_PART_BYTES = 16 * MiB
-UPLOAD_EXPIRY_TIMER = "UploadExpired"
 
 
 def object_key(case_id: str, file_id: str) -> str:
@@ -241,10 +240,12 @@ class FileService:
             also=[
                 audit_store.audit_put_action(
                     self._audit(who, meta, "file.upload.request", case.case_id, object_id=file_id)
-                )
+                ),
+                # The expiry timer is set from this event (files/verification.py), so a pending
+                # upload always gets one: no crash can leave the record without its timer.
+                dal.file_event_action(EventType.FILE_UPLOAD_REQUESTED, file, meta.request_id, now),
             ],
         )
-        schedule_expiry(file, now + UPLOAD_EXPIRY)
         count("UploadsRequested")
         return UploadTicket(
             file_id=file_id,
@@ -511,23 +512,6 @@ class FileService:
         audit_store.append(self._audit(who, meta, "file.download", case.case_id, object_id=file.file_id))
         count("FileDownloads")
         return FileDownload(url=url, expires_in_seconds=DOWNLOAD_LINK_SECONDS, file_name=file.file_name)
-
-
-def schedule_expiry(file: CaseFile, at: Any) -> None:
-    """Pending uploads expire: a one-time timer (caseroom.scheduling) fires UploadExpired."""
-    from caseroom import scheduling
-
-    scheduling.schedule_event(
-        expiry_timer_name(file.file_id),
-        at,
-        UPLOAD_EXPIRY_TIMER,
-        {"caseId": file.case_id, "fileId": file.file_id},
-        replace=False,  # the file id was just drawn at random
-    )
-
-
-def expiry_timer_name(file_id: str) -> str:
-    return f"upload-expiry-{file_id}"
 
 
 def _plausible_file_id(file_id: str) -> bool:

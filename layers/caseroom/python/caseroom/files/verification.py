@@ -1,6 +1,7 @@
 """Verification of an uploaded object, on S3's Object Created event, and the expiry of pending
-uploads, on their UploadExpired timer. Both run without a request: their audit records name
-the system component, their events carry the uploader as actor and the file id as subject.
+uploads, on their UploadExpired timer (set by files/expiry.py). Both run without a request: their
+audit records name the system component, their events carry the uploader as actor and the file
+id as subject.
 
 A file becomes available only if S3 holds exactly what was declared: the size, a content that
 is the declared kind by its magic bytes, the declared content type, and the checksum. Anything
@@ -27,12 +28,11 @@ from caseroom import audit_store, ids
 from caseroom.audit import system_record
 from caseroom.clock import Clock, SystemClock, iso
 from caseroom.errors import VersionConflict
-from caseroom.events import OUTBOX_RETENTION_SECONDS, DomainEvent, EventType, outbox_attributes
+from caseroom.events import EventType
 from caseroom.files import dal, magic, storage
 from caseroom.files.kinds import normalized_content_type, rules_for
 from caseroom.files.records import CaseFile, FileStatus
 from caseroom.observability import count, logger
-from caseroom.outbox import outbox_put_action
 from caseroom.settings import get_settings
 
 COMPONENT = "file_verifier"
@@ -142,7 +142,7 @@ def verify_object_created(event: dict[str, Any], clock: Clock | None = None) -> 
             updated,
             file.version,
             also=[
-                _event(event_type, updated, correlation, now),
+                dal.file_event_action(event_type, updated, correlation, now),
                 audit_store.audit_put_action(
                     system_record(
                         COMPONENT, action, file.case_id, "file", file.file_id, iso(now), correlation
@@ -158,19 +158,6 @@ def verify_object_created(event: dict[str, Any], clock: Clock | None = None) -> 
     count("FilesQuarantined")
     logger.warning("file quarantined", extra={"file_id": file.file_id, "reason": reason.value})
     return Outcome.QUARANTINED
-
-
-def _event(kind: EventType, file: CaseFile, correlation_id: str, now: Any) -> dict[str, Any]:
-    event = DomainEvent(
-        id=ids.new_event_id(),
-        type=kind,
-        time=iso(now),
-        case_id=file.case_id,
-        actor=file.uploader_id,
-        correlation_id=correlation_id,
-        subject_id=file.file_id,
-    )
-    return outbox_put_action(outbox_attributes(event, int(now.timestamp()) + OUTBOX_RETENTION_SECONDS))
 
 
 def expire_upload(detail: dict[str, Any], timer_event_id: str, clock: Clock | None = None) -> bool:
