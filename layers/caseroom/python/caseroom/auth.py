@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import time
-import urllib.request
 from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
@@ -108,6 +107,8 @@ class JwtVerifier:
         if self._jwks is None:
             if not self._jwks_url.startswith(("https://", "http://127.0.0.1")):
                 raise Unauthenticated()
+            import urllib.request  # only the local authorizer fetches keys; HTTP functions never do
+
             with urllib.request.urlopen(self._jwks_url, timeout=5) as response:  # noqa: S310 - https or loopback only
                 self._jwks = json.loads(response.read())
         return self._jwks

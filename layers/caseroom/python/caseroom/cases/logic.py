@@ -12,6 +12,7 @@ from caseroom import audit_store, documents, ids
 from caseroom.audit import AuditRecord, Outcome, RequestMeta, user_record
 from caseroom.auth import Principal, Role
 from caseroom.cases import dal, transitions, workflow
+from caseroom.cases.access import authorized_case, only_if_visible
 from caseroom.cases.case_types import CASE_TYPE_RULES, CaseType, FileKind, due_date_for
 from caseroom.cases.models import (
     CasePage,
@@ -34,7 +35,6 @@ from caseroom.cases.teeth import to_canonical, to_universal
 from caseroom.cases.transitions import Mover, Via
 from caseroom.clock import Clock, SystemClock, iso
 from caseroom.errors import (
-    CaseNotFound,
     DocumentNotReady,
     InvalidRequest,
     ReasonRequired,
@@ -109,30 +109,13 @@ class CaseService:
             return None
         return due_date_for(case_type, self.clock.now().date()).isoformat()
 
-    def _only_if_visible(
-        self, who: Principal, case: Case | None, case_id: str | None, meta: RequestMeta, action: str
-    ) -> Case:
-        # Anyone else learns nothing: 404, and the probe is audited under their name.
-        if case is None or not may_see(who, case):
-            audit_store.append(self._audit(who, meta, action, case_id, outcome=Outcome.DENIED))
-            raise CaseNotFound()
-        return case
-
     def _visible_case(
         self, who: Principal, case_id: str, meta: RequestMeta, action: str
     ) -> tuple[Case, RxScriptDocument | None]:
         """The case and its Rx script record if `who` may see the case, in one consistent read."""
         normalized = ids.normalize_case_id(case_id)
         case, rx_script = dal.get_case_and_rx_script(normalized) if normalized else (None, None)
-        return self._only_if_visible(who, case, normalized, meta, action), rx_script
-
-    def authorized_case(self, who: Principal, case_id: str, meta: RequestMeta, action: str) -> Case:
-        """The case if `who` may see it (its owner or a member of its lab), else 404 + a denied
-        audit record: the one authorization check other bounded contexts reuse. A consistent
-        read of the case item alone."""
-        normalized = ids.normalize_case_id(case_id)
-        case = dal.get_case(normalized) if normalized else None
-        return self._only_if_visible(who, case, normalized, meta, action)
+        return only_if_visible(who, case, normalized, meta, action, self.clock), rx_script
 
     # --- use cases -----------------------------------------------------------------------
 
@@ -263,7 +246,7 @@ class CaseService:
         self, who: Principal, case_id: str, limit: int, cursor: str | None, meta: RequestMeta
     ) -> TimelinePage:
         """Every status change of the case, oldest first: who, when, why, from and to."""
-        case = self.authorized_case(who, case_id, meta, "case.timeline.read")
+        case = authorized_case(who, case_id, meta, "case.timeline.read", self.clock)
         entries, next_cursor = dal.list_timeline(case.case_id, limit, cursor)
         audit_store.append(self._audit(who, meta, "case.timeline.read", case.case_id, object_type="timeline"))
         return TimelinePage(items=[_timeline_view(e) for e in entries], next_cursor=next_cursor)
@@ -315,7 +298,7 @@ class CaseService:
     def audit_trail(
         self, who: Principal, case_id: str, limit: int, cursor: str | None, meta: RequestMeta
     ) -> tuple[list[AuditRecord], str | None]:
-        case = self.authorized_case(who, case_id, meta, "case.audit.read")
+        case = authorized_case(who, case_id, meta, "case.audit.read", self.clock)
         if who.user_id != case.owner_id:
             raise RoleNotAllowed("Only the clinician who owns the case reads its audit trail.")
         records, next_cursor = audit_store.list_for_case(case.case_id, limit, cursor)
@@ -363,13 +346,6 @@ def _script_is_current(case: Case, rx_script: RxScriptDocument | None) -> bool:
         and rx_script.object_key is not None
         and rx_script.rx_version >= case.rx_version
     )
-
-
-def may_see(who: Principal, case: Case) -> bool:
-    """The case's owner clinician and members of the case's lab; nobody else (files reuse this)."""
-    if who.user_id == case.owner_id:
-        return True
-    return who.role is Role.LAB and who.lab_id is not None and who.lab_id == case.lab_id
 
 
 def _view(case: Case, rx_script: RxScriptDocument | None) -> CaseView:

@@ -2,7 +2,7 @@
 upload may be, and how an upload moves from pending to available (or quarantined).
 
 No boto3 here: records go through caseroom.files.dal, bytes through caseroom.files.storage.
-Authorization is the cases rule (CaseService.authorized_case) on a consistent read of the case.
+Authorization is the cases rule (caseroom.cases.access.authorized_case) on a consistent read of the case.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from typing import Any
 from caseroom import audit_store
 from caseroom.audit import AuditRecord, Outcome, RequestMeta, user_record
 from caseroom.auth import Principal, Role
-from caseroom.cases.logic import CaseService
+from caseroom.cases.access import authorized_case
 from caseroom.cases.records import Case
 from caseroom.clock import Clock, SystemClock, iso
 from caseroom.errors import (
@@ -148,7 +148,7 @@ class FileService:
         )
 
     def _visible_case(self, who: Principal, case_id: str, meta: RequestMeta, action: str) -> Case:
-        return CaseService(clock=self.clock).authorized_case(who, case_id, meta, action)
+        return authorized_case(who, case_id, meta, action, self.clock)
 
     def _visible_file(
         self, who: Principal, case_id: str, file_id: str, meta: RequestMeta, action: str

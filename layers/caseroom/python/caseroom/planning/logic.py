@@ -20,7 +20,7 @@ from caseroom.audit import AuditRecord, RequestMeta, user_record
 from caseroom.auth import Principal, Role
 from caseroom.cases import dal as cases_dal
 from caseroom.cases import workflow
-from caseroom.cases.logic import CaseService
+from caseroom.cases.access import authorized_case
 from caseroom.cases.records import Case
 from caseroom.cases.statuses import CaseStatus
 from caseroom.cases.transitions import Mover, Via
@@ -91,10 +91,6 @@ def utc_start(start: datetime, timezone: ZoneInfo) -> datetime:
 class PlanningService:
     clock: Clock = field(default_factory=SystemClock)
 
-    @property
-    def _cases(self) -> CaseService:
-        return CaseService(clock=self.clock)
-
     def _audit(
         self, who: Principal, meta: RequestMeta, action: str, case_id: str, session_id: str
     ) -> AuditRecord:
@@ -151,7 +147,7 @@ class PlanningService:
         self, who: Principal, case_id: str, limit: int, cursor: str | None, meta: RequestMeta
     ) -> BlockPage:
         """The free, future blocks of the case's lab: what the clinician can book."""
-        case = self._cases.authorized_case(who, case_id, meta, "planning.blocks.read")
+        case = authorized_case(who, case_id, meta, "planning.blocks.read", self.clock)
         now = self.clock.now()
         blocks, next_cursor = dal.list_blocks(case.lab_id, _id_prefix(now), True, limit, cursor)
         return BlockPage(items=[_block_view(b) for b in blocks if b.starts_at > now], next_cursor=next_cursor)
@@ -159,7 +155,7 @@ class PlanningService:
     # --- the clinician books ---------------------------------------------------------------------
 
     def book(self, who: Principal, case_id: str, request: BookRequest, meta: RequestMeta) -> BookingView:
-        case = self._cases.authorized_case(who, case_id, meta, "planning.book")
+        case = authorized_case(who, case_id, meta, "planning.book", self.clock)
         if who.user_id != case.owner_id:
             raise RoleNotAllowed("Only the clinician who owns the case books its planning session.")
         if case.status not in BOOKABLE:
@@ -241,14 +237,14 @@ class PlanningService:
         return session
 
     def session(self, who: Principal, case_id: str, meta: RequestMeta) -> SessionView:
-        case = self._cases.authorized_case(who, case_id, meta, "planning.read")
+        case = authorized_case(who, case_id, meta, "planning.read", self.clock)
         session = self._session_of(case)
         audit_store.append(self._audit(who, meta, "planning.read", case.case_id, session.session_id))
         return _session_view(session)
 
     def calendar_file(self, who: Principal, case_id: str, meta: RequestMeta) -> tuple[str, str]:
         """(file name, iCalendar text) of the case's session, to download again."""
-        case = self._cases.authorized_case(who, case_id, meta, "planning.ics.download")
+        case = authorized_case(who, case_id, meta, "planning.ics.download", self.clock)
         session = self._session_of(case)
         audit_store.append(self._audit(who, meta, "planning.ics.download", case.case_id, session.session_id))
         return ical.ics_file_name(session), ical.session_ics(session, self.clock.now())
@@ -256,7 +252,7 @@ class PlanningService:
     # --- the lab changes a booking ---------------------------------------------------------------
 
     def _booked(self, who: Principal, case_id: str, meta: RequestMeta, action: str) -> tuple[Case, Session]:
-        case = self._cases.authorized_case(who, case_id, meta, action)
+        case = authorized_case(who, case_id, meta, action, self.clock)
         self._lab_member(who)
         session = self._session_of(case)
         if session.status is not SessionStatus.BOOKED or case.status is not CaseStatus.PLANNING_SCHEDULED:
