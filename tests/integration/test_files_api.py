@@ -529,9 +529,7 @@ def expiry_timers() -> dict[str, dict[str, Any]]:
     return {name: scheduler.get_schedule(GroupName=group, Name=name) for name in names}
 
 
-def test_the_expiry_timer_is_set_from_the_upload_event_not_the_request(
-    call: Call, clock: FixedClock
-) -> None:
+def test_the_expiry_timer_is_set_from_the_upload_event_not_the_request(call: Call, clock: FixedClock) -> None:
     # Given an upload request: the pending file and its event commit together, no timer yet
     case_id = new_case(call)
     _, ticket = request_upload(call, case_id, PNG)

@@ -76,3 +76,27 @@ def test_aws_data_path_still_adds_model_directories(monkeypatch: pytest.MonkeyPa
         assert "caseroom-test-service" in loader.list_available_services("service-2")
     finally:
         aws.reset_clients()
+
+
+@pytest.mark.parametrize("service", ["dynamodb", "s3"])
+@pytest.mark.parametrize("model", ["service-2", "endpoint-rule-set-1", "paginators-1"])
+def test_models_load_as_botocore_loads_them(fresh_session: Any, service: str, model: str) -> None:
+    import json
+
+    from botocore.loaders import Loader
+
+    ours = fresh_session.get_component("data_loader").load_service_model(service, model)
+    botocores = Loader().load_service_model(service, model)
+
+    assert type(ours) is dict  # plain dicts, not OrderedDicts
+    assert json.dumps(ours) == json.dumps(botocores)  # same content, same key order
+
+
+def test_shared_data_files_load_as_botocore_loads_them(fresh_session: Any) -> None:
+    import json
+
+    from botocore.loaders import Loader
+
+    for name in ("endpoints", "partitions", "sdk-default-configuration", "_retry"):
+        ours = fresh_session.get_component("data_loader").load_data(name)
+        assert json.dumps(ours) == json.dumps(Loader().load_data(name)), name

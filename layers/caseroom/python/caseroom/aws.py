@@ -50,24 +50,40 @@ def _shared_session() -> Any:
         import botocore.session
 
         session = botocore.session.get_session()
-        session.register_component("data_loader", _service_directory_loader(session))
+        session.register_component("data_loader", _model_loader(session))
         _session = session
     return _session
 
 
-def _service_directory_loader(session: Any) -> Any:
-    """botocore's model loader, except for how it lists the services it knows.
+def _model_loader(session: Any) -> Any:
+    """botocore's model loader, with two of its cold-start costs taken out.
 
-    Before loading a client's first model, botocore lists every service it ships (~420
-    directories) and opens each one to check it holds that kind of model: 2,000 file-system
-    calls, ~17 ms of every cold start, to confirm that "dynamodb" exists. Here a directory in the
-    data path is a known service; a service without the model still fails, when it is loaded
-    (DataNotFoundError), and an unknown name still raises UnknownServiceError."""
+    Listing services: before loading a client's first model, botocore lists every service it
+    ships (~420 directories) and opens each one to check it holds that kind of model: 2,000
+    file-system calls, ~17 ms, to confirm that "dynamodb" exists. Here a directory in the data
+    path is a known service; a service without the model still fails when it is loaded
+    (DataNotFoundError), and an unknown name still raises UnknownServiceError.
+
+    Parsing models: botocore parses every JSON model into OrderedDicts (a pure-Python hook per
+    object), from before dicts kept their order. Plain dicts keep the same order and parse in
+    about half the time: ~9 ms of the first DynamoDB client, ~4 ms of an S3 client."""
+    import gzip
+    import json
     import os
 
-    from botocore.loaders import Loader, instance_cache
+    from botocore.loaders import JSONFileLoader, Loader, instance_cache
 
-    class ServiceDirectoryLoader(Loader):
+    class PlainJSONFileLoader(JSONFileLoader):
+        def load_file(self, file_path: str) -> Any:
+            for extension, opener in ((".json", open), (".json.gz", gzip.open)):
+                if os.path.isfile(file_path + extension):
+                    with opener(file_path + extension, "rb") as stream:
+                        return json.loads(stream.read().decode("utf-8"))
+            return None
+
+    class CaseRoomModelLoader(Loader):
+        FILE_LOADER_CLASS = PlainJSONFileLoader
+
         @instance_cache
         def list_available_services(self, type_name: str) -> list[str]:
             services: set[str] = set()
@@ -79,7 +95,7 @@ def _service_directory_loader(session: Any) -> Any:
     # AWS_DATA_PATH adds model directories, as it does for botocore's own loader.
     data_path = session.get_config_variable("data_path")
     extra = [os.path.expanduser(os.path.expandvars(p)) for p in (data_path or "").split(os.pathsep) if p]
-    return ServiceDirectoryLoader(extra_search_paths=extra or None)
+    return CaseRoomModelLoader(extra_search_paths=extra or None)
 
 
 def reset_clients() -> None:
