@@ -21,8 +21,12 @@ from caseroom.auth import Principal
 from caseroom.cases import routes as case_routes
 from caseroom.cases.logic import CaseService
 from caseroom.clock import FixedClock
+from caseroom.events import DomainEvent
+from caseroom.files import dal
 from caseroom.files import routes as file_routes
+from caseroom.files.expiry import on_upload_requested
 from caseroom.files.logic import FileService
+from caseroom.files.records import FileStatus
 from caseroom.files.verification import expire_upload
 from caseroom.settings import get_settings
 from tests.conftest import CLINICIAN, CLINICIAN_2, LAB_TECH, OTHER_LAB, PATIENT, http_event, lambda_context
@@ -502,24 +506,45 @@ def test_invalid_part_size_is_refused(call: Call) -> None:
     assert not s3().list_multipart_uploads(Bucket=bucket()).get("Uploads")
 
 
-def deliver_upload_requested(file_id: str) -> str:
-    """Hands the upload's FileUploadRequested (as the outbox relay puts it on the bus) to its
-    rule's function; returns what the function did about the timer."""
+def upload_requested(file_id: str) -> DomainEvent:
+    """The upload's FileUploadRequested as the outbox relay puts it on the bus."""
+    [item] = [i for i in outbox("FileUploadRequested") if i["subjectId"] == file_id]
+    return DomainEvent.from_detail(
+        {
+            "id": item["eventId"],
+            "type": item["eventType"],
+            "version": item["eventVersion"],
+            "time": item["eventTime"],
+            "caseId": item["caseId"],
+            "actor": item["actor"],
+            "correlationId": item["correlationId"],
+            "subjectId": item["subjectId"],
+        }
+    )
+
+
+def deliver_upload_requested(file_id: str, clock: FixedClock) -> str:
+    """What the upload_expiry function does with the event (at the test's time)."""
+    return on_upload_requested(upload_requested(file_id), clock)
+
+
+def test_the_upload_expiry_function_routes_events_and_timers(call: Call) -> None:
     from functions.upload_expiry.handler import lambda_handler
 
-    [item] = [i for i in outbox("FileUploadRequested") if i["subjectId"] == file_id]
-    detail = {
-        "id": item["eventId"],
-        "type": item["eventType"],
-        "version": item["eventVersion"],
-        "time": item["eventTime"],
-        "caseId": item["caseId"],
-        "actor": item["actor"],
-        "correlationId": item["correlationId"],
-        "subjectId": item["subjectId"],
-    }
-    event = {"source": "caseroom", "detail-type": item["eventType"], "id": "bus-1", "detail": detail}
-    return str(lambda_handler(event, lambda_context("upload_expiry"))["timer"])
+    case_id = new_case(call)
+    _, ticket = request_upload(call, case_id, PNG)
+    event = upload_requested(ticket["fileId"])
+    bus_event = {"source": "caseroom", "detail-type": event.type.value, "id": "bus-1"}
+    # A FileUploadRequested or an UploadExpired for a file nobody has: no timer, no change
+    unknown = {**event.to_detail(), "subjectId": "0" * 32}
+    result = lambda_handler({**bus_event, "detail": unknown}, lambda_context("upload_expiry"))
+    assert result["timer"] == "unknown-file"
+    timer = {"source": "caseroom.scheduler", "detail-type": "UploadExpired", "id": "t-1"}
+    detail = {"caseId": case_id, "fileId": "0" * 32}
+    assert lambda_handler({**timer, "detail": detail}, lambda_context("upload_expiry")) == {"expired": False}
+    assert expiry_timers() == {}
+    status, view = call("GET", "/cases/{caseId}/files/{fileId}", f"/cases/{case_id}/files/{ticket['fileId']}")
+    assert (status, view["status"]) == (200, "pending")
 
 
 def expiry_timers() -> dict[str, dict[str, Any]]:
@@ -539,8 +564,8 @@ def test_the_expiry_timer_is_set_from_the_upload_event_not_the_request(call: Cal
     assert (event["caseId"], event["actor"]) == (case_id, CLINICIAN.user_id)
 
     # When the event arrives (twice: delivery is at-least-once)
-    assert deliver_upload_requested(file_id) == "scheduled"
-    assert deliver_upload_requested(file_id) == "scheduled"
+    assert deliver_upload_requested(file_id, clock) == "scheduled"
+    assert deliver_upload_requested(file_id, clock) == "scheduled"
 
     # Then one timer fires UploadExpired for this file at its deadline, 24 h after the request
     [(name, timer)] = expiry_timers().items()
@@ -556,15 +581,47 @@ def test_an_upload_no_longer_pending_gets_no_timer(call: Call, clock: FixedClock
     land(key_of(case_id, ticket["fileId"]), PNG, "image/png")
     assert verify(key_of(case_id, ticket["fileId"])) == "available"
 
-    assert deliver_upload_requested(ticket["fileId"]) == "not-pending"
+    assert deliver_upload_requested(ticket["fileId"], clock) == "not-pending"
     assert expiry_timers() == {}
+
+
+def test_a_timer_never_fires_before_the_deadline(call: Call, clock: FixedClock) -> None:
+    # Given a request at a time with milliseconds (timers have whole seconds)
+    clock.advance(milliseconds=250)
+    case_id = new_case(call)
+    _, ticket = request_upload(call, case_id, PNG)
+
+    assert deliver_upload_requested(ticket["fileId"], clock) == "scheduled"
+
+    # Then the timer is the next whole second after the deadline, not the second before it
+    [timer] = expiry_timers().values()
+    deadline = clock.now() + timedelta(hours=24)
+    assert timer["ScheduleExpression"] == f"at({deadline + timedelta(seconds=1):%Y-%m-%dT%H:%M:%S})"
+
+
+def test_an_upload_event_that_arrives_after_the_deadline_expires_the_upload(
+    call: Call, clock: FixedClock
+) -> None:
+    # Given a pending upload whose event was held up past its deadline (the bus was down)
+    case_id = new_case(call)
+    ticket = start_multipart(call, case_id, dicom(6 * MiB))
+    clock.advance(hours=25)
+
+    # When the event finally arrives, the upload expires at once, with no timer in the past
+    assert deliver_upload_requested(ticket["fileId"], clock) == "expired"
+    assert expiry_timers() == {}
+    assert not s3().list_multipart_uploads(Bucket=bucket()).get("Uploads")
+    stored = dal.get_file(case_id, ticket["fileId"])
+    assert stored is not None and stored.file_status is FileStatus.EXPIRED
+    # A second copy of the event changes nothing
+    assert deliver_upload_requested(ticket["fileId"], clock) == "not-pending"
 
 
 def test_pending_upload_expires_and_is_cleaned_up(call: Call, clock: FixedClock) -> None:
     case_id = new_case(call)
     ticket = start_multipart(call, case_id, dicom(6 * MiB))
     file_id = ticket["fileId"]
-    assert deliver_upload_requested(file_id) == "scheduled"
+    assert deliver_upload_requested(file_id, clock) == "scheduled"
     detail = {"caseId": case_id, "fileId": file_id}
     # A timer that fires early (or twice) changes nothing
     assert expire_upload(detail, "timer-1", clock) is False
@@ -580,7 +637,7 @@ def test_pending_upload_expires_and_is_cleaned_up(call: Call, clock: FixedClock)
     )
     assert (status, body["code"]) == (409, "UPLOAD_NOT_PENDING")
     # A late FileUploadRequested (the bus was down a day) sets no timer for an expired file
-    assert deliver_upload_requested(file_id) == "not-pending"
+    assert deliver_upload_requested(file_id, clock) == "not-pending"
 
 
 # --- galleries, move, rename, delete ----------------------------------------------------------

@@ -100,3 +100,37 @@ def test_shared_data_files_load_as_botocore_loads_them(fresh_session: Any) -> No
     for name in ("endpoints", "partitions", "sdk-default-configuration", "_retry"):
         ours = fresh_session.get_component("data_loader").load_data(name)
         assert json.dumps(ours) == json.dumps(Loader().load_data(name)), name
+
+
+def test_a_model_without_an_endpoint_ruleset_still_gets_a_client(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Any
+) -> None:
+    """botocore falls back to its older endpoint data when a service has no ruleset; the
+    faster listing must keep the error that fallback relies on (UnknownServiceError)."""
+    import json
+
+    version = tmp_path / "caseroom-test-service" / "2020-01-01"
+    version.mkdir(parents=True)
+    metadata = {
+        "apiVersion": "2020-01-01",
+        "endpointPrefix": "caseroom-test",
+        "protocol": "json",
+        "serviceId": "CaseRoom Test",
+        "signatureVersion": "v4",
+        "targetPrefix": "CaseRoomTest",
+        "jsonVersion": "1.1",
+    }
+    model = {"version": "2.0", "metadata": metadata, "operations": {}, "shapes": {}}
+    (version / "service-2.json").write_text(json.dumps(model))
+    monkeypatch.setenv("AWS_DATA_PATH", str(tmp_path))
+    aws.reset_clients()
+    try:
+        session = aws._shared_session()
+        client = session.create_client(
+            "caseroom-test-service", region_name="eu-west-1", aws_access_key_id="k", aws_secret_access_key="s"
+        )
+        assert client.meta.endpoint_url == "https://caseroom-test.eu-west-1.amazonaws.com"
+        with pytest.raises(UnknownServiceError):
+            session.get_component("data_loader").load_service_model("caseroom-test-service", "waiters-2")
+    finally:
+        aws.reset_clients()

@@ -95,3 +95,14 @@ def test_a_disabled_collector_is_left_as_the_process_set_it(environ: dict[str, s
         assert not gc.isenabled()
     finally:
         gc.enable()
+
+
+def test_every_function_resumes_the_collector_through_lambda_entrypoint() -> None:
+    """A handler that bypassed lambda_entrypoint would leave the collector paused for good."""
+    import importlib
+
+    from infra import manifest
+
+    for function in manifest.FUNCTIONS:
+        handler = importlib.import_module(f"functions.{function.name}.handler").lambda_handler
+        assert handler.__qualname__ == "lambda_entrypoint.<locals>.entrypoint", function.name

@@ -71,6 +71,7 @@ def _model_loader(session: Any) -> Any:
     import json
     import os
 
+    from botocore.exceptions import DataNotFoundError, UnknownServiceError
     from botocore.loaders import JSONFileLoader, Loader, instance_cache
 
     class PlainJSONFileLoader(JSONFileLoader):
@@ -91,6 +92,20 @@ def _model_loader(session: Any) -> Any:
                 if os.path.isdir(path):
                     services.update(name for name in os.listdir(path) if "." not in name)
             return sorted(services)
+
+        def load_service_model(
+            self, service_name: str, type_name: str, api_version: str | None = None
+        ) -> Any:
+            try:
+                return super().load_service_model(service_name, type_name, api_version)
+            except DataNotFoundError:
+                if api_version is not None:
+                    raise
+                # No version holds this kind of model, so botocore's own listing would not name
+                # the service for it: its callers expect UnknownServiceError (a client without
+                # an endpoint ruleset falls back to the older endpoint data on it).
+                known = ", ".join(self.list_available_services(type_name))
+                raise UnknownServiceError(service_name=service_name, known_service_names=known) from None
 
     # AWS_DATA_PATH adds model directories, as it does for botocore's own loader.
     data_path = session.get_config_variable("data_path")

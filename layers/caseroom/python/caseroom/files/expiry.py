@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from caseroom import scheduling
+from caseroom import aws, scheduling
+from caseroom.clock import Clock, SystemClock, iso
 from caseroom.events import DomainEvent, EventType, MalformedEvent
 from caseroom.files import dal
 from caseroom.files.records import FileStatus
@@ -24,20 +25,34 @@ def expiry_timer_name(file_id: str) -> str:
     return f"upload-expiry-{file_id}"
 
 
-def on_upload_requested(event: DomainEvent) -> str:
+def on_upload_requested(event: DomainEvent, clock: Clock | None = None) -> str:
     """Sets the pending file's expiry timer; returns what it did. At-least-once: a redelivered
     event re-creates the same timer, and a file no longer pending needs none."""
     if event.type is not EventType.FILE_UPLOAD_REQUESTED or not event.subject_id:
         raise MalformedEvent("not a FileUploadRequested event")
+    clock = clock or SystemClock()
     file = dal.get_file(event.case_id, event.subject_id)
     if file is None:
         return "unknown-file"
     if file.file_status is not FileStatus.PENDING:
         return "not-pending"
-    scheduling.schedule_event(
-        expiry_timer_name(file.file_id),
-        datetime.fromisoformat(file.expires_at),
-        UPLOAD_EXPIRY_TIMER,
-        {"caseId": file.case_id, "fileId": file.file_id},
-    )
+    detail = {"caseId": file.case_id, "fileId": file.file_id}
+    if file.expires_at <= iso(clock.now()):
+        # The event came after the deadline (the bus was down, a replay): expire it now.
+        from caseroom.files.verification import expire_upload  # not on the upload request's path
+
+        return "expired" if expire_upload(detail, event.id, clock) else "not-pending"
+    try:
+        scheduling.schedule_event(
+            expiry_timer_name(file.file_id), _timer_time(file.expires_at), UPLOAD_EXPIRY_TIMER, detail
+        )
+    except aws.client("scheduler").exceptions.ConflictException:
+        pass  # a duplicate of this event, delivered at the same moment, created the same timer
     return "scheduled"
+
+
+def _timer_time(expires_at: str) -> datetime:
+    # Timers have whole seconds: round up, or the timer fires before the deadline and
+    # expire_upload rightly refuses to expire a file that still has milliseconds left.
+    deadline = datetime.fromisoformat(expires_at)
+    return (deadline + timedelta(seconds=1)).replace(microsecond=0) if deadline.microsecond else deadline

@@ -241,7 +241,7 @@ class FileService:
                 audit_store.audit_put_action(
                     self._audit(who, meta, "file.upload.request", case.case_id, object_id=file_id)
                 ),
-                # The expiry timer is set from this event (files/verification.py), so a pending
+                # The expiry timer is set from this event (files/expiry.py), so a pending
                 # upload always gets one: no crash can leave the record without its timer.
                 dal.file_event_action(EventType.FILE_UPLOAD_REQUESTED, file, meta.request_id, now),
             ],
