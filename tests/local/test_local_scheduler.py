@@ -57,6 +57,16 @@ def test_a_timer_fires_once_when_its_time_passes(runtime: LocalRuntime) -> None:
     assert runtime.scheduler.pending() == []
 
 
+def test_a_timer_with_milliseconds_never_fires_before_its_time(runtime: LocalRuntime) -> None:
+    # Given a timer due 250 ms past a whole second (schedules have whole seconds)
+    scheduling.schedule_event("upload-1", DUE + timedelta(milliseconds=250), TIMER_DETAIL_TYPE, {})
+
+    # Then it is not due at the whole second before its time, only at the one after
+    assert runtime.scheduler.fire_due(DUE) == 0
+    assert runtime.scheduler.fire_due(DUE + timedelta(seconds=1)) == 1
+    assert len(timer_events(runtime)) == 1
+
+
 def test_rescheduling_replaces_and_cancelling_removes(runtime: LocalRuntime) -> None:
     # Given a timer moved an hour later (a rescheduled session)
     scheduling.schedule_event("session-2-missed", DUE, TIMER_DETAIL_TYPE, {"sessionId": "S2"})

@@ -14,7 +14,7 @@ from __future__ import annotations
 import contextlib
 import json
 import re
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from caseroom import aws
 from caseroom.settings import get_settings
@@ -42,7 +42,7 @@ def schedule_event(
     scheduler.create_schedule(
         Name=name,
         GroupName=settings.schedule_group,
-        ScheduleExpression=f"at({at.astimezone(UTC):%Y-%m-%dT%H:%M:%S})",
+        ScheduleExpression=f"at({_whole_second_at_or_after(at):%Y-%m-%dT%H:%M:%S})",
         ScheduleExpressionTimezone="UTC",
         FlexibleTimeWindow={"Mode": "OFF"},
         ActionAfterCompletion="DELETE",
@@ -55,6 +55,13 @@ def schedule_event(
             "RetryPolicy": {"MaximumEventAgeInSeconds": 86400, "MaximumRetryAttempts": 185},
         },
     )
+
+
+def _whole_second_at_or_after(at: datetime) -> datetime:
+    # at() has whole seconds: truncating would fire a timer up to 999 ms early, before the
+    # thing it guards is due (a consumer then rightly does nothing, and nothing fires again).
+    at = at.astimezone(UTC)
+    return (at + timedelta(seconds=1)).replace(microsecond=0) if at.microsecond else at
 
 
 def cancel_schedule(name: str) -> None:

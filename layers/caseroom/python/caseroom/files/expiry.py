@@ -43,16 +43,8 @@ def on_upload_requested(event: DomainEvent, clock: Clock | None = None) -> str:
 
         return "expired" if expire_upload(detail, event.id, clock) else "not-pending"
     try:
-        scheduling.schedule_event(
-            expiry_timer_name(file.file_id), _timer_time(file.expires_at), UPLOAD_EXPIRY_TIMER, detail
-        )
+        deadline = datetime.fromisoformat(file.expires_at)
+        scheduling.schedule_event(expiry_timer_name(file.file_id), deadline, UPLOAD_EXPIRY_TIMER, detail)
     except aws.client("scheduler").exceptions.ConflictException:
         pass  # a duplicate of this event, delivered at the same moment, created the same timer
     return "scheduled"
-
-
-def _timer_time(expires_at: str) -> datetime:
-    # Timers have whole seconds: round up, or the timer fires before the deadline and
-    # expire_upload rightly refuses to expire a file that still has milliseconds left.
-    deadline = datetime.fromisoformat(expires_at)
-    return (deadline + timedelta(seconds=1)).replace(microsecond=0) if deadline.microsecond else deadline
