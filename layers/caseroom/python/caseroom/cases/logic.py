@@ -9,10 +9,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from caseroom import audit_store, documents, ids
+from caseroom.access import Action, Gate, authorized_case, require_account
 from caseroom.audit import AuditRecord, Outcome, RequestMeta, user_record
-from caseroom.auth import Principal, Role
+from caseroom.auth import Principal
 from caseroom.cases import dal, transitions, workflow
-from caseroom.cases.access import authorized_case, only_if_visible
 from caseroom.cases.case_types import CASE_TYPE_RULES, CaseType, FileKind, due_date_for
 from caseroom.cases.models import (
     CasePage,
@@ -38,7 +38,6 @@ from caseroom.errors import (
     DocumentNotReady,
     InvalidRequest,
     ReasonRequired,
-    RoleNotAllowed,
     RxLocked,
     TrackingRequired,
     VersionConflict,
@@ -110,18 +109,18 @@ class CaseService:
         return due_date_for(case_type, self.clock.now().date()).isoformat()
 
     def _visible_case(
-        self, who: Principal, case_id: str, meta: RequestMeta, action: str
+        self, who: Principal, case_id: str, meta: RequestMeta, action: Action
     ) -> tuple[Case, RxScriptDocument | None]:
-        """The case and its Rx script record if `who` may see the case, in one consistent read."""
+        """The case and its Rx script record if `who` may perform `action` on the case, in one
+        consistent read (caseroom.access decides)."""
         normalized = ids.normalize_case_id(case_id)
         case, rx_script = dal.get_case_and_rx_script(normalized) if normalized else (None, None)
-        return only_if_visible(who, case, normalized, meta, action, self.clock), rx_script
+        return Gate(who, meta, self.clock).case(action, case, normalized), rx_script
 
     # --- use cases -----------------------------------------------------------------------
 
     def create_case(self, who: Principal, request: CreateCaseRequest, meta: RequestMeta) -> CaseView:
-        if who.role is not Role.CLINICIAN:
-            raise RoleNotAllowed("Only clinicians open cases.")
+        require_account(who, Action.CASE_CREATE)
         teeth = to_canonical(request.teeth, request.tooth_notation)
         status = _initial_status(request.case_type, {a.kind for a in request.attachments})
         attention = attention_of(status)
@@ -158,16 +157,14 @@ class CaseService:
         return _view(case, rx_script)
 
     def get_case(self, who: Principal, case_id: str, meta: RequestMeta) -> CaseView:
-        case, rx_script = self._visible_case(who, case_id, meta, "case.read")
+        case, rx_script = self._visible_case(who, case_id, meta, Action.CASE_READ)
         audit_store.append(self._audit(who, meta, "case.read", case.case_id))
         return _view(case, rx_script)
 
     def modify_case(
         self, who: Principal, case_id: str, request: ModifyCaseRequest, meta: RequestMeta
     ) -> CaseView:
-        case, rx_script = self._visible_case(who, case_id, meta, "case.modify")
-        if who.user_id != case.owner_id:
-            raise RoleNotAllowed("Only the clinician who owns the case modifies its Rx.")
+        case, rx_script = self._visible_case(who, case_id, meta, Action.CASE_MODIFY)
         if request.rx_description is None and request.teeth is None:
             raise InvalidRequest("Nothing to change: send rxDescription and/or teeth.")
         changes: dict[str, Any] = {}
@@ -209,9 +206,7 @@ class CaseService:
         self, who: Principal, case_id: str, request: SetStatusRequest, meta: RequestMeta
     ) -> CaseView:
         """The lab moves a case along the declared transitions (caseroom.cases.transitions)."""
-        case, rx_script = self._visible_case(who, case_id, meta, "case.status.set")
-        if who.role is not Role.LAB:
-            raise RoleNotAllowed("Only the lab sets a case's status.")
+        case, rx_script = self._visible_case(who, case_id, meta, Action.CASE_STATUS_SET)
         if request.version != case.version:
             raise VersionConflict()  # judged against the status the caller saw, not a newer one
         target = request.status
@@ -246,7 +241,7 @@ class CaseService:
         self, who: Principal, case_id: str, limit: int, cursor: str | None, meta: RequestMeta
     ) -> TimelinePage:
         """Every status change of the case, oldest first: who, when, why, from and to."""
-        case = authorized_case(who, case_id, meta, "case.timeline.read", self.clock)
+        case = authorized_case(who, case_id, meta, Action.CASE_TIMELINE_READ, self.clock)
         entries, next_cursor = dal.list_timeline(case.case_id, limit, cursor)
         audit_store.append(self._audit(who, meta, "case.timeline.read", case.case_id, object_type="timeline"))
         return TimelinePage(items=[_timeline_view(e) for e in entries], next_cursor=next_cursor)
@@ -255,10 +250,8 @@ class CaseService:
         self, who: Principal, case_id: str, version: int, archived: bool, meta: RequestMeta
     ) -> CaseView:
         """Archiving only tidies the clinician's list: it never cancels or holds the case."""
-        action = "case.archive" if archived else "case.unarchive"
+        action = Action.CASE_ARCHIVE if archived else Action.CASE_UNARCHIVE
         case, rx_script = self._visible_case(who, case_id, meta, action)
-        if who.user_id != case.owner_id:
-            raise RoleNotAllowed("Only the clinician who owns the case archives it.")
         updated = evolve(case, archived=archived, updated_at=iso(self.clock.now()), version=version + 1)
         event = EventType.CASE_ARCHIVED if archived else EventType.CASE_UNARCHIVED
         self._save(who, meta, updated, version, event, action)
@@ -274,15 +267,14 @@ class CaseService:
         cursor: str | None,
         meta: RequestMeta,
     ) -> CasePage:
-        if who.role is Role.PATIENT:
-            raise RoleNotAllowed("Patients see their cases through the patient portal.")
+        require_account(who, Action.CASE_LIST)
         cases, next_cursor = dal.list_owner_cases(who.user_id, archived, sort, order, limit, cursor)
         self._audit_list(who, meta, "case.list", cases)
         return CasePage(items=[_summary(c) for c in cases], next_cursor=next_cursor)
 
     def list_lab_queue(self, who: Principal, limit: int, cursor: str | None, meta: RequestMeta) -> CasePage:
-        if who.role is not Role.LAB or not who.lab_id:
-            raise RoleNotAllowed("Only lab members see the lab queue.")
+        require_account(who, Action.LAB_QUEUE_LIST)
+        assert who.lab_id is not None  # the lab-member relationship needs one
         cases, next_cursor = dal.list_lab_queue(who.lab_id, limit, cursor)
         self._audit_list(who, meta, "lab.queue.list", cases)
         return CasePage(items=[_summary(c) for c in cases], next_cursor=next_cursor)
@@ -298,15 +290,13 @@ class CaseService:
     def audit_trail(
         self, who: Principal, case_id: str, limit: int, cursor: str | None, meta: RequestMeta
     ) -> tuple[list[AuditRecord], str | None]:
-        case = authorized_case(who, case_id, meta, "case.audit.read", self.clock)
-        if who.user_id != case.owner_id:
-            raise RoleNotAllowed("Only the clinician who owns the case reads its audit trail.")
+        case = authorized_case(who, case_id, meta, Action.CASE_AUDIT_READ, self.clock)
         records, next_cursor = audit_store.list_for_case(case.case_id, limit, cursor)
         audit_store.append(self._audit(who, meta, "case.audit.read", case.case_id, object_type="audit-trail"))
         return records, next_cursor
 
     def rx_script_link(self, who: Principal, case_id: str, meta: RequestMeta) -> DownloadLink:
-        case, rx_script = self._visible_case(who, case_id, meta, "rx_script.download")
+        case, rx_script = self._visible_case(who, case_id, meta, Action.RX_SCRIPT_DOWNLOAD)
         if rx_script is None or not _script_is_current(case, rx_script) or rx_script.object_key is None:
             raise DocumentNotReady()
         file_name = f"rx-script-{case.case_id}.pdf"

@@ -13,6 +13,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Body, Header, Que
 from pydantic import BaseModel, ConfigDict, Field
 
 from caseroom import idempotency
+from caseroom.access import Action
 from caseroom.audit import Outcome
 from caseroom.auth import Principal
 from caseroom.cases.logic import CaseService
@@ -28,7 +29,7 @@ from caseroom.cases.models import (
 )
 from caseroom.cases.sorting import SortColumn, SortOrder
 from caseroom.http import current_principal, request_meta
-from caseroom.route_support import CaseIdPath, Cursor, PageSize, ServiceSlot
+from caseroom.route_support import CaseIdPath, Cursor, PageSize, ServiceSlot, declares
 
 router = Router()
 
@@ -81,17 +82,20 @@ def _who() -> Principal:
 
 
 @router.get("/health", summary="Liveness check (public)")
+@declares(Action.HEALTH)
 def health() -> Health:
     return Health(status="ok")
 
 
 @router.get("/me", summary="The signed-in user")
+@declares(Action.ME_READ)
 def me() -> Me:
     who = _who()
     return Me(user_id=who.user_id, email=who.email, name=who.name, role=who.role.value, lab_id=who.lab_id)
 
 
 @router.post("/cases", summary="Open a case with its Rx", responses={201: {"description": "Created"}})
+@declares(Action.CASE_CREATE)
 def create_case(
     body: Annotated[CreateCaseRequest, Body()],
     idempotency_key: Annotated[
@@ -116,6 +120,7 @@ def create_case(
 
 
 @router.get("/cases", summary="List my cases, most in need of attention first by default")
+@declares(Action.CASE_LIST)
 def list_cases(
     sort: Annotated[SortColumn, Query()] = SortColumn.ATTENTION,
     order: Annotated[SortOrder, Query()] = SortOrder.ASC,
@@ -127,16 +132,19 @@ def list_cases(
 
 
 @router.get("/lab/cases", summary="The lab's queue, most in need of attention first")
+@declares(Action.LAB_QUEUE_LIST)
 def list_lab_queue(limit: PageSize = 25, cursor: Cursor = None) -> CasePage:
     return service().list_lab_queue(_who(), limit, cursor, request_meta(router))
 
 
 @router.get("/cases/<caseId>", summary="Get a case")
+@declares(Action.CASE_READ)
 def get_case(caseId: CaseIdPath) -> CaseView:
     return service().get_case(_who(), caseId, request_meta(router))
 
 
 @router.patch("/cases/<caseId>", summary="Modify the Rx (back to Processing, due date reset)")
+@declares(Action.CASE_MODIFY)
 def modify_case(caseId: CaseIdPath, body: Annotated[ModifyCaseRequest, Body()]) -> CaseView:
     return service().modify_case(_who(), caseId, body, request_meta(router))
 
@@ -145,31 +153,37 @@ def modify_case(caseId: CaseIdPath, body: Annotated[ModifyCaseRequest, Body()]) 
     "/cases/<caseId>/status",
     summary="Lab moves the case along the declared transitions (409 ILLEGAL_TRANSITION lists the allowed)",
 )
+@declares(Action.CASE_STATUS_SET)
 def set_status(caseId: CaseIdPath, body: Annotated[SetStatusRequest, Body()]) -> CaseView:
     return service().set_status(_who(), caseId, body, request_meta(router))
 
 
 @router.get("/cases/<caseId>/timeline", summary="Every status change: who, when, why, from and to")
+@declares(Action.CASE_TIMELINE_READ)
 def case_timeline(caseId: CaseIdPath, limit: PageSize = 50, cursor: Cursor = None) -> TimelinePage:
     return service().timeline(_who(), caseId, limit, cursor, request_meta(router))
 
 
 @router.post("/cases/<caseId>/archive", summary="Hide from the main list (does not cancel the case)")
+@declares(Action.CASE_ARCHIVE)
 def archive_case(caseId: CaseIdPath, body: Annotated[VersionRequest, Body()]) -> CaseView:
     return service().set_archived(_who(), caseId, body.version, True, request_meta(router))
 
 
 @router.post("/cases/<caseId>/unarchive", summary="Back to the main list")
+@declares(Action.CASE_UNARCHIVE)
 def unarchive_case(caseId: CaseIdPath, body: Annotated[VersionRequest, Body()]) -> CaseView:
     return service().set_archived(_who(), caseId, body.version, False, request_meta(router))
 
 
 @router.get("/cases/<caseId>/audit", summary="Who read or changed this case, newest first")
+@declares(Action.CASE_AUDIT_READ)
 def case_audit_trail(caseId: CaseIdPath, limit: PageSize = 50, cursor: Cursor = None) -> AuditPage:
     records, next_cursor = service().audit_trail(_who(), caseId, limit, cursor, request_meta(router))
     return AuditPage(items=[AuditEntry.model_validate(asdict(r)) for r in records], next_cursor=next_cursor)
 
 
 @router.get("/cases/<caseId>/rx-script", summary="A short-lived download link for the Rx script PDF")
+@declares(Action.RX_SCRIPT_DOWNLOAD)
 def rx_script_link(caseId: CaseIdPath) -> DownloadLink:
     return service().rx_script_link(_who(), caseId, request_meta(router))

@@ -2,7 +2,8 @@
 upload may be, and how an upload moves from pending to available (or quarantined).
 
 No boto3 here: records go through caseroom.files.dal, bytes through caseroom.files.storage.
-Authorization is the cases rule (caseroom.cases.access.authorized_case) on a consistent read of the case.
+Authorization is caseroom.access (the one access policy) on a consistent read of the case, and
+of the file where the decision depends on who uploaded it.
 """
 
 from __future__ import annotations
@@ -14,9 +15,9 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from caseroom import audit_store
+from caseroom.access import Action, Gate, Resource, authorized_case, visible_case
 from caseroom.audit import AuditRecord, Outcome, RequestMeta, user_record
-from caseroom.auth import Principal, Role
-from caseroom.cases.access import authorized_case
+from caseroom.auth import Principal
 from caseroom.cases.records import Case
 from caseroom.clock import Clock, SystemClock, iso
 from caseroom.errors import (
@@ -31,7 +32,6 @@ from caseroom.errors import (
     NotMultipartUpload,
     PartMismatch,
     PartOutOfRange,
-    RoleNotAllowed,
     StorageUnavailable,
     UploadAlreadyCompleted,
     UploadNotPending,
@@ -147,16 +147,22 @@ class FileService:
             outcome=outcome,
         )
 
-    def _visible_case(self, who: Principal, case_id: str, meta: RequestMeta, action: str) -> Case:
+    def _visible_case(self, who: Principal, case_id: str, meta: RequestMeta, action: Action) -> Case:
         return authorized_case(who, case_id, meta, action, self.clock)
 
     def _visible_file(
-        self, who: Principal, case_id: str, file_id: str, meta: RequestMeta, action: str
+        self, who: Principal, case_id: str, file_id: str, meta: RequestMeta, action: Action
     ) -> tuple[Case, CaseFile]:
-        case = self._visible_case(who, case_id, meta, action)
+        """The case and the file if `who` may perform `action` on that file: 404 for a case they
+        cannot see or a file that is not in it, 403 when the table does not grant the action on
+        this file (for example a pending upload somebody else started)."""
+        gate = Gate(who, meta, self.clock)
+        case = visible_case(gate, case_id, action)
         found = dal.get_file(case.case_id, file_id) if _plausible_file_id(file_id) else None
         if found is None:
             raise FileNotFound()
+        kind = "upload" if found.file_status is FileStatus.PENDING else "file"
+        gate.require(action, case, Resource(kind, found.file_id, found.uploader_id, found.gallery_id))
         return case, found
 
     def _gallery_exists(self, case_id: str, gallery_id: str) -> None:
@@ -188,9 +194,7 @@ class FileService:
     def request_upload(
         self, who: Principal, case_id: str, request: RequestUpload, meta: RequestMeta
     ) -> UploadTicket:
-        case = self._visible_case(who, case_id, meta, "file.upload.request")
-        if who.role is Role.PATIENT:
-            raise RoleNotAllowed("Patients do not upload to a case.")
+        case = self._visible_case(who, case_id, meta, Action.UPLOAD_REQUEST)
         self._gallery_exists(case.case_id, request.gallery_id)
         rules = rules_for(request.kind)
         if request.size_bytes == 0:
@@ -269,7 +273,7 @@ class FileService:
         return file.expires_at <= iso(self.clock.now())
 
     def upload_state(self, who: Principal, case_id: str, file_id: str, meta: RequestMeta) -> UploadState:
-        _, file = self._visible_file(who, case_id, file_id, meta, "file.upload.read")
+        _, file = self._visible_file(who, case_id, file_id, meta, Action.UPLOAD_READ)
         received: list[ReceivedPart] = []
         open_multipart = (
             file.mode == UploadMode.MULTIPART.value
@@ -301,7 +305,7 @@ class FileService:
     def part_urls(
         self, who: Principal, case_id: str, file_id: str, request: PartUrlsRequest, meta: RequestMeta
     ) -> PartUrls:
-        _, file = self._visible_file(who, case_id, file_id, meta, "file.upload.parts")
+        _, file = self._visible_file(who, case_id, file_id, meta, Action.UPLOAD_PARTS)
         self._pending_multipart(file)
         assert file.upload_id is not None and file.part_count is not None
         if any(p.part_number > file.part_count for p in request.parts):
@@ -319,7 +323,7 @@ class FileService:
     def complete_upload(
         self, who: Principal, case_id: str, file_id: str, request: CompleteRequest, meta: RequestMeta
     ) -> UploadState:
-        _, file = self._visible_file(who, case_id, file_id, meta, "file.upload.complete")
+        _, file = self._visible_file(who, case_id, file_id, meta, Action.UPLOAD_COMPLETE)
         self._pending_multipart(file)
         assert file.upload_id is not None and file.part_count is not None and file.part_size_bytes is not None
         numbers = [p.part_number for p in request.parts]
@@ -373,7 +377,7 @@ class FileService:
         )
 
     def abort_upload(self, who: Principal, case_id: str, file_id: str, meta: RequestMeta) -> None:
-        _, file = self._visible_file(who, case_id, file_id, meta, "file.upload.abort")
+        _, file = self._visible_file(who, case_id, file_id, meta, Action.UPLOAD_ABORT)
         if file.file_status is not FileStatus.PENDING:
             raise UploadNotPending()
         if file.completed_at is not None:
@@ -386,7 +390,7 @@ class FileService:
     # --- files and galleries -------------------------------------------------------------
 
     def get_file(self, who: Principal, case_id: str, file_id: str, meta: RequestMeta) -> FileView:
-        case, file = self._visible_file(who, case_id, file_id, meta, "file.read")
+        case, file = self._visible_file(who, case_id, file_id, meta, Action.FILE_READ)
         if file.file_status is FileStatus.DELETED:
             raise FileNotFound()
         audit_store.append(self._audit(who, meta, "file.read", case.case_id, object_id=file.file_id))
@@ -395,7 +399,7 @@ class FileService:
     def list_files(
         self, who: Principal, case_id: str, gallery_id: str, limit: int, cursor: str | None, meta: RequestMeta
     ) -> FilePage:
-        case = self._visible_case(who, case_id, meta, "file.list")
+        case = self._visible_case(who, case_id, meta, Action.FILE_LIST)
         self._gallery_exists(case.case_id, gallery_id)
         files, next_cursor = dal.list_gallery_files(case.case_id, gallery_id, limit, cursor)
         if files:
@@ -410,7 +414,7 @@ class FileService:
     def list_galleries(
         self, who: Principal, case_id: str, limit: int, cursor: str | None, meta: RequestMeta
     ) -> GalleryPage:
-        case = self._visible_case(who, case_id, meta, "gallery.list")
+        case = self._visible_case(who, case_id, meta, Action.GALLERY_LIST)
         custom, next_cursor = dal.list_galleries(case.case_id, limit, cursor)
         fixed = (
             [GalleryView(gallery_id=gid, name=name, fixed=True) for gid, name in FIXED_GALLERIES.items()]
@@ -423,9 +427,7 @@ class FileService:
     def create_gallery(
         self, who: Principal, case_id: str, request: CreateGallery, meta: RequestMeta
     ) -> GalleryView:
-        case = self._visible_case(who, case_id, meta, "gallery.create")
-        if who.role is Role.PATIENT:
-            raise RoleNotAllowed("Patients do not organize a case's files.")
+        case = self._visible_case(who, case_id, meta, Action.GALLERY_CREATE)
         gallery = Gallery(
             case_id=case.case_id,
             gallery_id=new_gallery_id(),
@@ -446,7 +448,7 @@ class FileService:
     def update_file(
         self, who: Principal, case_id: str, file_id: str, request: UpdateFile, meta: RequestMeta
     ) -> FileView:
-        case, file = self._visible_file(who, case_id, file_id, meta, "file.update")
+        case, file = self._visible_file(who, case_id, file_id, meta, Action.FILE_UPDATE)
         if file.file_status not in dal.LISTED_STATUSES:
             raise FileNotFound()
         if request.gallery_id is None and request.file_name is None:
@@ -469,11 +471,9 @@ class FileService:
     def delete_file(self, who: Principal, case_id: str, file_id: str, meta: RequestMeta) -> None:
         """Soft delete: gone from galleries and downloads; the record and the object's versions
         stay for DELETED_RETENTION_SECONDS (then TTL and the bucket's lifecycle remove them)."""
-        case, file = self._visible_file(who, case_id, file_id, meta, "file.delete")
+        _, file = self._visible_file(who, case_id, file_id, meta, Action.FILE_DELETE)
         if file.file_status is FileStatus.DELETED:
             raise FileNotFound()
-        if who.user_id not in (file.uploader_id, case.owner_id):
-            raise RoleNotAllowed("Only the uploader or the case's clinician deletes a file.")
         now = self.clock.now()
         deleted = replace(
             file,
@@ -496,7 +496,7 @@ class FileService:
             storage.delete(file.object_key)
 
     def download(self, who: Principal, case_id: str, file_id: str, meta: RequestMeta) -> FileDownload:
-        case, file = self._visible_file(who, case_id, file_id, meta, "file.download")
+        case, file = self._visible_file(who, case_id, file_id, meta, Action.FILE_DOWNLOAD)
         if file.file_status is FileStatus.DELETED:
             raise FileNotFound()
         if file.file_status is not FileStatus.AVAILABLE or file.version_id is None:

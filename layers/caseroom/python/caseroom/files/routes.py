@@ -7,6 +7,7 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path
 
+from caseroom.access import Action
 from caseroom.auth import Principal
 from caseroom.files.logic import FileService
 from caseroom.files.models import (
@@ -25,7 +26,7 @@ from caseroom.files.models import (
     UploadTicket,
 )
 from caseroom.http import current_principal, request_meta
-from caseroom.route_support import CaseIdPath, Cursor, PageSize, ServiceSlot
+from caseroom.route_support import CaseIdPath, Cursor, PageSize, ServiceSlot, declares
 
 router = Router()
 
@@ -46,11 +47,13 @@ def _who() -> Principal:
     summary="Request an upload: a presigned POST (small files) or a multipart upload (large ones)",
     responses={201: {"description": "Reserved; upload the bytes to S3 before expiresAt"}},
 )
+@declares(Action.UPLOAD_REQUEST)
 def request_upload(caseId: CaseIdPath, body: Annotated[RequestUpload, Body()]) -> tuple[UploadTicket, int]:
     return service().request_upload(_who(), caseId, body, request_meta(router)), 201
 
 
 @router.get("/cases/<caseId>/uploads/<fileId>", summary="An upload's state and the parts S3 has received")
+@declares(Action.UPLOAD_READ)
 def upload_state(caseId: CaseIdPath, fileId: FileIdPath) -> UploadState:
     return service().upload_state(_who(), caseId, fileId, request_meta(router))
 
@@ -59,6 +62,7 @@ def upload_state(caseId: CaseIdPath, fileId: FileIdPath) -> UploadState:
     "/cases/<caseId>/uploads/<fileId>/part-urls",
     summary="Presigned URLs for parts (with each part's SHA-256 signed in); ask again to resume",
 )
+@declares(Action.UPLOAD_PARTS)
 def part_urls(caseId: CaseIdPath, fileId: FileIdPath, body: Annotated[PartUrlsRequest, Body()]) -> PartUrls:
     return service().part_urls(_who(), caseId, fileId, body, request_meta(router))
 
@@ -67,6 +71,7 @@ def part_urls(caseId: CaseIdPath, fileId: FileIdPath, body: Annotated[PartUrlsRe
     "/cases/<caseId>/uploads/<fileId>/complete",
     summary="Complete a multipart upload (every part, checked against what S3 received)",
 )
+@declares(Action.UPLOAD_COMPLETE)
 def complete_upload(
     caseId: CaseIdPath, fileId: FileIdPath, body: Annotated[CompleteRequest, Body()]
 ) -> UploadState:
@@ -78,6 +83,7 @@ def complete_upload(
     summary="Abort a pending upload",
     responses={204: {"description": "Aborted"}},
 )
+@declares(Action.UPLOAD_ABORT)
 def abort_upload(caseId: CaseIdPath, fileId: FileIdPath) -> tuple[None, int]:
     service().abort_upload(_who(), caseId, fileId, request_meta(router))
     return None, 204
@@ -86,6 +92,7 @@ def abort_upload(caseId: CaseIdPath, fileId: FileIdPath) -> tuple[None, int]:
 @router.get(
     "/cases/<caseId>/galleries", summary="The case's galleries: the four fixed ones, then user-created"
 )
+@declares(Action.GALLERY_LIST)
 def list_galleries(caseId: CaseIdPath, limit: PageSize = 50, cursor: Cursor = None) -> GalleryPage:
     return service().list_galleries(_who(), caseId, limit, cursor, request_meta(router))
 
@@ -93,11 +100,13 @@ def list_galleries(caseId: CaseIdPath, limit: PageSize = 50, cursor: Cursor = No
 @router.post(
     "/cases/<caseId>/galleries", summary="Create a gallery", responses={201: {"description": "Created"}}
 )
+@declares(Action.GALLERY_CREATE)
 def create_gallery(caseId: CaseIdPath, body: Annotated[CreateGallery, Body()]) -> tuple[GalleryView, int]:
     return service().create_gallery(_who(), caseId, body, request_meta(router)), 201
 
 
 @router.get("/cases/<caseId>/galleries/<galleryId>/files", summary="Files of a gallery, newest first")
+@declares(Action.FILE_LIST)
 def list_files(
     caseId: CaseIdPath, galleryId: GalleryIdPath, limit: PageSize = 25, cursor: Cursor = None
 ) -> FilePage:
@@ -105,11 +114,13 @@ def list_files(
 
 
 @router.get("/cases/<caseId>/files/<fileId>", summary="One file (status, kind, size, uploader)")
+@declares(Action.FILE_READ)
 def get_file(caseId: CaseIdPath, fileId: FileIdPath) -> FileView:
     return service().get_file(_who(), caseId, fileId, request_meta(router))
 
 
 @router.patch("/cases/<caseId>/files/<fileId>", summary="Move to another gallery and/or rename")
+@declares(Action.FILE_UPDATE)
 def update_file(caseId: CaseIdPath, fileId: FileIdPath, body: Annotated[UpdateFile, Body()]) -> FileView:
     return service().update_file(_who(), caseId, fileId, body, request_meta(router))
 
@@ -119,6 +130,7 @@ def update_file(caseId: CaseIdPath, fileId: FileIdPath, body: Annotated[UpdateFi
     summary="Delete (soft: kept for the retention period, audited)",
     responses={204: {"description": "Deleted"}},
 )
+@declares(Action.FILE_DELETE)
 def delete_file(caseId: CaseIdPath, fileId: FileIdPath) -> tuple[None, int]:
     service().delete_file(_who(), caseId, fileId, request_meta(router))
     return None, 204
@@ -128,5 +140,6 @@ def delete_file(caseId: CaseIdPath, fileId: FileIdPath) -> tuple[None, int]:
     "/cases/<caseId>/files/<fileId>/download",
     summary="A download link (presigned GET, <= 15 minutes, original file name), audited",
 )
+@declares(Action.FILE_DOWNLOAD)
 def download(caseId: CaseIdPath, fileId: FileIdPath) -> FileDownload:
     return service().download(_who(), caseId, fileId, request_meta(router))

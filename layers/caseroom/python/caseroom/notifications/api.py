@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from caseroom import realtime
+from caseroom.access import Action, require_account
 from caseroom.auth import Principal, Role
 from caseroom.clock import Clock, SystemClock
 from caseroom.errors import CriticalNoticeNotMutable, NotificationKindNotConfigurable, NotificationNotFound
@@ -40,6 +41,7 @@ class NotificationService:
     clock: Clock = field(default_factory=SystemClock)
 
     def preferences(self, who: Principal) -> NotificationPreferences:
+        require_account(who, Action.NOTIFICATION_PREFERENCES_READ)
         stored = store.get_preferences(who.user_id)
         return NotificationPreferences(
             preferences=[
@@ -59,6 +61,7 @@ class NotificationService:
     def update_preferences(
         self, who: Principal, request: UpdateNotificationPreferences
     ) -> NotificationPreferences:
+        require_account(who, Action.NOTIFICATION_PREFERENCES_UPDATE)
         for kind, mode in request.email.items():
             if kind not in CLINICIAN_DEFAULTS:
                 raise NotificationKindNotConfigurable(
@@ -76,6 +79,7 @@ class NotificationService:
         return self.preferences(who)
 
     def feed(self, who: Principal, limit: int, cursor: str | None) -> NotificationPage:
+        require_account(who, Action.NOTIFICATION_FEED_READ)
         audience = feed_audience(who)
         items, next_cursor = store.list_feed(audience, limit, cursor)
         return NotificationPage(
@@ -98,9 +102,11 @@ class NotificationService:
         )
 
     def unread(self, who: Principal) -> UnreadCount:
+        require_account(who, Action.NOTIFICATION_FEED_READ)
         return UnreadCount(unread_count=store.unread_count(feed_audience(who)))
 
     def mark_read(self, who: Principal, notification_id: str) -> MarkedRead:
+        require_account(who, Action.NOTIFICATION_MARK_READ)
         audience = feed_audience(who)
         if not store.FEED_ID.match(notification_id):
             raise NotificationNotFound()
@@ -109,6 +115,7 @@ class NotificationService:
         return MarkedRead(notification_id=notification_id, unread_count=store.unread_count(audience))
 
     def mark_all_read(self, who: Principal) -> MarkedRead:
+        require_account(who, Action.NOTIFICATION_MARK_READ)
         audience = feed_audience(who)
         store.mark_all_read(audience, self.clock.now())
         return MarkedRead(unread_count=store.unread_count(audience))

@@ -18,7 +18,7 @@ import hashlib
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from caseroom import consumers, notifier, realtime, scheduling
+from caseroom import access, consumers, notifier, realtime, scheduling
 from caseroom.cases.dal import get_case
 from caseroom.cases.records import Case
 from caseroom.cases.statuses import ATTENTION_OF, Attention, CaseStatus
@@ -59,18 +59,25 @@ def _red(status: CaseStatus) -> bool:
 
 
 def recipients(event: DomainEvent, case: Case) -> list[Recipient]:
-    owner = realtime.user_audience(case.owner_id)
-    lab = realtime.lab_audience(case.lab_id) if case.lab_id else None
+    # Who may be told about this case is the access policy's row for CASE_NOTICE_RECEIVE;
+    # this function only chooses, per event, which of them hear about it and as what kind.
+    allowed = access.audiences(case, access.Action.CASE_NOTICE_RECEIVE)
+    owner = allowed.get(access.Relationship.OWNER)
+    lab = allowed.get(access.Relationship.CASE_LAB)
 
-    def to_owner(kind: NoticeKind) -> Recipient:
-        return Recipient(kind, owner, case.owner_id)
+    def to_owner(kind: NoticeKind) -> list[Recipient]:
+        if owner is None or owner.user_id is None:
+            return []
+        return [Recipient(kind, realtime.user_audience(owner.user_id), owner.user_id)]
 
     def to_lab(kind: NoticeKind) -> list[Recipient]:
-        return [Recipient(kind, lab)] if lab else []
+        if lab is None or lab.lab_id is None:
+            return []
+        return [Recipient(kind, realtime.lab_audience(lab.lab_id))]
 
     match event.type:
         case EventType.CASE_CREATED:
-            return [to_owner(NoticeKind.CASE_CREATED), *to_lab(NoticeKind.LAB_NEW_CASE)]
+            return [*to_owner(NoticeKind.CASE_CREATED), *to_lab(NoticeKind.LAB_NEW_CASE)]
         case EventType.CASE_RX_MODIFIED:
             return to_lab(NoticeKind.LAB_RX_MODIFIED)
         case EventType.CASE_STATUS_CHANGED:
@@ -85,17 +92,17 @@ def recipients(event: DomainEvent, case: Case) -> list[Recipient]:
             else:
                 kind = NoticeKind.CASE_STATUS_CHANGED
             lab_side = to_lab(NoticeKind.LAB_STATUS_CHANGED_BY_SYSTEM) if by_system else []
-            return [to_owner(kind), *lab_side]
+            return [*to_owner(kind), *lab_side]
         case EventType.CASE_SHIPPED:
-            return [to_owner(NoticeKind.CASE_SHIPPED)]
+            return to_owner(NoticeKind.CASE_SHIPPED)
         case EventType.PLANNING_SCHEDULED:
-            return [to_owner(NoticeKind.PLANNING_SCHEDULED), *to_lab(NoticeKind.LAB_PLANNING_BOOKED)]
+            return [*to_owner(NoticeKind.PLANNING_SCHEDULED), *to_lab(NoticeKind.LAB_PLANNING_BOOKED)]
         case EventType.PLANNING_CANCELLED:
-            return [to_owner(NoticeKind.PLANNING_CANCELLED)]
+            return to_owner(NoticeKind.PLANNING_CANCELLED)
         case EventType.PLANNING_MISSED:
-            return [to_owner(NoticeKind.PLANNING_MISSED), *to_lab(NoticeKind.LAB_PLANNING_MISSED)]
+            return [*to_owner(NoticeKind.PLANNING_MISSED), *to_lab(NoticeKind.LAB_PLANNING_MISSED)]
         case EventType.FILE_QUARANTINED:
-            return [to_owner(NoticeKind.FILE_QUARANTINED)]
+            return to_owner(NoticeKind.FILE_QUARANTINED)
         case EventType.FILE_ADDED:
             return to_lab(NoticeKind.LAB_FILE_ADDED)
     return []

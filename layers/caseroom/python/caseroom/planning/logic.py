@@ -16,11 +16,11 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from caseroom import audit_store, dynamo
+from caseroom.access import Action, authorized_case, require_account
 from caseroom.audit import AuditRecord, RequestMeta, user_record
-from caseroom.auth import Principal, Role
+from caseroom.auth import Principal
 from caseroom.cases import dal as cases_dal
 from caseroom.cases import workflow
-from caseroom.cases.access import authorized_case
 from caseroom.cases.records import Case
 from caseroom.cases.statuses import CaseStatus
 from caseroom.cases.transitions import Mover, Via
@@ -35,7 +35,6 @@ from caseroom.errors import (
     InvalidTimezone,
     NoPlanningSession,
     NotReadyToPlan,
-    RoleNotAllowed,
     VersionConflict,
 )
 from caseroom.events import EventType
@@ -104,15 +103,15 @@ class PlanningService:
             at=iso(self.clock.now()),
         )
 
-    def _lab_member(self, who: Principal) -> str:
-        if who.role is not Role.LAB or not who.lab_id:
-            raise RoleNotAllowed("Only lab members manage planning blocks and booked sessions.")
+    def _lab_member(self, who: Principal, action: Action) -> str:
+        require_account(who, action)
+        assert who.lab_id is not None  # the lab-member relationship needs one
         return who.lab_id
 
     # --- blocks --------------------------------------------------------------------------------
 
     def publish_block(self, who: Principal, request: PublishBlockRequest) -> BlockView:
-        lab_id = self._lab_member(who)
+        lab_id = self._lab_member(who, Action.PLANNING_BLOCK_PUBLISH)
         timezone = zone(request.timezone)
         start = utc_start(request.start, timezone)
         end = start + timedelta(minutes=request.duration_minutes)
@@ -138,7 +137,7 @@ class PlanningService:
 
     def lab_blocks(self, who: Principal, limit: int, cursor: str | None) -> BlockPage:
         """The lab's blocks from today on, free and booked, in time order."""
-        lab_id = self._lab_member(who)
+        lab_id = self._lab_member(who, Action.PLANNING_LAB_BLOCKS_LIST)
         today = self.clock.now().replace(hour=0, minute=0, second=0, microsecond=0)
         blocks, next_cursor = dal.list_blocks(lab_id, _id_prefix(today), False, limit, cursor)
         return BlockPage(items=[_block_view(b) for b in blocks], next_cursor=next_cursor)
@@ -147,7 +146,7 @@ class PlanningService:
         self, who: Principal, case_id: str, limit: int, cursor: str | None, meta: RequestMeta
     ) -> BlockPage:
         """The free, future blocks of the case's lab: what the clinician can book."""
-        case = authorized_case(who, case_id, meta, "planning.blocks.read", self.clock)
+        case = authorized_case(who, case_id, meta, Action.PLANNING_FREE_BLOCKS_READ, self.clock)
         now = self.clock.now()
         blocks, next_cursor = dal.list_blocks(case.lab_id, _id_prefix(now), True, limit, cursor)
         return BlockPage(items=[_block_view(b) for b in blocks if b.starts_at > now], next_cursor=next_cursor)
@@ -155,9 +154,7 @@ class PlanningService:
     # --- the clinician books ---------------------------------------------------------------------
 
     def book(self, who: Principal, case_id: str, request: BookRequest, meta: RequestMeta) -> BookingView:
-        case = authorized_case(who, case_id, meta, "planning.book", self.clock)
-        if who.user_id != case.owner_id:
-            raise RoleNotAllowed("Only the clinician who owns the case books its planning session.")
+        case = authorized_case(who, case_id, meta, Action.PLANNING_BOOK, self.clock)
         if case.status not in BOOKABLE:
             raise NotReadyToPlan()
         now = self.clock.now()
@@ -237,23 +234,24 @@ class PlanningService:
         return session
 
     def session(self, who: Principal, case_id: str, meta: RequestMeta) -> SessionView:
-        case = authorized_case(who, case_id, meta, "planning.read", self.clock)
+        case = authorized_case(who, case_id, meta, Action.PLANNING_READ, self.clock)
         session = self._session_of(case)
         audit_store.append(self._audit(who, meta, "planning.read", case.case_id, session.session_id))
         return _session_view(session)
 
     def calendar_file(self, who: Principal, case_id: str, meta: RequestMeta) -> tuple[str, str]:
         """(file name, iCalendar text) of the case's session, to download again."""
-        case = authorized_case(who, case_id, meta, "planning.ics.download", self.clock)
+        case = authorized_case(who, case_id, meta, Action.PLANNING_ICS_DOWNLOAD, self.clock)
         session = self._session_of(case)
         audit_store.append(self._audit(who, meta, "planning.ics.download", case.case_id, session.session_id))
         return ical.ics_file_name(session), ical.session_ics(session, self.clock.now())
 
     # --- the lab changes a booking ---------------------------------------------------------------
 
-    def _booked(self, who: Principal, case_id: str, meta: RequestMeta, action: str) -> tuple[Case, Session]:
+    def _booked(
+        self, who: Principal, case_id: str, meta: RequestMeta, action: Action
+    ) -> tuple[Case, Session]:
         case = authorized_case(who, case_id, meta, action, self.clock)
-        self._lab_member(who)
         session = self._session_of(case)
         if session.status is not SessionStatus.BOOKED or case.status is not CaseStatus.PLANNING_SCHEDULED:
             raise NoPlanningSession()
@@ -262,7 +260,7 @@ class PlanningService:
     def reschedule(
         self, who: Principal, case_id: str, request: RescheduleRequest, meta: RequestMeta
     ) -> SessionView:
-        case, session = self._booked(who, case_id, meta, "planning.reschedule")
+        case, session = self._booked(who, case_id, meta, Action.PLANNING_RESCHEDULE)
         now = self.clock.now()
         block = dal.get_block(case.lab_id, request.block_id)
         if block is None:
@@ -312,7 +310,7 @@ class PlanningService:
 
     def cancel(self, who: Principal, case_id: str, request: CancelRequest, meta: RequestMeta) -> SessionView:
         """The lab cancels the booking: the block is free again, the case Ready to Plan."""
-        case, session = self._booked(who, case_id, meta, "planning.cancel")
+        case, session = self._booked(who, case_id, meta, Action.PLANNING_CANCEL)
         now = self.clock.now()
         correlation_id = meta.correlation_id or meta.request_id
         change = workflow.change_status(
@@ -349,7 +347,7 @@ class PlanningService:
 
     def mark_held(self, who: Principal, case_id: str, meta: RequestMeta) -> SessionView:
         """The session took place: the missed-session timer will find it held and do nothing."""
-        case, session = self._booked(who, case_id, meta, "planning.held")
+        case, session = self._booked(who, case_id, meta, Action.PLANNING_HELD)
         now = self.clock.now()
         held = session.evolve(status=SessionStatus.HELD)
         _, event = workflow.event_action(

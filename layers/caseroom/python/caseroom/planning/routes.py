@@ -8,6 +8,7 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Body
 
+from caseroom.access import Action
 from caseroom.auth import Principal
 from caseroom.http import current_principal, request_meta
 from caseroom.planning.logic import PlanningService
@@ -21,7 +22,7 @@ from caseroom.planning.models import (
     RescheduleRequest,
     SessionView,
 )
-from caseroom.route_support import CaseIdPath, Cursor, PageSize, ServiceSlot
+from caseroom.route_support import CaseIdPath, Cursor, PageSize, ServiceSlot, declares
 
 router = Router()
 
@@ -40,16 +41,19 @@ def _who() -> Principal:
     summary="Lab publishes a free planning block",
     responses={201: {"description": "Created"}},
 )
+@declares(Action.PLANNING_BLOCK_PUBLISH)
 def publish_block(body: Annotated[PublishBlockRequest, Body()]) -> tuple[BlockView, int]:
     return service().publish_block(_who(), body), 201
 
 
 @router.get("/lab/planning/blocks", summary="The lab's planning blocks from today on, free and booked")
+@declares(Action.PLANNING_LAB_BLOCKS_LIST)
 def lab_blocks(limit: PageSize = 50, cursor: Cursor = None) -> BlockPage:
     return service().lab_blocks(_who(), limit, cursor)
 
 
 @router.get("/cases/<caseId>/planning/blocks", summary="Free blocks the case's clinician can book")
+@declares(Action.PLANNING_FREE_BLOCKS_READ)
 def free_blocks(caseId: CaseIdPath, limit: PageSize = 50, cursor: Cursor = None) -> BlockPage:
     return service().free_blocks(_who(), caseId, limit, cursor, request_meta(router))
 
@@ -59,16 +63,19 @@ def free_blocks(caseId: CaseIdPath, limit: PageSize = 50, cursor: Cursor = None)
     summary="Clinician books a free block (case Ready to Plan or Planning No Show)",
     responses={201: {"description": "Booked; includes an iCalendar file and a Google Calendar link"}},
 )
+@declares(Action.PLANNING_BOOK)
 def book(caseId: CaseIdPath, body: Annotated[BookRequest, Body()]) -> tuple[BookingView, int]:
     return service().book(_who(), caseId, body, request_meta(router)), 201
 
 
 @router.get("/cases/<caseId>/planning", summary="The case's planning session")
+@declares(Action.PLANNING_READ)
 def session(caseId: CaseIdPath) -> SessionView:
     return service().session(_who(), caseId, request_meta(router))
 
 
 @router.get("/cases/<caseId>/planning/ics", summary="The session as an iCalendar (.ics) file")
+@declares(Action.PLANNING_ICS_DOWNLOAD)
 def calendar_file(caseId: CaseIdPath) -> Response[str]:
     file_name, ics = service().calendar_file(_who(), caseId, request_meta(router))
     return Response(
@@ -82,6 +89,7 @@ def calendar_file(caseId: CaseIdPath) -> Response[str]:
 @router.post(
     "/cases/<caseId>/planning/reschedule", summary="Lab moves the booked session to another free block"
 )
+@declares(Action.PLANNING_RESCHEDULE)
 def reschedule(caseId: CaseIdPath, body: Annotated[RescheduleRequest, Body()]) -> SessionView:
     return service().reschedule(_who(), caseId, body, request_meta(router))
 
@@ -89,6 +97,7 @@ def reschedule(caseId: CaseIdPath, body: Annotated[RescheduleRequest, Body()]) -
 @router.post(
     "/cases/<caseId>/planning/cancel", summary="Lab cancels the booked session (case back to Ready to Plan)"
 )
+@declares(Action.PLANNING_CANCEL)
 def cancel(caseId: CaseIdPath, body: Annotated[CancelRequest, Body()]) -> SessionView:
     return service().cancel(_who(), caseId, body, request_meta(router))
 
@@ -96,5 +105,6 @@ def cancel(caseId: CaseIdPath, body: Annotated[CancelRequest, Body()]) -> Sessio
 @router.post(
     "/cases/<caseId>/planning/held", summary="Lab marks the session held (no missed-session follow-up)"
 )
+@declares(Action.PLANNING_HELD)
 def mark_held(caseId: CaseIdPath) -> SessionView:
     return service().mark_held(_who(), caseId, request_meta(router))

@@ -8,12 +8,12 @@ import secrets
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
 
-from caseroom import audit_store
+from caseroom import access, audit_store
+from caseroom.access import Action
 from caseroom.audit import AuditRecord, RequestMeta, user_record
-from caseroom.auth import Principal, Role
+from caseroom.auth import Principal
 from caseroom.clock import Clock, SystemClock, iso
 from caseroom.errors import (
-    RoleNotAllowed,
     TooManyWebhookEndpoints,
     VersionConflict,
     WebhookDeliveryNotFound,
@@ -91,14 +91,10 @@ def send_now(delivery: Delivery, attempt_key: str) -> None:
 class WebhookService:
     clock: Clock = field(default_factory=SystemClock)
 
-    def _clinician(self, who: Principal) -> None:
-        if who.role is not Role.CLINICIAN:
-            raise RoleNotAllowed("Only clinicians register webhook endpoints.")
-
-    def _endpoint(self, who: Principal, endpoint_id: str) -> Endpoint:
-        self._clinician(who)
+    def _endpoint(self, who: Principal, endpoint_id: str, action: Action) -> Endpoint:
+        # Endpoints are stored under their owner's partition, so another user's id is never read.
         endpoint = store.get_endpoint(who.user_id, endpoint_id) if endpoint_id.startswith("ep_") else None
-        if endpoint is None:
+        if endpoint is None or not access.endpoint_allows(who, action, endpoint.owner_id):
             raise WebhookEndpointNotFound()
         return endpoint
 
@@ -114,7 +110,7 @@ class WebhookService:
         )
 
     def create(self, who: Principal, request: CreateEndpointRequest, meta: RequestMeta) -> EndpointCreated:
-        self._clinician(who)
+        access.require_account(who, Action.WEBHOOK_CREATE)
         urls.check(request.url, local_stage=get_settings().stage == "local")
         if len(store.endpoints_of(who.user_id)) >= store.MAX_ENDPOINTS_PER_USER:
             raise TooManyWebhookEndpoints()
@@ -139,14 +135,14 @@ class WebhookService:
         return EndpointCreated(**_view(endpoint).model_dump(), secret=endpoint.secret)
 
     def list(self, who: Principal) -> EndpointList:
-        self._clinician(who)
+        access.require_account(who, Action.WEBHOOK_LIST)
         return EndpointList(items=[_view(e) for e in store.endpoints_of(who.user_id)])
 
     def get(self, who: Principal, endpoint_id: str) -> EndpointView:
-        return _view(self._endpoint(who, endpoint_id))
+        return _view(self._endpoint(who, endpoint_id, Action.WEBHOOK_READ))
 
     def delete(self, who: Principal, endpoint_id: str, meta: RequestMeta) -> DeletedEndpoint:
-        endpoint = self._endpoint(who, endpoint_id)
+        endpoint = self._endpoint(who, endpoint_id, Action.WEBHOOK_DELETE)
         store.delete_endpoint(
             who.user_id,
             endpoint.endpoint_id,
@@ -157,7 +153,7 @@ class WebhookService:
         return DeletedEndpoint(endpoint_id=endpoint.endpoint_id)
 
     def enable(self, who: Principal, endpoint_id: str, meta: RequestMeta) -> EndpointView:
-        endpoint = self._endpoint(who, endpoint_id)
+        endpoint = self._endpoint(who, endpoint_id, Action.WEBHOOK_ENABLE)
         if endpoint.enabled:
             return _view(endpoint)
         urls.check(endpoint.url, local_stage=get_settings().stage == "local")
@@ -170,7 +166,7 @@ class WebhookService:
     def rotate_secret(
         self, who: Principal, endpoint_id: str, request: RotateSecretRequest, meta: RequestMeta
     ) -> SecretRotated:
-        endpoint = self._endpoint(who, endpoint_id)
+        endpoint = self._endpoint(who, endpoint_id, Action.WEBHOOK_ROTATE_SECRET)
         now = self.clock.now()
         overlap = timedelta(minutes=request.overlap_minutes)
         rotated = replace(
@@ -192,12 +188,12 @@ class WebhookService:
         )
 
     def deliveries(self, who: Principal, endpoint_id: str, limit: int, cursor: str | None) -> DeliveryPage:
-        endpoint = self._endpoint(who, endpoint_id)
+        endpoint = self._endpoint(who, endpoint_id, Action.WEBHOOK_DELIVERIES_READ)
         items, next_cursor = store.list_deliveries(endpoint.endpoint_id, limit, cursor)
         return DeliveryPage(items=[_delivery_view(d) for d in items], next_cursor=next_cursor)
 
     def test_ping(self, who: Principal, endpoint_id: str) -> DeliveryView:
-        endpoint = self._endpoint(who, endpoint_id)
+        endpoint = self._endpoint(who, endpoint_id, Action.WEBHOOK_TEST)
         if not endpoint.enabled:
             raise WebhookEndpointDisabled()
         now = self.clock.now()
@@ -210,7 +206,7 @@ class WebhookService:
         return _delivery_view(delivery)
 
     def redeliver(self, who: Principal, endpoint_id: str, delivery_id: str) -> DeliveryView:
-        endpoint = self._endpoint(who, endpoint_id)
+        endpoint = self._endpoint(who, endpoint_id, Action.WEBHOOK_REDELIVER)
         delivery = store.get_delivery(endpoint.endpoint_id, delivery_id) if delivery_id.isalnum() else None
         if delivery is None:
             raise WebhookDeliveryNotFound()

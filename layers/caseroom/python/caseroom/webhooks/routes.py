@@ -7,8 +7,9 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path
 
+from caseroom.access import Action
 from caseroom.http import current_principal, request_meta
-from caseroom.route_support import Cursor, PageSize, ServiceSlot
+from caseroom.route_support import Cursor, PageSize, ServiceSlot, declares
 from caseroom.webhooks.api import WebhookService
 from caseroom.webhooks.models import (
     CreateEndpointRequest,
@@ -37,26 +38,31 @@ use_service = _services.use  # tests inject a service with a fixed clock
     summary="Register an https endpoint; its signing secret is shown once",
     responses={201: {"description": "Created"}},
 )
+@declares(Action.WEBHOOK_CREATE)
 def create_endpoint(body: Annotated[CreateEndpointRequest, Body()]) -> tuple[EndpointCreated, int]:
     return service().create(current_principal(router), body, request_meta(router)), 201
 
 
 @router.get("/webhooks", summary="My webhook endpoints")
+@declares(Action.WEBHOOK_LIST)
 def list_endpoints() -> EndpointList:
     return service().list(current_principal(router))
 
 
 @router.get("/webhooks/<endpointId>", summary="One of my endpoints (never its secret)")
+@declares(Action.WEBHOOK_READ)
 def get_endpoint(endpointId: EndpointIdPath) -> EndpointView:
     return service().get(current_principal(router), endpointId)
 
 
 @router.delete("/webhooks/<endpointId>", summary="Delete an endpoint; nothing more is sent to it")
+@declares(Action.WEBHOOK_DELETE)
 def delete_endpoint(endpointId: EndpointIdPath) -> DeletedEndpoint:
     return service().delete(current_principal(router), endpointId, request_meta(router))
 
 
 @router.post("/webhooks/<endpointId>/enable", summary="Re-enable a disabled endpoint")
+@declares(Action.WEBHOOK_ENABLE)
 def enable_endpoint(endpointId: EndpointIdPath) -> EndpointView:
     return service().enable(current_principal(router), endpointId, request_meta(router))
 
@@ -65,6 +71,7 @@ def enable_endpoint(endpointId: EndpointIdPath) -> EndpointView:
     "/webhooks/<endpointId>/rotate-secret",
     summary="New secret; the previous one signs too during the overlap",
 )
+@declares(Action.WEBHOOK_ROTATE_SECRET)
 def rotate_secret(endpointId: EndpointIdPath, body: Annotated[RotateSecretRequest, Body()]) -> SecretRotated:
     return service().rotate_secret(current_principal(router), endpointId, body, request_meta(router))
 
@@ -74,11 +81,13 @@ def rotate_secret(endpointId: EndpointIdPath, body: Annotated[RotateSecretReques
     summary="Send a signed test event (WebhookTest) now",
     responses={202: {"description": "Accepted"}},
 )
+@declares(Action.WEBHOOK_TEST)
 def test_endpoint(endpointId: EndpointIdPath) -> tuple[DeliveryView, int]:
     return service().test_ping(current_principal(router), endpointId), 202
 
 
 @router.get("/webhooks/<endpointId>/deliveries", summary="The endpoint's delivery log, newest first")
+@declares(Action.WEBHOOK_DELIVERIES_READ)
 def list_deliveries(endpointId: EndpointIdPath, limit: PageSize = 25, cursor: Cursor = None) -> DeliveryPage:
     return service().deliveries(current_principal(router), endpointId, limit, cursor)
 
@@ -88,5 +97,6 @@ def list_deliveries(endpointId: EndpointIdPath, limit: PageSize = 25, cursor: Cu
     summary="Send a delivery again now",
     responses={202: {"description": "Accepted"}},
 )
+@declares(Action.WEBHOOK_REDELIVER)
 def redeliver(endpointId: EndpointIdPath, deliveryId: DeliveryIdPath) -> tuple[DeliveryView, int]:
     return service().redeliver(current_principal(router), endpointId, deliveryId), 202

@@ -21,7 +21,7 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from caseroom import aws, consumers, realtime, scheduling
+from caseroom import access, aws, consumers, realtime, scheduling
 from caseroom.cases.dal import get_case
 from caseroom.clock import Clock, SystemClock, iso
 from caseroom.errors import DomainError
@@ -83,7 +83,10 @@ def on_domain_event(event: DomainEvent) -> int:
     if case is None:
         return 0
     created = 0
-    for endpoint in store.endpoints_of(case.owner_id):
+    # Whose endpoints hear about a case is the access policy's row for CASE_WEBHOOK_RECEIVE.
+    receivers = access.audiences(case, access.Action.CASE_WEBHOOK_RECEIVE).values()
+    endpoints = [e for r in receivers if r.user_id is not None for e in store.endpoints_of(r.user_id)]
+    for endpoint in endpoints:
         if not endpoint.enabled or event.type.value not in endpoint.event_types:
             continue
         now = _clock.now()

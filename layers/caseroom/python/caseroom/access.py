@@ -1,0 +1,319 @@
+"""The access policy: the one place that answers "may principal P perform action A on case C
+(and on resource R)". Every route declares its action (caseroom.route_support.allows) and every
+use case asks this module; no other module compares ids or roles to decide.
+
+It is an allow-list. A principal's relationships to what a request names are computed once
+(`relationships`), and RIGHTS says which relationships grant each action; anything not listed
+is denied. New kinds of principal (an active case member with a role, a connected patient
+limited to shared galleries, a guest holding a link) are new Relationship members, a line in
+`relationships` that recognises them, and new entries in the rows of RIGHTS, not new code paths.
+
+Denials: a case the caller has no relationship to is 404 CASE_NOT_FOUND, the same body as an
+id that does not exist, and audited; a caller who sees the case but lacks the right gets 403
+ROLE_NOT_ALLOWED, also audited. Actions on the caller's own things (their lists, feed,
+webhook endpoints) are decided on their account: 403 when their role does not grant it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+
+from caseroom import audit_store, ids
+from caseroom.audit import Outcome, RequestMeta, user_record
+from caseroom.auth import Principal, Role
+from caseroom.cases import dal
+from caseroom.cases.records import Case
+from caseroom.clock import Clock, iso
+from caseroom.errors import CaseNotFound, RoleNotAllowed
+
+
+class Scope(StrEnum):
+    PUBLIC = "public"  # no token needed
+    ACCOUNT = "account"  # the caller's own things (their lists, feed, preferences)
+    CASE = "case"  # a case, or something inside it (gallery, file, upload, planning session)
+    ENDPOINT = "endpoint"  # a webhook endpoint, which belongs to one user
+
+
+class Action(StrEnum):
+    """What a request does. Values are the names written in audit records."""
+
+    HEALTH = "health.read"
+    ME_READ = "me.read"
+    # cases
+    CASE_CREATE = "case.create"
+    CASE_LIST = "case.list"
+    LAB_QUEUE_LIST = "lab.queue.list"
+    CASE_READ = "case.read"
+    CASE_MODIFY = "case.modify"
+    CASE_STATUS_SET = "case.status.set"
+    CASE_TIMELINE_READ = "case.timeline.read"
+    CASE_ARCHIVE = "case.archive"
+    CASE_UNARCHIVE = "case.unarchive"
+    CASE_AUDIT_READ = "case.audit.read"
+    RX_SCRIPT_DOWNLOAD = "rx_script.download"
+    # files
+    UPLOAD_REQUEST = "file.upload.request"
+    UPLOAD_READ = "file.upload.read"
+    UPLOAD_PARTS = "file.upload.parts"
+    UPLOAD_COMPLETE = "file.upload.complete"
+    UPLOAD_ABORT = "file.upload.abort"
+    GALLERY_LIST = "gallery.list"
+    GALLERY_CREATE = "gallery.create"
+    FILE_LIST = "file.list"
+    FILE_READ = "file.read"
+    FILE_UPDATE = "file.update"
+    FILE_DELETE = "file.delete"
+    FILE_DOWNLOAD = "file.download"
+    # planning
+    PLANNING_BLOCK_PUBLISH = "planning.block.publish"
+    PLANNING_LAB_BLOCKS_LIST = "planning.lab_blocks.list"
+    PLANNING_FREE_BLOCKS_READ = "planning.blocks.read"
+    PLANNING_BOOK = "planning.book"
+    PLANNING_READ = "planning.read"
+    PLANNING_ICS_DOWNLOAD = "planning.ics.download"
+    PLANNING_RESCHEDULE = "planning.reschedule"
+    PLANNING_CANCEL = "planning.cancel"
+    PLANNING_HELD = "planning.held"
+    # notifications (the caller's own feed and preferences)
+    NOTIFICATION_PREFERENCES_READ = "notification.preferences.read"
+    NOTIFICATION_PREFERENCES_UPDATE = "notification.preferences.update"
+    NOTIFICATION_FEED_READ = "notification.feed.read"
+    NOTIFICATION_MARK_READ = "notification.mark_read"
+    # webhooks
+    WEBHOOK_CREATE = "webhook.create"
+    WEBHOOK_LIST = "webhook.list"
+    WEBHOOK_READ = "webhook.read"
+    WEBHOOK_DELETE = "webhook.delete"
+    WEBHOOK_ENABLE = "webhook.enable"
+    WEBHOOK_ROTATE_SECRET = "webhook.rotate_secret"  # noqa: S105 - an action name, not a secret
+    WEBHOOK_TEST = "webhook.test"
+    WEBHOOK_DELIVERIES_READ = "webhook.deliveries.read"
+    WEBHOOK_REDELIVER = "webhook.redeliver"
+    # what event consumers do for a user: who is told about a case
+    CASE_NOTICE_RECEIVE = "case.notice.receive"
+    CASE_WEBHOOK_RECEIVE = "case.webhook.receive"
+
+
+class Relationship(StrEnum):
+    # to the caller's account
+    ANYONE = "anyone"  # no token at all
+    SIGNED_IN = "signed-in"
+    CLINICIAN = "clinician"
+    LAB_MEMBER = "lab member"
+    # to a case
+    OWNER = "owner"  # the clinician who opened the case
+    CASE_LAB = "case's lab"  # a member of the lab the case was sent to
+    UPLOADER = "uploader"  # of the file or pending upload the request names
+    # to a webhook endpoint
+    ENDPOINT_OWNER = "endpoint owner"
+
+
+_OWNER, _LAB, _UPLOADER = Relationship.OWNER, Relationship.CASE_LAB, Relationship.UPLOADER
+_BOTH = frozenset({_OWNER, _LAB})
+
+
+@dataclass(frozen=True)
+class Rule:
+    scope: Scope
+    granted_to: frozenset[Relationship]
+
+
+def _rule(scope: Scope, *granted_to: Relationship) -> Rule:
+    return Rule(scope, frozenset(granted_to))
+
+
+# The table. Read a row as "ACTION is allowed to ...". The README prints it.
+# Pending uploads: only their uploader signs parts and completes them; the case's owner may also
+# follow one and abort it, as they may delete any file of the case. The lab sees the file record
+# through the file routes but cannot sign, complete or abort a clinician's upload (nor the
+# clinician a lab's, beyond following and aborting it as the case's owner).
+RIGHTS: Mapping[Action, Rule] = {
+    Action.HEALTH: _rule(Scope.PUBLIC, Relationship.ANYONE),
+    Action.ME_READ: _rule(Scope.ACCOUNT, Relationship.SIGNED_IN),
+    Action.CASE_CREATE: _rule(Scope.ACCOUNT, Relationship.CLINICIAN),
+    Action.CASE_LIST: _rule(Scope.ACCOUNT, Relationship.CLINICIAN),
+    Action.LAB_QUEUE_LIST: _rule(Scope.ACCOUNT, Relationship.LAB_MEMBER),
+    Action.CASE_READ: _rule(Scope.CASE, *_BOTH),
+    Action.CASE_MODIFY: _rule(Scope.CASE, _OWNER),
+    Action.CASE_STATUS_SET: _rule(Scope.CASE, _LAB),
+    Action.CASE_TIMELINE_READ: _rule(Scope.CASE, *_BOTH),
+    Action.CASE_ARCHIVE: _rule(Scope.CASE, _OWNER),
+    Action.CASE_UNARCHIVE: _rule(Scope.CASE, _OWNER),
+    Action.CASE_AUDIT_READ: _rule(Scope.CASE, _OWNER),
+    Action.RX_SCRIPT_DOWNLOAD: _rule(Scope.CASE, *_BOTH),
+    Action.UPLOAD_REQUEST: _rule(Scope.CASE, *_BOTH),
+    Action.UPLOAD_READ: _rule(Scope.CASE, _UPLOADER, _OWNER),
+    Action.UPLOAD_PARTS: _rule(Scope.CASE, _UPLOADER),
+    Action.UPLOAD_COMPLETE: _rule(Scope.CASE, _UPLOADER),
+    Action.UPLOAD_ABORT: _rule(Scope.CASE, _UPLOADER, _OWNER),
+    Action.GALLERY_LIST: _rule(Scope.CASE, *_BOTH),
+    Action.GALLERY_CREATE: _rule(Scope.CASE, *_BOTH),
+    Action.FILE_LIST: _rule(Scope.CASE, *_BOTH),
+    Action.FILE_READ: _rule(Scope.CASE, *_BOTH),
+    Action.FILE_UPDATE: _rule(Scope.CASE, *_BOTH),
+    Action.FILE_DELETE: _rule(Scope.CASE, _UPLOADER, _OWNER),
+    Action.FILE_DOWNLOAD: _rule(Scope.CASE, *_BOTH),
+    Action.PLANNING_BLOCK_PUBLISH: _rule(Scope.ACCOUNT, Relationship.LAB_MEMBER),
+    Action.PLANNING_LAB_BLOCKS_LIST: _rule(Scope.ACCOUNT, Relationship.LAB_MEMBER),
+    Action.PLANNING_FREE_BLOCKS_READ: _rule(Scope.CASE, *_BOTH),
+    Action.PLANNING_BOOK: _rule(Scope.CASE, _OWNER),
+    Action.PLANNING_READ: _rule(Scope.CASE, *_BOTH),
+    Action.PLANNING_ICS_DOWNLOAD: _rule(Scope.CASE, *_BOTH),
+    Action.PLANNING_RESCHEDULE: _rule(Scope.CASE, _LAB),
+    Action.PLANNING_CANCEL: _rule(Scope.CASE, _LAB),
+    Action.PLANNING_HELD: _rule(Scope.CASE, _LAB),
+    Action.NOTIFICATION_PREFERENCES_READ: _rule(Scope.ACCOUNT, Relationship.SIGNED_IN),
+    Action.NOTIFICATION_PREFERENCES_UPDATE: _rule(Scope.ACCOUNT, Relationship.SIGNED_IN),
+    Action.NOTIFICATION_FEED_READ: _rule(Scope.ACCOUNT, Relationship.SIGNED_IN),
+    Action.NOTIFICATION_MARK_READ: _rule(Scope.ACCOUNT, Relationship.SIGNED_IN),
+    Action.WEBHOOK_CREATE: _rule(Scope.ACCOUNT, Relationship.CLINICIAN),
+    Action.WEBHOOK_LIST: _rule(Scope.ACCOUNT, Relationship.CLINICIAN),
+    Action.WEBHOOK_READ: _rule(Scope.ENDPOINT, Relationship.ENDPOINT_OWNER),
+    Action.WEBHOOK_DELETE: _rule(Scope.ENDPOINT, Relationship.ENDPOINT_OWNER),
+    Action.WEBHOOK_ENABLE: _rule(Scope.ENDPOINT, Relationship.ENDPOINT_OWNER),
+    Action.WEBHOOK_ROTATE_SECRET: _rule(Scope.ENDPOINT, Relationship.ENDPOINT_OWNER),
+    Action.WEBHOOK_TEST: _rule(Scope.ENDPOINT, Relationship.ENDPOINT_OWNER),
+    Action.WEBHOOK_DELIVERIES_READ: _rule(Scope.ENDPOINT, Relationship.ENDPOINT_OWNER),
+    Action.WEBHOOK_REDELIVER: _rule(Scope.ENDPOINT, Relationship.ENDPOINT_OWNER),
+    Action.CASE_NOTICE_RECEIVE: _rule(Scope.CASE, *_BOTH),
+    Action.CASE_WEBHOOK_RECEIVE: _rule(Scope.CASE, _OWNER),
+}
+
+# Seeing a case at all (anything but a 404) is holding a relationship that may read it.
+SEES_CASE: frozenset[Relationship] = RIGHTS[Action.CASE_READ].granted_to
+
+
+@dataclass(frozen=True)
+class Resource:
+    """What inside a case a request names, where the decision depends on it."""
+
+    kind: str  # "file", "upload", "gallery", "planning-session"
+    resource_id: str
+    created_by: str | None = None  # uploader of a file or pending upload
+    gallery_id: str | None = None  # for rows limited to some galleries (patients, guests)
+
+
+# --- relationships ---------------------------------------------------------------------------
+
+
+def account_relationships(who: Principal) -> frozenset[Relationship]:
+    found = {Relationship.ANYONE, Relationship.SIGNED_IN}
+    if who.role is Role.CLINICIAN:
+        found.add(Relationship.CLINICIAN)
+    if who.role is Role.LAB and who.lab_id:
+        found.add(Relationship.LAB_MEMBER)
+    return frozenset(found)
+
+
+def relationships(who: Principal, case: Case, resource: Resource | None = None) -> frozenset[Relationship]:
+    """Every relationship `who` holds to `case` (and to `resource` inside it)."""
+    found: set[Relationship] = set()
+    if who.role is Role.CLINICIAN and who.user_id == case.owner_id:
+        found.add(_OWNER)
+    if who.role is Role.LAB and who.lab_id is not None and who.lab_id == case.lab_id:
+        found.add(_LAB)
+    # Resource relationships count only for someone who sees the case: an uploader who lost
+    # access to the case has lost access to their uploads too.
+    if found and resource is not None and resource.created_by == who.user_id:
+        found.add(_UPLOADER)
+    return frozenset(found)
+
+
+def allows(action: Action, held: Iterable[Relationship]) -> bool:
+    return not RIGHTS[action].granted_to.isdisjoint(held)
+
+
+# --- decisions -------------------------------------------------------------------------------
+
+
+def require_account(who: Principal, action: Action) -> None:
+    """An action on the caller's own things: 403 unless their account relationship grants it."""
+    if not allows(action, account_relationships(who)):
+        raise RoleNotAllowed()
+
+
+def endpoint_allows(who: Principal, action: Action, owner_id: str | None) -> bool:
+    """A webhook endpoint: False (the caller gets the same 404 as an unknown id) unless it is theirs."""
+    held = {Relationship.ENDPOINT_OWNER} if owner_id is not None and owner_id == who.user_id else set()
+    return allows(action, held)
+
+
+@dataclass(frozen=True)
+class Gate:
+    """Decides for one request: knows who asks, how to audit, and what time it is."""
+
+    who: Principal
+    meta: RequestMeta
+    clock: Clock
+
+    def _deny(self, action: Action, case_id: str | None, object_type: str, object_id: str) -> None:
+        audit_store.append(
+            user_record(
+                self.who,
+                self.meta,
+                action.value,
+                case_id=case_id,
+                object_type=object_type,
+                object_id=object_id,
+                at=iso(self.clock.now()),
+                outcome=Outcome.DENIED,
+            )
+        )
+
+    def visible(self, action: Action, case: Case | None, case_id: str | None) -> Case:
+        """The case if the caller holds any relationship that sees it; else an audited 404."""
+        if case is None or SEES_CASE.isdisjoint(relationships(self.who, case)):
+            self._deny(action, case_id, "case", case_id or "-")
+            raise CaseNotFound()
+        return case
+
+    def require(self, action: Action, case: Case, resource: Resource | None = None) -> None:
+        """403 (audited) unless the caller's relationships to the case and resource grant `action`."""
+        if not allows(action, relationships(self.who, case, resource)):
+            target = resource or Resource("case", case.case_id)
+            self._deny(action, case.case_id, target.kind, target.resource_id)
+            raise RoleNotAllowed("You may not do this on this case.")
+
+    def case(self, action: Action, case: Case | None, case_id: str | None) -> Case:
+        """Visible and allowed, for actions that name the case alone."""
+        found = self.visible(action, case, case_id)
+        self.require(action, found)
+        return found
+
+
+def visible_case(gate: Gate, case_id: str, action: Action) -> Case:
+    """The case if the caller sees it (a consistent read of the case item), else an audited 404.
+    For actions decided on something inside the case: call gate.require with that resource next."""
+    normalized = ids.normalize_case_id(case_id)
+    case = dal.get_case(normalized) if normalized else None
+    return gate.visible(action, case, normalized)
+
+
+def authorized_case(who: Principal, case_id: str, meta: RequestMeta, action: Action, clock: Clock) -> Case:
+    """The case if `who` may perform `action` on it. 404 (audited) when they may not see it,
+    403 (audited) when they see it but lack the right."""
+    gate = Gate(who, meta, clock)
+    case = visible_case(gate, case_id, action)
+    gate.require(action, case)
+    return case
+
+
+@dataclass(frozen=True)
+class Audience:
+    relationship: Relationship
+    user_id: str | None = None  # a person
+    lab_id: str | None = None  # everyone in a lab
+
+
+def audiences(case: Case, action: Action) -> dict[Relationship, Audience]:
+    """Whom an event consumer acting for users may tell about `case`: one entry for each
+    relationship the row grants `action` to."""
+    granted = RIGHTS[action].granted_to
+    found: dict[Relationship, Audience] = {}
+    if _OWNER in granted:
+        found[_OWNER] = Audience(_OWNER, user_id=case.owner_id)
+    if _LAB in granted and case.lab_id:
+        found[_LAB] = Audience(_LAB, lab_id=case.lab_id)
+    return found
