@@ -1,0 +1,515 @@
+"""The authorization matrix, generated from the routes: every route in the manifest, called by
+every relationship (owner, another clinician, the case's lab, another lab, a patient, no token)
+with real ids made through the API, against what caseroom.access.RIGHTS allows.
+
+It fails on any 2xx the table does not allow, on a denial with another status or code than the
+policy's (404 CASE_NOT_FOUND for a case the caller cannot see, 403 ROLE_NOT_ALLOWED when they see
+it but lack the right), on a route with no declared action or no request below, and on id
+tampering (another case's file under your case, another endpoint's delivery under yours).
+A new route is covered the moment it is declared: without an entry in REQUESTS this test fails.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib
+import json
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
+
+from caseroom import access, aws, dynamo
+from caseroom.access import Action, Relationship, Scope
+from caseroom.auth import Principal
+from caseroom.cases import routes as case_routes
+from caseroom.cases.logic import CaseService
+from caseroom.clock import FixedClock
+from caseroom.files import routes as file_routes
+from caseroom.files.logic import FileService
+from caseroom.planning import routes as planning_routes
+from caseroom.planning.logic import PlanningService
+from caseroom.route_support import declared_action
+from caseroom.settings import get_settings
+from infra import manifest
+from tests.conftest import (
+    CLINICIAN,
+    CLINICIAN_2,
+    LAB_TECH,
+    OTHER_LAB,
+    PATIENT,
+    START,
+    http_event,
+    lambda_context,
+)
+
+MiB = 1024 * 1024
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 200
+CROWN = {"patientName": "Maria Garcia", "rxDescription": "Crown", "teeth": ["11"], "caseType": "crown"}
+BLOCK = {"durationMinutes": 60, "timezone": "Europe/Madrid", "meetingUrl": "https://meet.lab.test/room"}
+
+Api = Callable[..., tuple[int, Any]]
+
+# What each caller holds, named by the test (never computed by the policy under test).
+CALLERS: dict[str, tuple[Principal | None, frozenset[Relationship]]] = {
+    "owner": (
+        CLINICIAN,
+        frozenset(
+            {
+                Relationship.ANYONE,
+                Relationship.SIGNED_IN,
+                Relationship.CLINICIAN,
+                Relationship.OWNER,
+                Relationship.ENDPOINT_OWNER,
+            }
+        ),
+    ),
+    "other clinician": (
+        CLINICIAN_2,
+        frozenset({Relationship.ANYONE, Relationship.SIGNED_IN, Relationship.CLINICIAN}),
+    ),
+    "case's lab": (
+        LAB_TECH,
+        frozenset(
+            {Relationship.ANYONE, Relationship.SIGNED_IN, Relationship.LAB_MEMBER, Relationship.CASE_LAB}
+        ),
+    ),
+    "other lab": (
+        OTHER_LAB,
+        frozenset({Relationship.ANYONE, Relationship.SIGNED_IN, Relationship.LAB_MEMBER}),
+    ),
+    "patient": (PATIENT, frozenset({Relationship.ANYONE, Relationship.SIGNED_IN})),
+    "no token": (None, frozenset({Relationship.ANYONE})),
+}
+DENIAL_CODES = {"CASE_NOT_FOUND", "ROLE_NOT_ALLOWED", "UNAUTHENTICATED", "WEBHOOK_ENDPOINT_NOT_FOUND"}
+
+
+@dataclass
+class World:
+    """Real objects made through the API, by their rightful owners."""
+
+    api: Api
+    case_id: str = ""
+    version: int = 1
+    file_id: str = ""  # an available photo, uploaded by `made_by`
+    upload_id: str = ""  # a pending multipart upload, started by `made_by`
+    gallery_id: str = "initial-documentation"
+    block_id: str = ""  # a free block of the case's lab
+    endpoint_id: str = ""
+    delivery_id: str = ""
+    made_by: str = "owner"
+    extra: dict[str, str] = field(default_factory=dict)
+
+    def ids(self) -> dict[str, str]:
+        return {
+            "caseId": self.case_id,
+            "fileId": self.file_id,
+            "galleryId": self.gallery_id,
+            "endpointId": self.endpoint_id,
+            "deliveryId": self.delivery_id,
+            "notificationId": "n" * 32,
+        }
+
+
+def _ok(result: tuple[int, Any], expected: int = 200) -> Any:
+    status, body = result
+    assert status == expected, body
+    return body
+
+
+def _sha(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+_DAYS = iter(range(3, 10_000, 2))  # every world's blocks on days of their own: never overlapping
+
+
+def build_world(api: Api, route_key: str = "", *, planning: str = "", made_by: str = "owner") -> World:
+    """A case of CLINICIAN's sent to LAB_TECH's lab, and what `route_key` names in it.
+    planning: "" (none), "ready" (Ready to Plan with a free block), "booked" (a booked session
+    and another free block). made_by: who uploads the file and starts the upload."""
+    world = World(api=api, made_by=made_by)
+    case = _ok(api("POST", "/cases", who=CLINICIAN, body=CROWN), 201)
+    assert case["labId"] == LAB_TECH.lab_id
+    world.case_id, world.version = case["caseId"], case["version"]
+    uploader = CALLERS[made_by][0]
+    if "{fileId}" in route_key and "/uploads/" not in route_key:
+        world.file_id = _available_photo(api, world.case_id, uploader)
+    if "/uploads/{fileId}" in route_key:
+        world.upload_id = _pending_multipart(api, world.case_id, uploader)
+    if planning:
+        _plan(api, world, booked=planning == "booked")
+    if "{endpointId}" in route_key:
+        body = {"url": "https://hooks.clinic.test/in", "eventTypes": ["CaseCreated"]}
+        world.endpoint_id = _ok(api("POST", "/webhooks", who=CLINICIAN, body=body), 201)["endpointId"]
+    if "{deliveryId}" in route_key:
+        path = f"/webhooks/{world.endpoint_id}/test"
+        world.delivery_id = _ok(api("POST", "/webhooks/{endpointId}/test", path, who=CLINICIAN), 202)[
+            "deliveryId"
+        ]
+    return world
+
+
+def _plan(api: Api, world: World, booked: bool) -> None:
+    for target in ("Received", "Ready to Plan"):
+        body = {"status": target, "version": world.version}
+        path = f"/cases/{world.case_id}/status"
+        world.version = _ok(api("PUT", "/cases/{caseId}/status", path, who=LAB_TECH, body=body))["version"]
+    day = next(_DAYS)
+    starts = [(START.date() + timedelta(days=day + n)).isoformat() + "T10:00" for n in (0, 1)]
+    first, second = (
+        _ok(api("POST", "/lab/planning/blocks", who=LAB_TECH, body={**BLOCK, "start": start}), 201)["blockId"]
+        for start in starts
+    )
+    world.block_id = first
+    if booked:
+        path = f"/cases/{world.case_id}/planning"
+        _ok(api("POST", "/cases/{caseId}/planning", path, who=CLINICIAN, body={"blockId": first}), 201)
+        world.block_id = second
+        world.version = _ok(api("GET", "/cases/{caseId}", f"/cases/{world.case_id}", who=CLINICIAN))[
+            "version"
+        ]
+
+
+def _pending_multipart(api: Api, case_id: str, who: Principal | None) -> str:
+    body = {
+        "fileName": "upper.stl",
+        "kind": "scan",
+        "sizeBytes": 6 * MiB,
+        "contentType": "model/stl",
+        "sha256": "a" * 64,
+    }
+    ticket = _ok(api("POST", "/cases/{caseId}/uploads", f"/cases/{case_id}/uploads", who=who, body=body), 201)
+    assert ticket["mode"] == "multipart"
+    return str(ticket["fileId"])
+
+
+def _available_photo(api: Api, case_id: str, who: Principal | None) -> str:
+    from functions.file_verifier.handler import lambda_handler as verifier
+    from tests.integration.test_files_api import object_created
+
+    ticket = _ok(
+        api(
+            "POST",
+            "/cases/{caseId}/uploads",
+            f"/cases/{case_id}/uploads",
+            who=who,
+            body={
+                "fileName": "smile.png",
+                "kind": "photo",
+                "sizeBytes": len(PNG),
+                "contentType": "image/png",
+                "sha256": _sha(PNG),
+            },
+        ),
+        201,
+    )
+    key = ticket["post"]["fields"]["key"]
+    aws.client("s3").put_object(
+        Bucket=get_settings().files_bucket, Key=key, Body=PNG, ContentType="image/png"
+    )
+    assert verifier(object_created(key), lambda_context("file_verifier"))["outcome"] == "available"
+    return str(ticket["fileId"])
+
+
+@dataclass(frozen=True)
+class Request:
+    """How to call a route validly: the body (from the world) and the world it needs."""
+
+    body: Callable[[World], dict[str, Any] | None] = lambda w: None
+    planning: str = ""
+    on_upload: bool = False  # the path's fileId is the pending upload, not the available file
+    resource_made_by_matters: bool = False  # run once with the lab as uploader too
+
+
+REQUESTS: dict[str, Request] = {
+    "GET /health": Request(),
+    "GET /me": Request(),
+    "POST /cases": Request(body=lambda w: CROWN),
+    "GET /cases": Request(),
+    "GET /cases/{caseId}": Request(),
+    "PATCH /cases/{caseId}": Request(body=lambda w: {"rxDescription": "Two crowns", "version": w.version}),
+    "POST /cases/{caseId}/archive": Request(body=lambda w: {"version": w.version}),
+    "POST /cases/{caseId}/unarchive": Request(body=lambda w: {"version": w.version}),
+    "PUT /cases/{caseId}/status": Request(body=lambda w: {"status": "Received", "version": w.version}),
+    "GET /cases/{caseId}/audit": Request(),
+    "GET /cases/{caseId}/timeline": Request(),
+    "GET /cases/{caseId}/rx-script": Request(),
+    "GET /lab/cases": Request(),
+    "POST /cases/{caseId}/uploads": Request(
+        body=lambda w: {
+            "fileName": "smile2.png",
+            "kind": "photo",
+            "sizeBytes": len(PNG),
+            "contentType": "image/png",
+            "sha256": _sha(PNG),
+        }
+    ),
+    "GET /cases/{caseId}/uploads/{fileId}": Request(on_upload=True, resource_made_by_matters=True),
+    "POST /cases/{caseId}/uploads/{fileId}/part-urls": Request(
+        body=lambda w: {"parts": [{"partNumber": 1, "sha256": "b" * 64}]},
+        on_upload=True,
+        resource_made_by_matters=True,
+    ),
+    "POST /cases/{caseId}/uploads/{fileId}/complete": Request(
+        body=lambda w: {"parts": [{"partNumber": 1, "etag": "abc", "sha256": "b" * 64}]},
+        on_upload=True,
+        resource_made_by_matters=True,
+    ),
+    "DELETE /cases/{caseId}/uploads/{fileId}": Request(on_upload=True, resource_made_by_matters=True),
+    "GET /cases/{caseId}/galleries": Request(),
+    "POST /cases/{caseId}/galleries": Request(body=lambda w: {"name": "Surgery photos"}),
+    "GET /cases/{caseId}/galleries/{galleryId}/files": Request(),
+    "GET /cases/{caseId}/files/{fileId}": Request(),
+    "PATCH /cases/{caseId}/files/{fileId}": Request(body=lambda w: {"fileName": "renamed.png"}),
+    "DELETE /cases/{caseId}/files/{fileId}": Request(resource_made_by_matters=True),
+    "GET /cases/{caseId}/files/{fileId}/download": Request(),
+    "POST /lab/planning/blocks": Request(body=lambda w: {**BLOCK, "start": "2026-11-09T10:00"}),
+    "GET /lab/planning/blocks": Request(),
+    "GET /cases/{caseId}/planning/blocks": Request(planning="ready"),
+    "POST /cases/{caseId}/planning": Request(body=lambda w: {"blockId": w.block_id}, planning="ready"),
+    "GET /cases/{caseId}/planning": Request(planning="booked"),
+    "GET /cases/{caseId}/planning/ics": Request(planning="booked"),
+    "POST /cases/{caseId}/planning/reschedule": Request(
+        body=lambda w: {"blockId": w.block_id}, planning="booked"
+    ),
+    "POST /cases/{caseId}/planning/cancel": Request(
+        body=lambda w: {"reason": "Lab closed"}, planning="booked"
+    ),
+    "POST /cases/{caseId}/planning/held": Request(planning="booked"),
+    "GET /me/notification-preferences": Request(),
+    "PUT /me/notification-preferences": Request(body=lambda w: {"digestHourUtc": 7}),
+    "GET /me/notifications": Request(),
+    "GET /me/notifications/unread-count": Request(),
+    "POST /me/notifications/{notificationId}/read": Request(),
+    "POST /me/notifications/read-all": Request(),
+    "POST /webhooks": Request(
+        body=lambda w: {"url": "https://hooks.clinic.test/b", "eventTypes": ["CaseShipped"]}
+    ),
+    "GET /webhooks": Request(),
+    "GET /webhooks/{endpointId}": Request(),
+    "DELETE /webhooks/{endpointId}": Request(),
+    "POST /webhooks/{endpointId}/enable": Request(),
+    "POST /webhooks/{endpointId}/rotate-secret": Request(body=lambda w: {"overlapMinutes": 0}),
+    "POST /webhooks/{endpointId}/test": Request(),
+    "GET /webhooks/{endpointId}/deliveries": Request(),
+    "POST /webhooks/{endpointId}/deliveries/{deliveryId}/redeliver": Request(),
+}
+
+
+def _route_functions() -> dict[str, Callable[..., Any]]:
+    found: dict[str, Callable[..., Any]] = {}
+    for fn in manifest.FUNCTIONS:
+        app = getattr(importlib.import_module(fn.module), "app", None)
+        if isinstance(app, APIGatewayHttpResolver):
+            for route in app._static_routes + app._dynamic_routes:  # Powertools keeps them here
+                path = re.sub(r"<(\w+)>", r"{\1}", route.path)
+                found[f"{route.method} {path}"] = route.func
+    return found
+
+
+def action_of(route_key: str) -> Action:
+    action = declared_action(_route_functions()[route_key])
+    assert action is not None, f"{route_key} declares no action (caseroom.route_support.declares)"
+    return action
+
+
+@pytest.fixture
+def api(aws_backend: None, clock: FixedClock, monkeypatch: pytest.MonkeyPatch) -> Iterator[Api]:
+    monkeypatch.setenv("CASEROOM_MULTIPART_THRESHOLD_BYTES", str(5 * MiB))
+    # Webhook URLs are resolved to refuse private addresses; a public address, offline.
+    monkeypatch.setattr("caseroom.webhooks.urls.resolve", lambda host, port: ["93.184.216.34"])
+    monkeypatch.setattr("caseroom.webhooks.api.send_now", lambda delivery, key: None)
+    get_settings.cache_clear()
+    case_routes.use_service(CaseService(clock=clock))
+    file_routes.use_service(FileService(clock=clock))
+    planning_routes.use_service(PlanningService(clock=clock))
+    functions = {route.route_key: route.function for route in manifest.HTTP_ROUTES}
+    counter = iter(range(1_000_000))
+
+    def invoke(
+        method: str, route: str, path: str | None = None, who: Principal | None = CLINICIAN, **kwargs: Any
+    ) -> tuple[int, Any]:
+        function = functions[f"{method} {route}"]
+        handler = importlib.import_module(manifest.function(function).module).lambda_handler
+        event = http_event(method, route, path or route, who, request_id=f"req-{next(counter)}", **kwargs)
+        response = handler(event, lambda_context(function))
+        body = response.get("body") or ""
+        is_json = response.get("headers", {}).get("Content-Type", "").startswith("application/json")
+        return response["statusCode"], (json.loads(body) if is_json and body else body)
+
+    yield invoke
+    case_routes.use_service(None)
+    file_routes.use_service(None)
+    planning_routes.use_service(None)
+    get_settings.cache_clear()
+
+
+def expected(action: Action, held: frozenset[Relationship]) -> tuple[bool, int, str]:
+    """(allowed, denial status, denial code) from the table alone."""
+    rule = access.RIGHTS[action]
+    if access.allows(action, held):
+        return True, 0, ""
+    if Relationship.SIGNED_IN not in held and rule.scope is not Scope.PUBLIC:
+        return False, 401, "UNAUTHENTICATED"
+    if rule.scope is Scope.CASE:
+        sees = not access.SEES_CASE.isdisjoint(held)
+        return (False, 403, "ROLE_NOT_ALLOWED") if sees else (False, 404, "CASE_NOT_FOUND")
+    if rule.scope is Scope.ENDPOINT:
+        return False, 404, "WEBHOOK_ENDPOINT_NOT_FOUND"
+    return False, 403, "ROLE_NOT_ALLOWED"
+
+
+def _held(caller: str, made_by: str, route_key: str) -> frozenset[Relationship]:
+    held = set(CALLERS[caller][1])
+    # The uploader of the file or upload the path names holds that relationship too, if they see
+    # the case (the world's objects are made by `made_by`).
+    if "{fileId}" in route_key and caller == made_by:
+        held.add(Relationship.UPLOADER)
+    return frozenset(held)
+
+
+def test_every_route_declares_an_action_and_has_a_matrix_entry() -> None:
+    declared = {route.route_key for route in manifest.HTTP_ROUTES}
+    assert set(REQUESTS) == declared, "add the new route to REQUESTS (and the table) before shipping it"
+    for route_key in declared:
+        assert action_of(route_key) in access.RIGHTS, route_key
+
+
+def test_every_action_has_a_row_and_every_row_is_used() -> None:
+    assert set(access.RIGHTS) == set(Action)
+    used = {action_of(route.route_key) for route in manifest.HTTP_ROUTES}
+    consumers = {Action.CASE_NOTICE_RECEIVE, Action.CASE_WEBHOOK_RECEIVE}
+    assert used | consumers == set(Action)
+
+
+def _cases() -> list[tuple[str, str]]:
+    runs = []
+    for route_key, request in REQUESTS.items():
+        runs.append((route_key, "owner"))
+        if request.resource_made_by_matters:
+            runs.append((route_key, "case's lab"))
+    return runs
+
+
+@pytest.mark.parametrize(("route_key", "made_by"), _cases())
+def test_the_matrix(api: Api, route_key: str, made_by: str) -> None:
+    """Every relationship calls the route on a fresh world; denials first, so an allowed call
+    that changes something cannot hide a later denial."""
+    request = REQUESTS[route_key]
+    action = action_of(route_key)
+    method, route = route_key.split(" ", 1)
+    outcomes: dict[str, tuple[int, str]] = {}
+    callers = sorted(CALLERS, key=lambda c: expected(action, _held(c, made_by, route_key))[0])
+    shared = build_world(api, route_key, planning=request.planning, made_by=made_by)
+    for caller in callers:
+        allowed, denial_status, denial_code = expected(action, _held(caller, made_by, route_key))
+        # Denials change nothing, so they share one world; each allowed call gets a fresh one.
+        world = build_world(api, route_key, planning=request.planning, made_by=made_by) if allowed else shared
+        ids = world.ids()
+        if request.on_upload:
+            ids["fileId"] = world.upload_id
+        path = route.format(**ids)
+        who = CALLERS[caller][0]
+        status, body = api(method, route, path, who=who, body=request.body(world))
+        code = body.get("code", "") if isinstance(body, dict) else ""
+        outcomes[caller] = (status, code)
+        if allowed:
+            assert status < 500 and code not in DENIAL_CODES, (route_key, caller, status, code)
+        else:
+            assert (status, code) == (denial_status, denial_code), (route_key, caller, status, body)
+            assert not 200 <= status < 300
+    allowed_callers = [c for c in CALLERS if expected(action, _held(c, made_by, route_key))[0]]
+    assert allowed_callers, f"nobody may call {route_key}"
+    # An allowed call that never succeeds would hide a broken request in this table.
+    assert (
+        any(200 <= outcomes[c][0] < 300 for c in allowed_callers) or route_key in EXPECTED_TO_FAIL_FOR_STATE
+    ), (
+        route_key,
+        outcomes,
+    )
+
+
+# Allowed callers still get a domain 4xx here because of the object's state, not authorization.
+EXPECTED_TO_FAIL_FOR_STATE = {
+    "GET /cases/{caseId}/rx-script",  # the script is generated by an event consumer, not run here
+    "POST /cases/{caseId}/uploads/{fileId}/complete",  # no part was sent to S3
+    "POST /me/notifications/{notificationId}/read",  # no such notification
+    "POST /webhooks/{endpointId}/enable",  # enabling an enabled endpoint is a 200 no-op; listed for safety
+}
+
+
+def test_another_cases_file_under_my_case_is_not_found(api: Api) -> None:
+    mine = build_world(api, "GET /cases/{caseId}/files/{fileId}")
+    # Another clinician's case and file, on the same lab.
+    theirs_case = _ok(api("POST", "/cases", who=CLINICIAN_2, body=CROWN), 201)["caseId"]
+    theirs_file = _available_photo(api, theirs_case, CLINICIAN_2)
+    for route_key in [k for k in REQUESTS if "{fileId}" in k]:
+        method, route = route_key.split(" ", 1)
+        path = route.format(**{**mine.ids(), "fileId": theirs_file})
+        status, body = api(method, route, path, who=CLINICIAN, body=REQUESTS[route_key].body(mine))
+        assert status == 404 and body["code"] == "FILE_NOT_FOUND", (route_key, status, body)
+
+
+def test_another_endpoints_delivery_under_my_endpoint_is_not_found(api: Api) -> None:
+    mine = build_world(api, "GET /webhooks/{endpointId}")
+    theirs = _ok(
+        api(
+            "POST",
+            "/webhooks",
+            who=CLINICIAN_2,
+            body={"url": "https://hooks.other.test/in", "eventTypes": ["CaseCreated"]},
+        ),
+        201,
+    )
+    delivery = _ok(
+        api("POST", "/webhooks/{endpointId}/test", f"/webhooks/{theirs['endpointId']}/test", who=CLINICIAN_2),
+        202,
+    )
+    route = "/webhooks/{endpointId}/deliveries/{deliveryId}/redeliver"
+    status, body = api(
+        "POST", route, route.format(endpointId=mine.endpoint_id, deliveryId=delivery["deliveryId"])
+    )
+    assert (status, body["code"]) == (404, "WEBHOOK_DELIVERY_NOT_FOUND")
+    # ...and their endpoint under my name is as unknown as a made-up one.
+    for endpoint_id in (theirs["endpointId"], "ep_" + "0" * 24):
+        status, body = api("GET", "/webhooks/{endpointId}", f"/webhooks/{endpoint_id}", who=CLINICIAN)
+        assert (status, body["code"]) == (404, "WEBHOOK_ENDPOINT_NOT_FOUND")
+
+
+def denied_records(actor: Principal) -> list[tuple[str, str | None]]:
+    """(action, object id) of the actor's denied records: they live with the actor, not the case."""
+    items = dynamo.dynamodb().query(
+        TableName=get_settings().table_name,
+        KeyConditionExpression="pk = :pk",
+        ExpressionAttributeValues={":pk": {"S": f"AUDIT#ACTOR#{actor.user_id}"}},
+    )["Items"]
+    values = [dynamo.from_item(item) for item in items]
+    return [(v["action"], v.get("objectId")) for v in values if v.get("outcome") == "denied"]
+
+
+def test_a_denied_case_probe_answers_like_a_missing_case_and_is_audited(api: Api) -> None:
+    world = build_world(api)
+    probe = api("GET", "/cases/{caseId}", f"/cases/{world.case_id}", who=CLINICIAN_2)
+    missing = api("GET", "/cases/{caseId}", "/cases/ZZZZ-ZZZZ-ZZZZ", who=CLINICIAN_2)
+
+    def without_request_id(body: dict[str, Any]) -> dict[str, Any]:
+        return {k: v for k, v in body.items() if k != "requestId"}
+
+    assert probe[0] == missing[0] == 404
+    assert without_request_id(probe[1]) == without_request_id(missing[1])
+    assert ("case.read", world.case_id) in denied_records(CLINICIAN_2)
+
+
+def test_a_lab_seeing_the_case_but_lacking_the_right_gets_403_and_is_audited(api: Api) -> None:
+    world = build_world(api)
+    path = f"/cases/{world.case_id}"
+    status, body = api(
+        "PATCH", "/cases/{caseId}", path, who=LAB_TECH, body={"rxDescription": "x", "version": 1}
+    )
+    assert (status, body["code"]) == (403, "ROLE_NOT_ALLOWED")
+    assert ("case.modify", world.case_id) in denied_records(LAB_TECH)
