@@ -317,3 +317,14 @@ def audiences(case: Case, action: Action) -> dict[Relationship, Audience]:
     if _LAB in granted and case.lab_id:
         found[_LAB] = Audience(_LAB, lab_id=case.lab_id)
     return found
+
+
+def rights_table() -> str:
+    """The table as Markdown, for the README (a test keeps the two equal)."""
+    columns = [r for r in Relationship if any(r in rule.granted_to for rule in RIGHTS.values())]
+    lines = ["| Action | " + " | ".join(c.value for c in columns) + " |"]
+    lines.append("|---" * (len(columns) + 1) + "|")
+    for action, rule in RIGHTS.items():
+        cells = ["yes" if c in rule.granted_to else "" for c in columns]
+        lines.append(f"| `{action.value}` | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
