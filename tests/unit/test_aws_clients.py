@@ -134,3 +134,33 @@ def test_a_model_without_an_endpoint_ruleset_still_gets_a_client(
             session.get_component("data_loader").load_service_model("caseroom-test-service", "waiters-2")
     finally:
         aws.reset_clients()
+
+
+def test_the_loader_assumptions_hold_for_the_pinned_botocore(fresh_session: Any) -> None:
+    """The proof the faster loader needs; if a botocore upgrade breaks it, this fails here and
+    production falls back to botocore's own loader (next test)."""
+    assert aws.loader_assumptions_hold()
+    assert type(fresh_session.get_component("data_loader")).__name__ == "CaseRoomModelLoader"
+
+
+def test_a_botocore_that_differs_gets_its_stock_loader(monkeypatch: pytest.MonkeyPatch) -> None:
+    from botocore import loaders
+
+    def changed(self: Any, type_name: str, extra: int = 0) -> list[str]:  # a new parameter
+        return []
+
+    monkeypatch.setattr(loaders.Loader, "list_available_services", changed)
+    assert not aws.loader_assumptions_hold()
+    aws.reset_clients()
+    try:
+        session = aws._shared_session()
+        assert type(session.get_component("data_loader")) is loaders.Loader
+    finally:
+        aws.reset_clients()
+
+
+def test_a_missing_file_loader_hook_also_falls_back(monkeypatch: pytest.MonkeyPatch) -> None:
+    from botocore import loaders
+
+    monkeypatch.delattr(loaders.Loader, "FILE_LOADER_CLASS")
+    assert not aws.loader_assumptions_hold()

@@ -96,10 +96,35 @@ def test_reexports_reads_absolute_and_relative_imports() -> None:
     [
         "from .api import Resolver\n__all__ = ['Resolver', 'Built']\nBuilt = object()\n",  # not an import
         "from a.b import api\n",  # imports from itself
+        '"""Doc."""\nfrom .api import Resolver\nimport logging\n',  # a plain import runs code
+        "from .api import Resolver\nRESOLVER = Resolver()\n",  # builds something on import
+        "from .api import Resolver\nregister(Resolver)\n",  # a call
+        "from .api import Resolver\nif True:\n    from .b import C\n",  # conditional
+        "from .api import Resolver\n__all__ = sorted(['Resolver'])\n",  # computed __all__
     ],
 )
 def test_an_init_that_is_more_than_reexports_is_not_deferred(source: str) -> None:
     assert _reexports("a.b", source) is None
+
+
+def test_a_docstring_future_import_and_literal_all_are_still_only_reexports() -> None:
+    source = (
+        '"""Doc."""\nfrom __future__ import annotations\nfrom .api import Resolver\n__all__ = ["Resolver"]\n'
+    )
+    assert _reexports("a.b", source) == ({"Resolver": ("a.b.api", "Resolver")}, ["Resolver"])
+
+
+@pytest.mark.parametrize(
+    "package", ["aws_lambda_powertools.event_handler", "aws_lambda_powertools.utilities.data_classes"]
+)
+def test_the_pinned_powertools_inits_are_only_reexports(package: str) -> None:
+    """The assumption, proved for the pinned version: if an upgrade adds work to one of these
+    __init__s, this fails and (at run time) the package simply imports the normal way."""
+    import importlib.util
+
+    spec = importlib.util.find_spec(package)
+    assert spec is not None and spec.loader is not None
+    assert _reexports(package, spec.loader.get_source(package)) is not None  # type: ignore[attr-defined]
 
 
 def test_a_package_that_is_already_imported_or_missing_is_left_alone() -> None:

@@ -50,9 +50,50 @@ def _shared_session() -> Any:
         import botocore.session
 
         session = botocore.session.get_session()
-        session.register_component("data_loader", _model_loader(session))
+        if loader_assumptions_hold():
+            session.register_component("data_loader", _model_loader(session))
         _session = session
     return _session
+
+
+def loader_assumptions_hold() -> bool:
+    """What _model_loader relies on in botocore's loader module, checked before it is used: the
+    file-loader hook, the instance cache decorator and the two methods it overrides, with the
+    parameters it passes. tests/unit/test_aws_clients.py proves them for the pinned botocore;
+    a botocore that differs gets its own stock loader (slower to start, never wrong)."""
+    import inspect
+
+    try:
+        from botocore import loaders
+    except ImportError:
+        return False
+    expected = {
+        "list_available_services": ["self", "type_name"],
+        "load_service_model": ["self", "service_name", "type_name", "api_version"],
+    }
+    try:
+        if not isinstance(getattr(loaders.Loader, "FILE_LOADER_CLASS", None), type):
+            return False
+        if not callable(getattr(loaders, "instance_cache", None)):
+            return False
+        if list(inspect.signature(loaders.JSONFileLoader.load_file).parameters)[:2] != ["self", "file_path"]:
+            return False
+        for method, parameters in expected.items():
+            found = _undecorated(getattr(loaders.Loader, method), method)
+            if list(inspect.signature(found).parameters) != parameters:
+                return False
+    except (AttributeError, TypeError, ValueError):
+        return False
+    return True
+
+
+def _undecorated(method: Any, name: str) -> Any:
+    # botocore's instance_cache wraps without functools.wraps: the method is in its closure.
+    for cell in getattr(method, "__closure__", None) or ():
+        inner = cell.cell_contents
+        if callable(inner) and getattr(inner, "__name__", "") == name:
+            return inner
+    return method
 
 
 def _model_loader(session: Any) -> Any:

@@ -10,8 +10,10 @@ function's cold start, measured by `python -m bench cold-start`.
 its submodules; a name the real `__init__` re-exports (`from .x import Y`) is imported from its
 submodule the first time something asks for it (PEP 562 module `__getattr__`). Code that does
 `from aws_lambda_powertools.event_handler import Response` therefore still works, unchanged.
-If the real `__init__` is anything but a list of such imports (no source, a name in `__all__`
-that no import line provides), the package is left alone and imports the normal way.
+If the real `__init__` is anything but a docstring, such imports and a literal `__all__` (no
+source, any other statement, a name in `__all__` that no import line provides), the package is
+left alone and imports the normal way: a Powertools upgrade that adds work to one of these
+`__init__`s turns the deferral off rather than skipping that work.
 """
 
 from __future__ import annotations
@@ -38,10 +40,20 @@ def _reexports(package: str, init_source: str) -> tuple[Reexports, list[str]] | 
     found: Reexports = {}
     declared: list[str] | None = None
     for node in ast.parse(init_source).body:
-        if isinstance(node, ast.Assign) and any(getattr(t, "id", "") == "__all__" for t in node.targets):
-            declared = list(ast.literal_eval(node.value))
-        if not isinstance(node, ast.ImportFrom):
+        if _is_docstring(node):
             continue
+        if isinstance(node, ast.Assign) and [getattr(t, "id", "") for t in node.targets] == ["__all__"]:
+            try:
+                declared = list(ast.literal_eval(node.value))
+            except ValueError:
+                return None  # an __all__ computed at import: only running it can tell
+            continue
+        if not isinstance(node, ast.ImportFrom) or node.module == "__future__":
+            if isinstance(node, ast.ImportFrom):
+                continue
+            # Anything else (a call, an assignment, a plain `import`, a def, an if) is work
+            # the real __init__ does on import: the package is not deferred.
+            return None
         base = package.rsplit(".", node.level - 1)[0] if node.level > 1 else package
         for alias in node.names:
             public = alias.asname or alias.name
@@ -57,6 +69,14 @@ def _reexports(package: str, init_source: str) -> tuple[Reexports, list[str]] | 
     if not set(declared) <= set(found):
         return None
     return found, declared
+
+
+def _is_docstring(node: ast.stmt) -> bool:
+    return (
+        isinstance(node, ast.Expr)
+        and isinstance(node.value, ast.Constant)
+        and isinstance(node.value.value, str)
+    )
 
 
 class _DeferredPackage(ModuleType):
