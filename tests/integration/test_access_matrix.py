@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import hashlib
 import importlib
-import json
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -43,9 +42,9 @@ from tests.conftest import (
     OTHER_LAB,
     PATIENT,
     START,
-    http_event,
     lambda_context,
 )
+from tests.support.route_caller import route_caller
 
 MiB = 1024 * 1024
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 200
@@ -328,20 +327,8 @@ def api(aws_backend: None, clock: FixedClock, monkeypatch: pytest.MonkeyPatch) -
     case_routes.use_service(CaseService(clock=clock))
     file_routes.use_service(FileService(clock=clock))
     planning_routes.use_service(PlanningService(clock=clock))
-    functions = {route.route_key: route.function for route in manifest.HTTP_ROUTES}
-    counter = iter(range(1_000_000))
 
-    def invoke(
-        method: str, route: str, path: str | None = None, who: Principal | None = CLINICIAN, **kwargs: Any
-    ) -> tuple[int, Any]:
-        function = functions[f"{method} {route}"]
-        handler = importlib.import_module(manifest.function(function).module).lambda_handler
-        event = http_event(method, route, path or route, who, request_id=f"req-{next(counter)}", **kwargs)
-        response = handler(event, lambda_context(function))
-        body = response.get("body") or ""
-        is_json = response.get("headers", {}).get("Content-Type", "").startswith("application/json")
-        return response["statusCode"], (json.loads(body) if is_json and body else body)
-
+    invoke = route_caller()
     yield invoke
     case_routes.use_service(None)
     file_routes.use_service(None)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
-import json
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -15,9 +13,9 @@ from caseroom.cases.logic import CaseService
 from caseroom.clock import FixedClock
 from caseroom.planning import routes as planning_routes
 from caseroom.planning.logic import PlanningService
-from infra import manifest
-from tests.conftest import CLINICIAN, CLINICIAN_2, LAB_TECH, OTHER_LAB, http_event, lambda_context
+from tests.conftest import CLINICIAN, CLINICIAN_2, LAB_TECH, OTHER_LAB
 from tests.integration.test_cases_api import CROWN
+from tests.support.route_caller import route_caller
 
 Api = Callable[..., tuple[int, Any]]
 MEETING = "https://meet.lab.example/planning-room?id=42"
@@ -35,20 +33,8 @@ def api(aws_backend: None, clock: FixedClock) -> Iterator[Api]:
     """Calls any route through the handler of the function the manifest routes it to."""
     case_routes.use_service(CaseService(clock=clock))
     planning_routes.use_service(PlanningService(clock=clock))
-    handlers = {route.route_key: route.function for route in manifest.HTTP_ROUTES}
-    counter = iter(range(1_000_000))
 
-    def invoke(
-        method: str, route: str, path: str | None = None, who: Principal | None = CLINICIAN, **kwargs: Any
-    ) -> tuple[int, Any]:
-        function = handlers[f"{method} {route}"]
-        handler = importlib.import_module(manifest.function(function).module).lambda_handler
-        event = http_event(method, route, path or route, who, request_id=f"req-{next(counter)}", **kwargs)
-        response = handler(event, lambda_context(function))
-        body = response.get("body") or ""
-        is_json = response.get("headers", {}).get("Content-Type", "").startswith("application/json")
-        return response["statusCode"], (json.loads(body) if is_json and body else response)
-
+    invoke = route_caller()
     yield invoke
     case_routes.use_service(None)
     planning_routes.use_service(None)
