@@ -243,6 +243,7 @@ HTTP_ROUTES: tuple[HttpRoute, ...] = (
     HttpRoute("GET", "/cases/{caseId}/timeline", "cases_api"),
     HttpRoute("GET", "/cases/{caseId}/rx-script", "cases_api"),
     HttpRoute("GET", "/lab/cases", "cases_api"),
+    HttpRoute("GET", "/labs", "cases_api"),
     HttpRoute("POST", "/cases/{caseId}/uploads", "files_api"),
     HttpRoute("GET", "/cases/{caseId}/uploads/{fileId}", "files_api"),
     HttpRoute("POST", "/cases/{caseId}/uploads/{fileId}/part-urls", "files_api"),

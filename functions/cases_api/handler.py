@@ -1,12 +1,13 @@
-"""Cases HTTP API function: every /cases route and the lab queue (see infra/manifest.py)."""
+"""Cases HTTP API function: every /cases route, the lab queue and /labs (see infra/manifest.py)."""
 
 from typing import Any
 
 from caseroom.cases.routes import router
 from caseroom.http import build_http_app
+from caseroom.labs.routes import router as labs_router
 from caseroom.observability import HTTP_CORRELATION, lambda_entrypoint
 
-app = build_http_app(router)
+app = build_http_app(router, labs_router)
 
 
 def _handle(event: dict[str, Any], context: Any) -> dict[str, Any]:

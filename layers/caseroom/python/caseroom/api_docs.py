@@ -13,6 +13,7 @@ from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer
 from caseroom.cases.routes import router as cases_router
 from caseroom.files.routes import router as files_router
 from caseroom.http import build_http_app
+from caseroom.labs.routes import router as labs_router
 from caseroom.notifications.routes import router as notifications_router
 from caseroom.planning.routes import router as planning_router
 from caseroom.webhooks.routes import router as webhooks_router
@@ -22,7 +23,9 @@ VERSION = "1.0.0"
 
 
 def openapi_json() -> str:
-    app = build_http_app(cases_router, files_router, planning_router, notifications_router, webhooks_router)
+    app = build_http_app(
+        cases_router, labs_router, files_router, planning_router, notifications_router, webhooks_router
+    )
     document = app.get_openapi_json_schema(
         title=TITLE,
         version=VERSION,

@@ -241,6 +241,34 @@ class TrackingRequired(DomainError):
     )
 
 
+# --- labs and clinics -------------------------------------------------------------------------
+
+
+class LabNotAvailable(DomainError):
+    # Also for a lab id that does not exist: other labs are never disclosed.
+    code, status, message = (
+        "LAB_NOT_AVAILABLE",
+        422,
+        "You do not work with that lab; GET /labs lists the labs you can send cases to.",
+    )
+
+
+class NoLabConfigured(DomainError):
+    code, status, message = (
+        "NO_LAB_CONFIGURED",
+        422,
+        "Your account works with no lab yet; ask your administrator to connect your clinic to a lab.",
+    )
+
+
+class CaseTypeNotOffered(DomainError):
+    code, status, message = (
+        "CASE_TYPE_NOT_OFFERED",
+        422,
+        "The chosen lab does not make this case type; GET /labs lists what each lab makes.",
+    )
+
+
 # --- planning sessions -----------------------------------------------------------------------
 
 
@@ -253,6 +281,15 @@ class InvalidStartTime(DomainError):
         "INVALID_START_TIME",
         400,
         "The start time does not exist in that time zone (daylight saving change).",
+    )
+
+
+class AmbiguousStartTime(DomainError):
+    code, status, message = (
+        "AMBIGUOUS_START_TIME",
+        400,
+        "The start time happens twice in that time zone (daylight saving change); send it with "
+        "its UTC offset.",
     )
 
 

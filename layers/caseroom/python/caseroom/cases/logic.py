@@ -13,7 +13,7 @@ from caseroom.access import Action, Gate, authorized_case, require_account
 from caseroom.audit import AuditRecord, Outcome, RequestMeta, user_record
 from caseroom.auth import Principal
 from caseroom.cases import dal, transitions, workflow
-from caseroom.cases.case_types import CASE_TYPE_RULES, CaseType, FileKind, due_date_for
+from caseroom.cases.case_types import CASE_TYPE_RULES, CaseType, FileKind
 from caseroom.cases.models import (
     CasePage,
     CaseSummary,
@@ -35,17 +35,22 @@ from caseroom.cases.teeth import to_canonical, to_universal
 from caseroom.cases.transitions import Mover, Via
 from caseroom.clock import Clock, SystemClock, iso
 from caseroom.errors import (
+    CaseTypeNotOffered,
     DocumentNotReady,
     InvalidRequest,
+    LabNotAvailable,
+    NoLabConfigured,
     ReasonRequired,
     RxLocked,
     TrackingRequired,
     VersionConflict,
 )
 from caseroom.events import EventType
+from caseroom.labs import dal as labs_dal
+from caseroom.labs.calendar import LabCalendar
+from caseroom.labs.records import Lab
 from caseroom.observability import count
 
-DEFAULT_LAB_ID = "lab-1"  # one lab per deployment for now; cases name it so labs can multiply later
 DOWNLOAD_LINK_SECONDS = 300
 
 
@@ -102,11 +107,11 @@ class CaseService:
             ],
         )
 
-    def _due_date(self, case_type: CaseType, attention: Attention) -> str | None:
+    def _due_date(self, case_type: CaseType, attention: Attention, calendar: LabCalendar) -> str | None:
         # Red means the lab waits on the clinician: no due date until they act.
         if attention is Attention.RED:
             return None
-        return due_date_for(case_type, self.clock.now().date()).isoformat()
+        return calendar.due_date(case_type, self.clock.now()).isoformat()
 
     def _visible_case(
         self, who: Principal, case_id: str, meta: RequestMeta, action: Action
@@ -122,6 +127,7 @@ class CaseService:
     def create_case(self, who: Principal, request: CreateCaseRequest, meta: RequestMeta) -> CaseView:
         require_account(who, Action.CASE_CREATE)
         teeth = to_canonical(request.teeth, request.tooth_notation)
+        lab, clinic_id = _chosen_lab(who, request.lab_id, request.case_type)
         status = _initial_status(request.case_type, {a.kind for a in request.attachments})
         attention = attention_of(status)
         now = iso(self.clock.now())
@@ -130,7 +136,8 @@ class CaseService:
             owner_id=who.user_id,
             owner_name=who.name,
             owner_email=who.email,
-            lab_id=DEFAULT_LAB_ID,
+            lab_id=lab.lab_id,
+            clinic_id=clinic_id,
             patient_name=request.patient_name,
             rx_description=request.rx_description,
             teeth=teeth,
@@ -140,7 +147,7 @@ class CaseService:
             created_at=now,
             last_modified=now,
             updated_at=now,
-            due_date=self._due_date(request.case_type, attention),
+            due_date=self._due_date(request.case_type, attention, lab.calendar()),
             attachments=[Attachment(kind=a.kind, file_name=a.file_name) for a in request.attachments],
         )
         rx_script = RxScriptDocument(case_id=case.case_id, status="pending", rx_version=0)
@@ -183,7 +190,10 @@ class CaseService:
         status = _initial_status(case.case_type, {a.kind for a in case.attachments})
         also: list[dict[str, Any]] = []
         if status is case.status:
-            due = transitions.due_date_on_entering(status, case.case_type, None, now.date(), resubmitted=True)
+            calendar = labs_dal.calendar_of(case.lab_id)
+            due = transitions.due_date_on_entering(
+                status, case.case_type, None, calendar, now, resubmitted=True
+            )
             updated = evolve(case, **changes, due_date=due, updated_at=iso(now), version=case.version + 1)
         else:
             change = workflow.change_status(
@@ -313,6 +323,22 @@ def _initial_status(case_type: CaseType, declared: set[FileKind]) -> CaseStatus:
     return CaseStatus.MISSING_FILES if missing else CaseStatus.PROCESSING
 
 
+def _chosen_lab(who: Principal, requested: str | None, case_type: CaseType) -> tuple[Lab, str]:
+    """The lab a new case goes to (the requested one, else the clinician's default) and the
+    clinician's clinic. A lab the clinician does not work with is refused exactly like a lab
+    that does not exist, so ids of other labs reveal nothing."""
+    profile = labs_dal.get_profile(who.user_id)
+    if profile is None or not profile.lab_ids:
+        raise NoLabConfigured()
+    lab_id = requested or profile.default_lab_id
+    lab = labs_dal.get_lab(lab_id) if lab_id in profile.lab_ids else None
+    if lab is None:
+        raise LabNotAvailable()
+    if not lab.makes(case_type):
+        raise CaseTypeNotOffered()
+    return lab, profile.clinic_id
+
+
 def _actor(who: Principal) -> workflow.ActorRef:
     return workflow.ActorRef(user_id=who.user_id, role=who.role.value, name=who.name)
 
@@ -356,6 +382,7 @@ def _view(case: Case, rx_script: RxScriptDocument | None) -> CaseView:
         owner_id=case.owner_id,
         owner_name=case.owner_name,
         lab_id=case.lab_id,
+        clinic_id=case.clinic_id,
         created_at=case.created_at,
         last_modified=case.last_modified,
         due_date=case.due_date,

@@ -35,6 +35,9 @@ HttpsUrl = Annotated[
 ]
 
 
+LabId = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]*$")]
+
+
 class StrictModel(BaseModel):
     # Unknown fields are an error, not silently dropped: a typo must not lose a clinician's input.
     model_config = ConfigDict(extra="forbid", populate_by_name=True, defer_build=True)
@@ -52,6 +55,11 @@ class CreateCaseRequest(StrictModel):
     tooth_notation: ToothNotation = Field(default=ToothNotation.FDI, alias="toothNotation")
     case_type: CaseType = Field(alias="caseType")
     attachments: list[DeclaredAttachment] = Field(default_factory=list, max_length=50)
+    lab_id: LabId | None = Field(
+        default=None,
+        alias="labId",
+        description="The lab that makes the case, one of GET /labs; default: your default lab",
+    )
 
 
 class ModifyCaseRequest(StrictModel):
@@ -106,9 +114,12 @@ class CaseView(BaseModel):
     owner_id: str = Field(alias="ownerId")
     owner_name: str = Field(alias="ownerName")
     lab_id: str = Field(alias="labId")
+    clinic_id: str | None = Field(default=None, alias="clinicId")
     created_at: str = Field(alias="createdAt")
     last_modified: str = Field(alias="lastModified")
-    due_date: str | None = Field(default=None, alias="dueDate")
+    due_date: str | None = Field(
+        default=None, alias="dueDate", description="A day of the lab's calendar, in the lab's time zone"
+    )
     archived: bool
     version: int
     attachments: list[DeclaredAttachment]

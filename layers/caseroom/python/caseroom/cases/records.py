@@ -48,6 +48,8 @@ class Case:
     tracking_url: str | None = None
     # The planning session booked (or last booked) for this case.
     planning_session_id: str | None = None
+    # The clinician's clinic when the case was opened (its address and zone go on the Rx script).
+    clinic_id: str | None = None
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,8 @@ ILLEGAL_TRANSITION with the statuses it could choose instead.
 
 Colours and dates follow the status (see `due_date_on_entering`): red cases wait on the
 clinician and have no due date; Manufacturing ships in 2-7 business days by case type;
-Finished ships the next business day.
+Finished ships the next business day. Days are the case's lab's business days, in its zone
+(caseroom.labs.calendar).
 
 Plain Python (no pydantic): the event consumers import this on their cold start.
 """
@@ -15,12 +16,13 @@ Plain Python (no pydantic): the event consumers import this on their cold start.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import datetime
 from enum import StrEnum
 
-from caseroom.cases.case_types import CASE_TYPE_RULES, CaseType, add_business_days, due_date_for
+from caseroom.cases.case_types import CaseType
 from caseroom.cases.statuses import Attention, CaseStatus, attention_of
 from caseroom.errors import IllegalTransition
+from caseroom.labs.calendar import LabCalendar
 
 
 class Mover(StrEnum):
@@ -121,25 +123,33 @@ def rx_editable(status: CaseStatus) -> bool:
 
 
 def due_date_on_entering(
-    target: CaseStatus, case_type: CaseType, current_due: str | None, today: date, resubmitted: bool = False
+    target: CaseStatus,
+    case_type: CaseType,
+    current_due: str | None,
+    calendar: LabCalendar,
+    now: datetime,
+    resubmitted: bool = False,
 ) -> str | None:
-    """The due (ship) date a case gets when it enters `target`.
+    """The due (ship) date a case gets when it enters `target`, a day of the lab's calendar
+    counted from the lab's today (the date on the lab's wall at `now`, not the UTC date).
 
     Red and On Hold/Cancelled: none (nothing ships until someone acts). A resubmission (Rx
-    change, missing files arriving) restarts the case type's turnaround, as if the case were
-    new. Manufacturing ships in the case type's 2-7 business days, Finished the next business
-    day, Shipped is dated today. Otherwise the promised date stands, or a fresh turnaround
-    starts if the case had none (coming back from red or hold)."""
+    change, missing files arriving) restarts the case type's turnaround at this lab, as if the
+    case were new. Manufacturing ships in the lab's manufacturing days for the type, Finished
+    the next business day, Shipped is dated the lab's today. Otherwise the promised date
+    stands, or a fresh turnaround starts if the case had none (coming back from red or hold)."""
     if attention_of(target) is Attention.RED or target in (S.ON_HOLD, S.CANCELLED):
         return None
+    today = calendar.today(now)
     if target is S.MANUFACTURING:
-        return add_business_days(today, CASE_TYPE_RULES[case_type].manufacturing_business_days).isoformat()
+        days = calendar.turnaround(case_type).manufacturing_business_days
+        return calendar.add_business_days(today, days).isoformat()
     if target is S.FINISHED:
-        return add_business_days(today, 1).isoformat()
+        return calendar.add_business_days(today, 1).isoformat()
     if target is S.SHIPPED:
         return today.isoformat()
     if resubmitted or current_due is None:
-        return due_date_for(case_type, today).isoformat()
+        return calendar.due_date(case_type, now).isoformat()
     return current_due
 
 

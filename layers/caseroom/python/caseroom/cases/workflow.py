@@ -18,6 +18,8 @@ from caseroom.cases.statuses import CaseStatus, attention_of
 from caseroom.cases.transitions import Mover, Via
 from caseroom.clock import iso
 from caseroom.events import OUTBOX_RETENTION_SECONDS, DomainEvent, EventType, outbox_attributes
+from caseroom.labs import dal as labs_dal
+from caseroom.labs.calendar import LabCalendar
 from caseroom.outbox import outbox_put_action
 
 SYSTEM_NAME = "CaseRoom"
@@ -80,10 +82,13 @@ def change_status(
     reason: str | None = None,
     resubmitted: bool = False,
     changes: dict[str, Any] | None = None,
+    calendar: LabCalendar | None = None,
 ) -> StatusChange:
     """Checks the move against the state machine and builds everything it writes.
-    The caller commits `updated` conditioned on `case.version` plus `actions`."""
+    The caller commits `updated` conditioned on `case.version` plus `actions`. Dates follow
+    the calendar of the case's lab (read here unless the caller has it)."""
     transitions.check(case.status, target, mover, via)
+    calendar = calendar if calendar is not None else labs_dal.calendar_of(case.lab_id)
     entry_id = entry_id_for(case.version + 1)
     actor_for_events = actor.user_id if actor.role != "system" else "system"
     event_id, status_event = event_action(
@@ -116,7 +121,7 @@ def change_status(
         status=target,
         attention=attention_of(target),
         due_date=transitions.due_date_on_entering(
-            target, case.case_type, case.due_date, now.date(), resubmitted=resubmitted
+            target, case.case_type, case.due_date, calendar, now, resubmitted=resubmitted
         ),
         updated_at=iso(now),
         version=case.version + 1,

@@ -13,7 +13,6 @@ import secrets
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from caseroom import audit_store, dynamo
 from caseroom.access import Action, authorized_case, require_account
@@ -31,13 +30,14 @@ from caseroom.errors import (
     BlockOverlaps,
     BlockTaken,
     InvalidRequest,
-    InvalidStartTime,
-    InvalidTimezone,
     NoPlanningSession,
     NotReadyToPlan,
     VersionConflict,
 )
 from caseroom.events import EventType
+from caseroom.labs import dal as labs_dal
+from caseroom.labs.calendar import UTC_CALENDAR
+from caseroom.localtime import start_of_local_day, to_utc, zone
 from caseroom.observability import count
 from caseroom.planning import dal, ical
 from caseroom.planning.models import (
@@ -56,13 +56,6 @@ from caseroom.planning.records import Block, BlockStatus, Session, SessionStatus
 BOOKABLE = (CaseStatus.READY_TO_PLAN, CaseStatus.PLANNING_NO_SHOW)
 
 
-def zone(name: str) -> ZoneInfo:
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError) as error:  # ValueError: a path, not a zone name
-        raise InvalidTimezone() from error
-
-
 def _id_prefix(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y%m%dT%H%MZ")
 
@@ -73,17 +66,6 @@ def new_block_id(start: datetime) -> str:
 
 def new_session_id() -> str:
     return secrets.token_hex(12)
-
-
-def utc_start(start: datetime, timezone: ZoneInfo) -> datetime:
-    """A wall time in `timezone` (or an instant with an offset) as UTC. A wall time that does
-    not exist there (skipped by a daylight-saving change) is refused, never silently shifted."""
-    if start.tzinfo is not None:
-        return start.astimezone(UTC)
-    local = start.replace(tzinfo=timezone)
-    if local.astimezone(UTC).astimezone(timezone).replace(tzinfo=None) != start:
-        raise InvalidStartTime()
-    return local.astimezone(UTC)
 
 
 @dataclass
@@ -112,8 +94,9 @@ class PlanningService:
 
     def publish_block(self, who: Principal, request: PublishBlockRequest) -> BlockView:
         lab_id = self._lab_member(who, Action.PLANNING_BLOCK_PUBLISH)
-        timezone = zone(request.timezone)
-        start = utc_start(request.start, timezone)
+        # Blocks are the lab's time: its zone unless the request names another one.
+        timezone_name = request.timezone or _lab_zone(lab_id)
+        start = to_utc(request.start, zone(timezone_name))
         end = start + timedelta(minutes=request.duration_minutes)
         if start <= self.clock.now():
             raise BlockInPast()
@@ -128,7 +111,7 @@ class PlanningService:
             lab_id=lab_id,
             start=utc_text(start),
             duration_minutes=request.duration_minutes,
-            timezone=request.timezone,
+            timezone=timezone_name,
             meeting_url=request.meeting_url,
         )
         dal.put_new_block(block)
@@ -136,9 +119,10 @@ class PlanningService:
         return _block_view(block)
 
     def lab_blocks(self, who: Principal, limit: int, cursor: str | None) -> BlockPage:
-        """The lab's blocks from today on, free and booked, in time order."""
+        """The lab's blocks from the lab's today on (midnight on the lab's wall), free and booked,
+        in time order."""
         lab_id = self._lab_member(who, Action.PLANNING_LAB_BLOCKS_LIST)
-        today = self.clock.now().replace(hour=0, minute=0, second=0, microsecond=0)
+        today = start_of_local_day(self.clock.now(), zone(_lab_zone(lab_id)))
         blocks, next_cursor = dal.list_blocks(lab_id, _id_prefix(today), False, limit, cursor)
         return BlockPage(items=[_block_view(b) for b in blocks], next_cursor=next_cursor)
 
@@ -375,6 +359,11 @@ class PlanningService:
 
 def _actor(who: Principal) -> workflow.ActorRef:
     return workflow.ActorRef(user_id=who.user_id, role=who.role.value, name=who.name)
+
+
+def _lab_zone(lab_id: str) -> str:
+    lab = labs_dal.get_lab(lab_id)
+    return lab.timezone if lab is not None else UTC_CALENDAR.timezone
 
 
 def _local_start(start: datetime, timezone: str) -> str:

@@ -18,12 +18,16 @@ MAX_BLOCK_MINUTES = 240
 
 
 class PublishBlockRequest(StrictModel):
-    """A free block the lab offers. `start` is the local wall time in `timezone` (an offset, if
-    given, is honoured instead)."""
+    """A free block the lab offers. `start` is the local wall time in `timezone`, by default the
+    lab's own zone (an offset, if given, is honoured instead). A wall time a daylight-saving
+    change skips is refused (INVALID_START_TIME), one it repeats too (AMBIGUOUS_START_TIME):
+    send that one with its offset."""
 
     start: datetime = Field(description="e.g. 2026-11-05T14:00 (local time in `timezone`)")
     duration_minutes: int = Field(alias="durationMinutes", ge=MIN_BLOCK_MINUTES, le=MAX_BLOCK_MINUTES)
-    timezone: TimezoneName = Field(description="IANA time zone, e.g. Europe/Madrid")
+    timezone: TimezoneName | None = Field(
+        default=None, description="IANA time zone, e.g. Europe/Madrid; default: the lab's zone (GET /labs)"
+    )
     meeting_url: HttpsUrl = Field(alias="meetingUrl", description="The lab's meeting link (https)")
 
 
