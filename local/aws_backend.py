@@ -223,10 +223,12 @@ class AwsBackend:
     def _create_resources(self) -> None:
         from caseroom.settings import get_settings
         from local.provision import provision_resources
+        from local.seed import load_demo_directory
 
         # The very resources the integration tests provision: table, versioned bucket with
         # EventBridge notifications, event bus, verified sender (names from the environment above).
         provision_resources(get_settings())
+        load_demo_directory()  # labs, clinics and the seeded clinicians' labs: there is no route for them
         self.table_stream_arn = self.client("dynamodb").describe_table(TableName=self.names.table)["Table"][
             "LatestStreamArn"
         ]

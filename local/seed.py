@@ -14,6 +14,99 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
+
+from local.tokens import SEEDED_USERS
+
+# Labs, clinics and who works with whom (caseroom.labs.directory's document), loaded into the
+# table whenever the local runtime starts, seeded or not. Two labs and two clinics on opposite
+# sides of the Pacific: a case from Sydney to Los Angeles is due on Los Angeles business days,
+# and "today" at the lab is often yesterday at the clinic.
+ALL_CASE_TYPES = {
+    "crown": (7, 3),
+    "bridge": (10, 5),
+    "veneers": (10, 5),
+    "implant_guide": (5, 2),
+    "implant_crown": (10, 5),
+    "aligners": (15, 7),
+    "denture": (15, 7),
+    "night_guard": (5, 2),
+}
+HARBOUR_CASE_TYPES = ("crown", "bridge", "veneers", "implant_guide", "implant_crown", "night_guard")
+
+
+def _offers(types: dict[str, tuple[int, int]]) -> dict[str, dict[str, int]]:
+    return {
+        name: {"turnaroundBusinessDays": total, "manufacturingBusinessDays": making}
+        for name, (total, making) in types.items()
+    }
+
+
+DEMO_DIRECTORY: dict[str, Any] = {
+    "labs": [
+        {
+            "labId": "lab-1",
+            "name": "Pacific Crown Lab",
+            "timezone": "America/Los_Angeles",
+            "businessDays": [1, 2, 3, 4, 5],
+            "holidays": ["2026-11-26", "2026-12-25", "2027-01-01", "2027-05-31", "2027-07-05"],
+            "caseTypes": _offers(ALL_CASE_TYPES),
+            "address": ["2150 Mission Street, Suite 300", "San Francisco, CA 94110", "United States"],
+            "phone": "+1 415 555 0142",
+            "email": "cases@pacificcrown.example.com",
+        },
+        {
+            "labId": "lab-2",
+            "name": "Harbour Dental Ceramics",
+            "timezone": "Australia/Sydney",
+            "businessDays": [1, 2, 3, 4, 5],
+            "holidays": ["2026-12-25", "2026-12-28", "2027-01-01", "2027-01-26", "2027-04-23"],
+            "caseTypes": _offers({name: ALL_CASE_TYPES[name] for name in HARBOUR_CASE_TYPES}),
+            "address": ["48 Harris Street", "Pyrmont NSW 2009", "Australia"],
+            "phone": "+61 2 5550 1234",
+        },
+    ],
+    "clinics": [
+        {
+            "clinicId": "clinic-bondi",
+            "name": "Bondi Smile Dental",
+            "timezone": "Australia/Sydney",
+            "address": ["12 Campbell Parade", "Bondi Beach NSW 2026", "Australia"],
+            "phone": "+61 2 5550 9876",
+        },
+        {
+            "clinicId": "clinic-mission",
+            "name": "Mission Street Dental",
+            "timezone": "America/Los_Angeles",
+            "address": ["880 Valencia Street", "San Francisco, CA 94110", "United States"],
+            "phone": "+1 415 555 0199",
+        },
+    ],
+    "clinicians": [
+        {
+            "userId": SEEDED_USERS["clinician"].sub,
+            "clinicId": "clinic-bondi",
+            "labIds": ["lab-1", "lab-2"],
+            "defaultLabId": "lab-1",
+            "licenceNumber": "DEN0001234567",
+        },
+        {
+            "userId": SEEDED_USERS["clinician2"].sub,
+            "clinicId": "clinic-mission",
+            "labIds": ["lab-2", "lab-1"],
+            "defaultLabId": "lab-2",
+            "licenceNumber": "DDS 65432",
+        },
+    ],
+}
+
+
+def load_demo_directory() -> None:
+    """Puts the demo labs, clinics and clinician profiles into the table (an upsert)."""
+    from caseroom.labs import directory
+
+    directory.write(directory.parse(DEMO_DIRECTORY))
+
 
 DEMO_CASES: tuple[dict[str, Any], ...] = (
     {
@@ -141,6 +234,7 @@ DEMO_CASES: tuple[dict[str, Any], ...] = (
             "emergence profile to match 14."
         ),
         "attachments": [{"kind": "cbct", "fileName": "garcia_cbct.zip"}],
+        "labId": "lab-2",  # the other lab Dr. Ortiz works with (the rest go to her default lab)
     },
 )
 
@@ -165,9 +259,10 @@ LAB_PROGRESS: dict[int, tuple[dict[str, str], ...]] = {
     4: ({"status": "Received"}, {"status": "Ready to Plan"}),
     5: ({"status": "On Hold", "reason": "Waiting for the shade to be confirmed by phone"},),
 }
-# Free planning blocks the lab offers, N business days ahead at 10:00 in the lab's time zone.
+# Free planning blocks the lab (lab-1) offers, N business days ahead at 10:00 in the lab's time
+# zone (the blocks name no zone: a lab's blocks are in its own zone).
 DEMO_BLOCK_DAYS = (1, 2, 3)
-DEMO_BLOCK_TIMEZONE = "Europe/Madrid"
+DEMO_BLOCK_TIMEZONE = DEMO_DIRECTORY["labs"][0]["timezone"]
 DEMO_MEETING_URL = "https://meet.example.com/caseroom-lab-planning"
 
 
@@ -256,13 +351,12 @@ class _Seeder:
                 self.report.moved += 1
 
     def publish_blocks(self, token: str) -> None:
-        today = datetime.now(UTC).date()
+        today = datetime.now(UTC).astimezone(ZoneInfo(DEMO_BLOCK_TIMEZONE)).date()  # the lab's today
         for days_ahead in DEMO_BLOCK_DAYS:
             day = _business_days_after(today, days_ahead)
             block = {
                 "start": f"{day.isoformat()}T10:00",
                 "durationMinutes": 60,
-                "timezone": DEMO_BLOCK_TIMEZONE,
                 "meetingUrl": DEMO_MEETING_URL,
             }
             status, body = self.call("POST", "/lab/planning/blocks", token, block)

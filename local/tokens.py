@@ -64,6 +64,14 @@ SEEDED_USERS: dict[str, SeededUser] = {
             "lab-1",
         ),
         SeededUser(
+            "lab2",
+            "5e0b9c47-1a3d-4f82-9d6e-7c2a8b4f0e35",
+            "noah.williams@harbourlab.example.com",
+            "Noah Williams",
+            "lab",
+            "lab-2",
+        ),
+        SeededUser(
             "patient",
             "47c0e5b9-3d2f-4c81-a6e9-0b8f7d4c2e13",
             "pat.doe@mail.example.com",

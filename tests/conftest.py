@@ -30,6 +30,7 @@ os.environ.pop("CASEROOM_AWS_ENDPOINT_URL", None)
 
 from caseroom import aws
 from caseroom.auth import Principal, Role, claims_for
+from caseroom.cases.case_types import CASE_TYPE_RULES
 from caseroom.clock import FixedClock
 from caseroom.settings import get_settings
 from local.apigw_http import event_for
@@ -54,6 +55,7 @@ def aws_backend() -> Iterator[None]:
     aws.reset_clients()
     with mock_aws():
         provision_resources(get_settings())
+        load_test_directory()
         yield
     aws.reset_clients()
 
@@ -73,6 +75,35 @@ OTHER_LAB = Principal(
 PATIENT = Principal(user_id="u-patient-pat", email="pat@mail.test", name="Pat Doe", role=Role.PATIENT)
 
 SOURCE_IP = "203.0.113.7"
+
+ALL_TYPES = {
+    case_type.value: {
+        "turnaroundBusinessDays": rules.turnaround_business_days,
+        "manufacturingBusinessDays": rules.manufacturing_business_days,
+    }
+    for case_type, rules in CASE_TYPE_RULES.items()
+}
+# The labs and clinic the tests' callers work with. lab-1 keeps UTC, Monday-Friday and the
+# standard turnarounds, so dates in the older tests read as before; the zone tests bring their own.
+TEST_DIRECTORY: dict[str, Any] = {
+    "labs": [
+        {"labId": "lab-1", "name": "Test Lab One", "timezone": "UTC", "caseTypes": ALL_TYPES},
+        {"labId": "lab-2", "name": "Test Lab Two", "timezone": "UTC", "caseTypes": ALL_TYPES},
+    ],
+    "clinics": [
+        {"clinicId": "clinic-1", "name": "Test Clinic", "timezone": "UTC", "address": ["1 Test Street"]},
+    ],
+    "clinicians": [
+        {"userId": CLINICIAN.user_id, "clinicId": "clinic-1", "labIds": ["lab-1"], "defaultLabId": "lab-1"},
+        {"userId": CLINICIAN_2.user_id, "clinicId": "clinic-1", "labIds": ["lab-1"], "defaultLabId": "lab-1"},
+    ],
+}
+
+
+def load_test_directory(document: dict[str, Any] | None = None) -> None:
+    from caseroom.labs import directory
+
+    directory.write(directory.parse(document or TEST_DIRECTORY))
 
 
 def lambda_context(function_name: str = "cases_api") -> LambdaContext:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from itertools import pairwise
 
 import pytest
@@ -18,11 +18,12 @@ from caseroom.cases.transitions import (
     due_date_on_entering,
 )
 from caseroom.errors import IllegalTransition
+from caseroom.labs.calendar import UTC_CALENDAR
 from caseroom.planning import ical
 from caseroom.planning.records import Session, SessionStatus
 
 S = CaseStatus
-MONDAY = date(2026, 11, 2)
+MONDAY = datetime(2026, 11, 2, 12, 0, tzinfo=UTC)
 
 
 def test_shipped_and_cancelled_are_final_and_every_other_status_can_be_left() -> None:
@@ -65,21 +66,29 @@ def test_system_moves_only_on_their_events() -> None:
     ],
 )
 def test_manufacturing_ships_in_two_to_seven_business_days(case_type: CaseType, ships: str) -> None:
-    assert due_date_on_entering(S.MANUFACTURING, case_type, "2026-12-24", MONDAY) == ships
+    assert due_date_on_entering(S.MANUFACTURING, case_type, "2026-12-24", UTC_CALENDAR, MONDAY) == ships
     assert all(2 <= rules.manufacturing_business_days <= 7 for rules in CASE_TYPE_RULES.values())
 
 
 def test_due_dates_follow_the_status() -> None:
-    friday = date(2026, 11, 6)
-    assert due_date_on_entering(S.FINISHED, CaseType.CROWN, "2026-11-20", friday) == "2026-11-09"
-    assert due_date_on_entering(S.MISSING_FILES, CaseType.CROWN, "2026-11-20", friday) is None
-    assert due_date_on_entering(S.PLANNING_NO_SHOW, CaseType.CROWN, "2026-11-20", friday) is None
-    assert due_date_on_entering(S.ON_HOLD, CaseType.CROWN, "2026-11-20", friday) is None
-    assert due_date_on_entering(S.RECEIVED, CaseType.CROWN, "2026-11-20", friday) == "2026-11-20"
-    # Back from red: a fresh turnaround; a resubmission pushes the date out even if one was set
-    assert due_date_on_entering(S.RECEIVED, CaseType.CROWN, None, friday) == "2026-11-17"
+    friday = datetime(2026, 11, 6, 12, 0, tzinfo=UTC)
     assert (
-        due_date_on_entering(S.PROCESSING, CaseType.CROWN, "2026-11-10", friday, resubmitted=True)
+        due_date_on_entering(S.FINISHED, CaseType.CROWN, "2026-11-20", UTC_CALENDAR, friday) == "2026-11-09"
+    )
+    assert due_date_on_entering(S.MISSING_FILES, CaseType.CROWN, "2026-11-20", UTC_CALENDAR, friday) is None
+    assert (
+        due_date_on_entering(S.PLANNING_NO_SHOW, CaseType.CROWN, "2026-11-20", UTC_CALENDAR, friday) is None
+    )
+    assert due_date_on_entering(S.ON_HOLD, CaseType.CROWN, "2026-11-20", UTC_CALENDAR, friday) is None
+    assert (
+        due_date_on_entering(S.RECEIVED, CaseType.CROWN, "2026-11-20", UTC_CALENDAR, friday) == "2026-11-20"
+    )
+    # Back from red: a fresh turnaround; a resubmission pushes the date out even if one was set
+    assert due_date_on_entering(S.RECEIVED, CaseType.CROWN, None, UTC_CALENDAR, friday) == "2026-11-17"
+    assert (
+        due_date_on_entering(
+            S.PROCESSING, CaseType.CROWN, "2026-11-10", UTC_CALENDAR, friday, resubmitted=True
+        )
         == "2026-11-17"
     )
 
