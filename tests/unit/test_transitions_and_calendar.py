@@ -71,24 +71,17 @@ def test_manufacturing_ships_in_two_to_seven_business_days(case_type: CaseType, 
 
 
 def test_due_dates_follow_the_status() -> None:
+    CAL = UTC_CALENDAR  # noqa: N806
     friday = datetime(2026, 11, 6, 12, 0, tzinfo=UTC)
-    assert (
-        due_date_on_entering(S.FINISHED, CaseType.CROWN, "2026-11-20", UTC_CALENDAR, friday) == "2026-11-09"
-    )
-    assert due_date_on_entering(S.MISSING_FILES, CaseType.CROWN, "2026-11-20", UTC_CALENDAR, friday) is None
-    assert (
-        due_date_on_entering(S.PLANNING_NO_SHOW, CaseType.CROWN, "2026-11-20", UTC_CALENDAR, friday) is None
-    )
-    assert due_date_on_entering(S.ON_HOLD, CaseType.CROWN, "2026-11-20", UTC_CALENDAR, friday) is None
-    assert (
-        due_date_on_entering(S.RECEIVED, CaseType.CROWN, "2026-11-20", UTC_CALENDAR, friday) == "2026-11-20"
-    )
+    assert due_date_on_entering(S.FINISHED, CaseType.CROWN, "2026-11-20", CAL, friday) == "2026-11-09"
+    assert due_date_on_entering(S.MISSING_FILES, CaseType.CROWN, "2026-11-20", CAL, friday) is None
+    assert due_date_on_entering(S.PLANNING_NO_SHOW, CaseType.CROWN, "2026-11-20", CAL, friday) is None
+    assert due_date_on_entering(S.ON_HOLD, CaseType.CROWN, "2026-11-20", CAL, friday) is None
+    assert due_date_on_entering(S.RECEIVED, CaseType.CROWN, "2026-11-20", CAL, friday) == "2026-11-20"
     # Back from red: a fresh turnaround; a resubmission pushes the date out even if one was set
-    assert due_date_on_entering(S.RECEIVED, CaseType.CROWN, None, UTC_CALENDAR, friday) == "2026-11-17"
+    assert due_date_on_entering(S.RECEIVED, CaseType.CROWN, None, CAL, friday) == "2026-11-17"
     assert (
-        due_date_on_entering(
-            S.PROCESSING, CaseType.CROWN, "2026-11-10", UTC_CALENDAR, friday, resubmitted=True
-        )
+        due_date_on_entering(S.PROCESSING, CaseType.CROWN, "2026-11-10", CAL, friday, resubmitted=True)
         == "2026-11-17"
     )
 
