@@ -71,7 +71,7 @@ def test_manufacturing_ships_in_two_to_seven_business_days(case_type: CaseType, 
 
 
 def test_due_dates_follow_the_status() -> None:
-    CAL = UTC_CALENDAR  # noqa: N806
+    CAL = UTC_CALENDAR
     friday = datetime(2026, 11, 6, 12, 0, tzinfo=UTC)
     assert due_date_on_entering(S.FINISHED, CaseType.CROWN, "2026-11-20", CAL, friday) == "2026-11-09"
     assert due_date_on_entering(S.MISSING_FILES, CaseType.CROWN, "2026-11-20", CAL, friday) is None
