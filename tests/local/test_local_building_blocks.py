@@ -108,6 +108,7 @@ class TestDevIdentityProvider:
             "clinician": "clinician",
             "clinician2": "clinician",
             "lab": "lab",
+            "lab2": "lab",
             "patient": "patient",
         }
         assert "custom:lab_id" not in verifier.verify(provider.issue_id_token("clinician"))

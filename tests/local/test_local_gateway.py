@@ -173,7 +173,7 @@ class TestJwtAuthorizer:
 class TestDevTools:
     def test_users_and_sign_in(self, runtime: LocalRuntime) -> None:
         users = http(runtime.base_url, "GET", "/_local/users").json()["users"]
-        assert [u["user"] for u in users] == ["clinician", "clinician2", "lab", "patient"]
+        assert [u["user"] for u in users] == ["clinician", "clinician2", "lab", "lab2", "patient"]
         reply = http(runtime.base_url, "POST", "/_local/sign-in", body=b'{"user": "lab"}')
         signed_in = reply.json()
         assert signed_in["user"]["labId"] == "lab-1"

@@ -9,12 +9,14 @@ from collections.abc import Iterator
 import pytest
 
 from local.runtime import LocalRuntime
+from tests.conftest import load_test_directory
 
 
 @pytest.fixture(scope="module")
 def runtime() -> Iterator[LocalRuntime]:
     """Started without background loops: the tests pump events and fire timers themselves."""
     with LocalRuntime(background=False, retry_delay_s=0) as started:
+        load_test_directory()  # the labs of the tests' own callers (tests/conftest.py)
         yield started
 
 
