@@ -48,6 +48,7 @@ def _offline_aws() -> Iterator[tuple[Handler, CapacityMeter]]:
     environment = aws_env.caseroom_environment(endpoint_url=None)
     with aws_env.process_environment(environment, remove=("CASEROOM_AWS_ENDPOINT_URL",)), mock_aws():
         provision_resources(get_settings())
+        events.load_bench_directory()
         import boto3
 
         from functions.cases_api.handler import lambda_handler

@@ -743,6 +743,7 @@ def run(runs: int = DEFAULT_RUNS) -> dict[str, Any]:
             # transaction, so a table grown by earlier rounds would slow later rounds' writers.
             _reset_moto(endpoint_url)
             provision_resources(get_settings())
+            events.load_bench_directory()
             seeded.append(_seed(endpoint_url, receiver_url))
             for program in programs:
                 if program.unavailable:

@@ -25,6 +25,41 @@ LAB_TECH = Principal(
 )
 
 
+def load_bench_directory() -> None:
+    """The bench clinician's lab (lab-1, UTC, every case type): cases go only to a lab the
+    clinician works with (caseroom.labs)."""
+    from caseroom.cases.case_types import CASE_TYPE_RULES
+    from caseroom.labs import directory
+
+    offers = {
+        t.value: {
+            "turnaroundBusinessDays": r.turnaround_business_days,
+            "manufacturingBusinessDays": r.manufacturing_business_days,
+        }
+        for t, r in CASE_TYPE_RULES.items()
+    }
+    document = {
+        "labs": [{"labId": "lab-1", "name": "Bench Lab", "timezone": "UTC", "caseTypes": offers}],
+        "clinics": [
+            {
+                "clinicId": "clinic-bench",
+                "name": "Bench Clinic",
+                "timezone": "UTC",
+                "address": ["1 Bench Road"],
+            }
+        ],
+        "clinicians": [
+            {
+                "userId": CLINICIAN.user_id,
+                "clinicId": "clinic-bench",
+                "labIds": ["lab-1"],
+                "defaultLabId": "lab-1",
+            }
+        ],
+    }
+    directory.write(directory.parse(document))
+
+
 # The case every create in the benchmarks opens (the load part sends the same body over HTTP).
 CREATE_CASE_BODY: dict[str, Any] = {
     "patientName": "Bench Patient",
