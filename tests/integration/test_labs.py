@@ -349,3 +349,26 @@ def test_loading_resolves_references_to_labs_already_in_the_table(aws_backend: N
         directory.load({"clinicians": [{"userId": "u-x", "clinicId": "clinic-1", "labIds": ["lab-gone"]}]})
     assert labs_dal.get_profile("u-x") is None and labs_dal.get_profile("u-late") is not None
     assert labs_dal.get_profile(CLINICIAN.user_id) is not None
+
+
+def test_the_chosen_labs_feed_hears_about_the_case_and_no_other_lab_does(api: tuple[Api, FixedClock]) -> None:
+    from caseroom.notifications import routes as notification_routes
+    from caseroom.notifications import service as notices
+    from caseroom.notifications.api import NotificationService
+    from tests.integration.test_notifications import last_event, notify
+
+    call, clock = api
+    notification_routes.use_service(NotificationService(clock=clock))
+    notices.use_clock(clock)
+    try:
+        # Given a case sent to the Sydney lab, its CaseCreated event delivered
+        status, case = call("POST", "/cases", body={**CROWN, "labId": "lab-syd"})
+        assert status == 201
+        notify(last_event(case["caseId"]))
+        # Then the Sydney lab's shared feed has it, the Los Angeles lab's has nothing
+        status, syd = call("GET", "/me/notifications", who=SYD_TECH)
+        assert (status, [i["kind"] for i in syd["items"]]) == (200, ["LabNewCase"])
+        assert call("GET", "/me/notifications", who=LA_TECH)[1]["items"] == []
+    finally:
+        notification_routes.use_service(None)
+        notices.use_clock(None)
