@@ -157,3 +157,34 @@ def test_websocket_needs_a_valid_token_and_answers_ping(base_url: str) -> None:
     refused, reply = asyncio.run(scenario())
     assert refused == 401
     assert reply == {"type": "pong"}
+
+
+def test_a_sydney_clinician_sends_cases_to_the_lab_she_chooses(base_url: str) -> None:
+    # The seeded directory (local/seed.py): Dr. Ortiz's clinic is in Sydney; she works with
+    # Pacific Crown Lab (Los Angeles, her default) and Harbour Dental Ceramics (Sydney).
+    ana, la_lab, syd_lab = sign_in(base_url, "clinician"), sign_in(base_url, "lab"), sign_in(base_url, "lab2")
+    status, labs = ana.call("GET", "/labs")
+    assert status == 200
+    assert [(lab["labId"], lab["timezone"]) for lab in labs["items"]] == [
+        ("lab-1", "America/Los_Angeles"),
+        ("lab-2", "Australia/Sydney"),
+    ]
+    assert (labs["defaultLabId"], labs["clinic"]["timezone"]) == ("lab-1", "Australia/Sydney")
+
+    status, to_sydney = ana.call("POST", "/cases", {**RX, "labId": "lab-2"})
+    assert (status, to_sydney["labId"]) == (201, "lab-2")
+    status, to_default = ana.call("POST", "/cases", RX)
+    assert (status, to_default["labId"]) == (201, "lab-1")
+    # Each lab's queue has its own case only; the other lab gets 404 for it
+    assert to_sydney["caseId"] in {
+        c["caseId"] for c in syd_lab.call("GET", "/lab/cases?limit=100")[1]["items"]
+    }
+    assert to_sydney["caseId"] not in {
+        c["caseId"] for c in la_lab.call("GET", "/lab/cases?limit=100")[1]["items"]
+    }
+    assert la_lab.call("GET", f"/cases/{to_sydney['caseId']}")[0] == 404
+    # The Sydney lab does not make aligners: refused, nothing created
+    status, refused = ana.call("POST", "/cases", {**RX, "caseType": "aligners", "labId": "lab-2"})
+    assert (status, refused["code"]) == (422, "CASE_TYPE_NOT_OFFERED")
+    status, refused = ana.call("POST", "/cases", {**RX, "labId": "lab-9"})
+    assert (status, refused["code"]) == (422, "LAB_NOT_AVAILABLE")
