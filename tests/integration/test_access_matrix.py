@@ -239,6 +239,7 @@ REQUESTS: dict[str, Request] = {
     "GET /cases/{caseId}/timeline": Request(),
     "GET /cases/{caseId}/rx-script": Request(),
     "GET /lab/cases": Request(),
+    "GET /labs": Request(),
     "POST /cases/{caseId}/uploads": Request(
         body=lambda w: {
             "fileName": "smile2.png",

@@ -53,6 +53,8 @@ class Action(StrEnum):
     CASE_UNARCHIVE = "case.unarchive"
     CASE_AUDIT_READ = "case.audit.read"
     RX_SCRIPT_DOWNLOAD = "rx_script.download"
+    # labs
+    LABS_READ = "labs.read"
     # files
     UPLOAD_REQUEST = "file.upload.request"
     UPLOAD_READ = "file.upload.read"
@@ -143,6 +145,7 @@ RIGHTS: Mapping[Action, Rule] = {
     Action.CASE_UNARCHIVE: _rule(Scope.CASE, _OWNER),
     Action.CASE_AUDIT_READ: _rule(Scope.CASE, _OWNER),
     Action.RX_SCRIPT_DOWNLOAD: _rule(Scope.CASE, *_BOTH),
+    Action.LABS_READ: _rule(Scope.ACCOUNT, Relationship.CLINICIAN, Relationship.LAB_MEMBER),
     Action.UPLOAD_REQUEST: _rule(Scope.CASE, *_BOTH),
     Action.UPLOAD_READ: _rule(Scope.CASE, _UPLOADER, _OWNER),
     Action.UPLOAD_PARTS: _rule(Scope.CASE, _UPLOADER),

@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from caseroom.access import Action, require_account
 from caseroom.auth import Principal, Role
 from caseroom.clock import Clock, SystemClock
-from caseroom.errors import RoleNotAllowed
 from caseroom.labs import dal
 from caseroom.labs.models import CaseTypeOffer, ClinicView, LabChoices, LabView
 from caseroom.labs.records import Clinic, Lab
@@ -20,14 +20,13 @@ class LabService:
     def my_labs(self, who: Principal) -> LabChoices:
         """A clinician: the labs they work with, their default and their clinic. A lab member:
         their own lab. Nobody sees a lab they have no relationship with."""
-        if who.role is Role.LAB and who.lab_id:
+        require_account(who, Action.LABS_READ)
+        if who.role is Role.LAB and who.lab_id:  # LABS_READ: a lab member has a lab id
             lab = dal.get_lab(who.lab_id)
             now = self.clock.now()
             return LabChoices(
                 items=[lab_view(lab, now)] if lab else [], default_lab_id=lab.lab_id if lab else None
             )
-        if who.role is not Role.CLINICIAN:
-            raise RoleNotAllowed("Only clinicians and lab members have labs.")
         profile = dal.get_profile(who.user_id)
         if profile is None:
             return LabChoices(items=[])
