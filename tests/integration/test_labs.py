@@ -159,6 +159,9 @@ def test_the_chosen_lab_gets_the_case_with_due_dates_on_its_own_calendar(api: tu
         "2026-11-12",
     )
     # And each lab's queue has its own case; the other lab cannot even see it
+    # My list says which lab has which case
+    listed = {c["caseId"]: c["labId"] for c in call("GET", "/cases")[1]["items"]}
+    assert listed == {to_la["caseId"]: "lab-la", to_syd["caseId"]: "lab-syd"}
     assert [c["caseId"] for c in call("GET", "/lab/cases", who=SYD_TECH)[1]["items"]] == [to_syd["caseId"]]
     assert [c["caseId"] for c in call("GET", "/lab/cases", who=LA_TECH)[1]["items"]] == [to_la["caseId"]]
     status, body = call("GET", "/cases/{caseId}", f"/cases/{to_syd['caseId']}", who=LA_TECH)

@@ -403,6 +403,7 @@ def _summary(case: Case) -> CaseSummary:
         case_id=case.case_id,
         patient_name=case.patient_name,
         case_type=case.case_type,
+        lab_id=case.lab_id,
         status=case.status,
         attention=case.attention,
         last_modified=case.last_modified,

@@ -137,6 +137,7 @@ class CaseSummary(BaseModel):
     case_id: str = Field(alias="caseId")
     patient_name: str = Field(alias="patientName")
     case_type: CaseType = Field(alias="caseType")
+    lab_id: str = Field(alias="labId", description="The lab the case was sent to")
     status: CaseStatus
     attention: Attention
     last_modified: str = Field(alias="lastModified")
