@@ -33,8 +33,9 @@ def test_malformed_json(call: Call) -> None:
         ({"teeth": "11"}, "teeth"),  # wrong type
         ({"caseType": "spaceship"}, "caseType"),  # unknown enum
         ({"rxDescription": "x" * 4001}, "rxDescription"),  # oversize
-        ({"favouriteColour": "blue"}, "favouriteColour"),  # unknown field
         ({"patientName": ""}, "patientName"),  # empty
+        ({"attachments": [{"kind": "scan", "fileName": "a\u202egpj.exe"}]}, "fileName"),  # bidi override
+        ({"rxDescription": "crown\u2029A2"}, "rxDescription"),  # paragraph separator
     ],
 )
 def test_invalid_fields_are_422_with_location_only(call: Call, change: dict[str, Any], where: str) -> None:
@@ -42,6 +43,133 @@ def test_invalid_fields_are_422_with_location_only(call: Call, change: dict[str,
     assert_error(status, body, 422, "VALIDATION_FAILED")
     assert any(where in d["loc"] for d in body["details"])
     assert call("GET", "/cases")[1]["items"] == []  # nothing was created
+
+
+@pytest.mark.parametrize(
+    ("body", "loc"),
+    [
+        ({**CROWN, SECRET_NAME: "x"}, ["body"]),
+        (
+            {**CROWN, "attachments": [{"kind": "scan", "fileName": "a.stl", SECRET_NAME: 1}]},
+            ["body", "attachments", 0],
+        ),
+    ],
+)
+def test_unknown_keys_are_reported_where_not_by_name(
+    call: Call, body: dict[str, Any], loc: list[Any]
+) -> None:
+    # An unknown key may itself be patient data: the error names where it is, never the key
+    status, answer = call("POST", "/cases", body=body)
+    assert_error(status, answer, 422, "VALIDATION_FAILED")
+    assert {"loc": loc, "type": "extra_forbidden"} in answer["details"]
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "Maria\u202eaicraG",  # right-to-left override
+        "Maria\u2066Garcia",  # isolate
+        "\u200bMaria Garcia",  # zero-width space leading
+        "Maria Garcia\ufeff",  # zero-width no-break space trailing
+        "Maria\x85Garcia",  # C1 next line
+        "Maria\u2028Garcia",  # line separator
+    ],
+)
+def test_patient_names_refuse_invisible_and_reordering_characters(call: Call, name: str) -> None:
+    status, body = call("POST", "/cases", body={**CROWN, "patientName": name})
+    assert_error(status, body, 422, "VALIDATION_FAILED")
+    assert body["details"][0]["loc"] == ["body", "patientName"]
+    assert name not in json.dumps(body, ensure_ascii=False)
+
+
+def test_a_joiner_inside_a_name_is_kept(call: Call) -> None:
+    # ZWJ / ZWNJ are part of some scripts' words (and of emoji): only the edges are refused
+    status, body = call("POST", "/cases", body={**CROWN, "patientName": "Mehr\u200cdad Karimi"})
+    assert (status, body.get("patientName")) == (201, "Mehr\u200cdad Karimi")
+
+
+@pytest.mark.parametrize("value", ["1", True, 1.0])
+def test_integers_are_integers(call: Call, value: Any) -> None:
+    case = create(call)
+    path = f"/cases/{case['caseId']}"
+    status, body = call("POST", "/cases/{caseId}/archive", f"{path}/archive", body={"version": value})
+    assert_error(status, body, 422, "VALIDATION_FAILED")
+    assert body["details"][0]["loc"] == ["body", "version"]
+
+
+def _invoke_raw(event: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+    from functions.cases_api.handler import lambda_handler
+    from tests.conftest import lambda_context
+
+    response = lambda_handler(event, lambda_context())
+    return response["statusCode"], json.loads(response["body"])
+
+
+def _create_event(raw: bytes, content_type: str | None) -> dict[str, Any]:
+    from tests.conftest import CLINICIAN, http_event
+
+    event = http_event("POST", "/cases", "/cases", CLINICIAN)
+    event["headers"].pop("content-type", None)
+    if content_type is not None:
+        event["headers"]["content-type"] = content_type
+    event["body"], event["isBase64Encoded"] = base64.b64encode(raw).decode(), True
+    return event
+
+
+CROWN_JSON = json.dumps(CROWN).encode()
+
+
+@pytest.mark.parametrize(
+    "content_type",
+    [None, "application/x-www-form-urlencoded", "application/json; charset=UTF-8", "application/merge+json"],
+)
+def test_json_without_a_json_content_type_is_read_as_json(call: Call, content_type: str | None) -> None:
+    # `curl -d '{...}'` sends application/x-www-form-urlencoded; no content type at all is JSON too
+    status, body = _invoke_raw(_create_event(CROWN_JSON, content_type))
+    assert (status, body.get("patientName")) == (201, CROWN["patientName"]), body
+
+
+@pytest.mark.parametrize(
+    ("raw", "content_type"),
+    [
+        (b"patientName=" + SECRET_NAME.encode() + b"&teeth=11", "application/x-www-form-urlencoded"),
+        (CROWN_JSON, "text/plain"),
+        (CROWN_JSON, "application/xml"),
+        (CROWN_JSON, "multipart/form-data; boundary=x"),
+        (CROWN_JSON, "application/json; charset=latin-1"),
+    ],
+)
+def test_other_media_types_are_415(call: Call, raw: bytes, content_type: str) -> None:
+    status, body = _invoke_raw(_create_event(raw, content_type))
+    assert_error(status, body, 415, "UNSUPPORTED_MEDIA_TYPE")
+    assert call("GET", "/cases")[1]["items"] == []
+
+
+@pytest.mark.parametrize(
+    ("raw", "status", "code"),
+    [
+        (b'{"patientName": "Mar\xeda Garc\xeda"}', 400, "BODY_NOT_UTF8"),  # latin-1 bytes
+        (b'{"patientName": "\\ud800' + SECRET_NAME.encode() + b'"}', 400, "BODY_NOT_UTF8"),  # lone surrogate
+        (b"[" * 33 + b"]" * 33, 400, "JSON_TOO_DEEP"),
+        (b"[" * 100_000 + b"]" * 100_000, 400, "JSON_TOO_DEEP"),  # deeper than Python's recursion limit
+        (b'{"teeth": [NaN]}', 400, "MALFORMED_JSON"),
+        (b"", 422, "VALIDATION_FAILED"),
+        (b"[" * 32 + b"]" * 32, 422, "VALIDATION_FAILED"),  # as deep as allowed, but not a case
+    ],
+)
+def test_bodies_that_are_not_sound_json_are_4xx(call: Call, raw: bytes, status: int, code: str) -> None:
+    answer_status, body = _invoke_raw(_create_event(raw, "application/json"))
+    assert_error(answer_status, body, status, code)
+
+
+def test_a_planning_block_in_year_9999_is_a_validation_error() -> None:
+    from caseroom.planning.models import PublishBlockRequest
+
+    request = {"durationMinutes": 60, "timezone": "UTC", "meetingUrl": "https://meet.example/x"}
+    for start in ("9999-12-31T23:30:00", "1970-01-01T00:00:00"):
+        with pytest.raises(ValueError, match="date_out_of_range"):
+            PublishBlockRequest.model_validate({**request, "start": start})
+    assert PublishBlockRequest.model_validate({**request, "start": "2026-11-05T14:00"}).start.year == 2026
 
 
 @pytest.mark.parametrize(

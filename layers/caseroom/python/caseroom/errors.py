@@ -23,6 +23,50 @@ class DomainError(Exception):
         self.allowed = allowed
 
 
+# --- the request itself (raised by caseroom.http before a route runs) ---------------------------
+
+
+class MalformedJson(DomainError):
+    code, status, message = "MALFORMED_JSON", 400, "The request body is not valid JSON."
+
+
+class BodyNotUtf8(DomainError):
+    code, status, message = "BODY_NOT_UTF8", 400, "The request body is not valid UTF-8 text."
+
+
+class JsonTooDeep(DomainError):
+    code, status, message = (
+        "JSON_TOO_DEEP",
+        400,
+        "The request body nests objects or arrays more than 32 levels deep.",
+    )
+
+
+class UnsupportedMediaType(DomainError):
+    code, status, message = (
+        "UNSUPPORTED_MEDIA_TYPE",
+        415,
+        "Send the body as JSON (Content-Type: application/json; charset, if given, utf-8).",
+    )
+
+
+class ValidationFailed(DomainError):
+    # Raised by the resolver's validation; `details` lists where (never what) was wrong.
+    code, status, message = (
+        "VALIDATION_FAILED",
+        422,
+        "Some fields are missing, unknown, of the wrong type or too long.",
+    )
+
+
+class RouteNotFound(DomainError):
+    code, status, message = "ROUTE_NOT_FOUND", 404, "No such route."
+
+
+class InternalError(DomainError):
+    code, status, message = "INTERNAL_ERROR", 500, "Something went wrong on our side; it has been logged."
+
+
 class Unauthenticated(DomainError):
     code, status, message = "UNAUTHENTICATED", 401, "A valid bearer token is required."
 

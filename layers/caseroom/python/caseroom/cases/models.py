@@ -6,22 +6,26 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from caseroom.api_types import PatientText, StrictInt
 from caseroom.cases.case_types import CaseType, FileKind
 from caseroom.cases.statuses import Attention, CaseStatus
 from caseroom.cases.teeth import ToothNotation
 
-# No control characters: names become sort keys (see cases/dal.py) and print on the Rx script.
+# Patient data is PatientText (no controls, bidi overrides or invisible edges): names become
+# sort keys (see cases/dal.py) and print on the Rx script.
 PatientName = Annotated[
-    str,
+    PatientText,
     StringConstraints(strip_whitespace=True, min_length=1, max_length=120, pattern=r"^[^\x00-\x1f\x7f]+$"),
 ]
-RxDescription = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=4000)]
+RxDescription = Annotated[
+    PatientText, StringConstraints(strip_whitespace=True, min_length=1, max_length=4000)
+]
 ToothInput = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=3)]
 # Versions count writes; the bound keeps absurd input a 422 instead of a DynamoDB error.
 MAX_VERSION = 2**53
-FileName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=255)]
+FileName = Annotated[PatientText, StringConstraints(strip_whitespace=True, min_length=1, max_length=255)]
 Reason = Annotated[
-    str,
+    PatientText,
     StringConstraints(
         strip_whitespace=True, min_length=1, max_length=500, pattern=r"^[^\x00-\x08\x0b-\x1f\x7f]+$"
     ),
@@ -65,7 +69,7 @@ class CreateCaseRequest(StrictModel):
 class ModifyCaseRequest(StrictModel):
     """A clinician's change to the Rx. Sends the case back to Processing and resets its due date."""
 
-    version: int = Field(
+    version: StrictInt = Field(
         ge=1, le=MAX_VERSION, description="The version you read; a stale one gets 409 VERSION_CONFLICT."
     )
     rx_description: RxDescription | None = Field(default=None, alias="rxDescription")
@@ -77,7 +81,7 @@ class SetStatusRequest(StrictModel):
     """Lab-side status change along the declared transitions (see README "Case statuses").
     Never touches Last Modified (that is the clinician's date)."""
 
-    version: int = Field(ge=1, le=MAX_VERSION)
+    version: StrictInt = Field(ge=1, le=MAX_VERSION)
     status: CaseStatus
     reason: Reason | None = Field(default=None, description="Required for On Hold; shown on the timeline")
     carrier: Carrier | None = Field(default=None, description="Required for Shipped")
@@ -90,7 +94,7 @@ class SetStatusRequest(StrictModel):
 
 
 class VersionRequest(StrictModel):
-    version: int = Field(ge=1, le=MAX_VERSION)
+    version: StrictInt = Field(ge=1, le=MAX_VERSION)
 
 
 class RxScriptView(BaseModel):

@@ -7,24 +7,26 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from caseroom.api_types import PatientText, StrictInt
 from caseroom.cases.case_types import FileKind
 from caseroom.files.records import FileStatus
 
 # File names are shown back to people and put in Content-Disposition: no control characters,
 # no path separators. They are PHI-ish: never logged, never echoed in errors.
 FileName = Annotated[
-    str,
+    PatientText,
     StringConstraints(strip_whitespace=True, min_length=1, max_length=255, pattern=r"^[^\x00-\x1f\x7f/\\]+$"),
 ]
 GalleryName = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=80, pattern=r"^[^\x00-\x1f\x7f]+$")
+    PatientText,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=80, pattern=r"^[^\x00-\x1f\x7f]+$"),
 ]
 GalleryId = Annotated[str, StringConstraints(min_length=1, max_length=40, pattern=r"^[a-z0-9][a-z0-9-]*$")]
 Sha256Hex = Annotated[str, StringConstraints(to_lower=True, pattern=r"^[0-9a-fA-F]{64}$")]
 ContentType = Annotated[
     str, StringConstraints(strip_whitespace=True, min_length=3, max_length=127, pattern=r"^[\x21-\x7e ;=]+$")
 ]
-PartNumber = Annotated[int, Field(ge=1, le=10_000)]
+PartNumber = Annotated[StrictInt, Field(ge=1, le=10_000)]
 ETag = Annotated[str, StringConstraints(min_length=1, max_length=128, pattern=r'^"?[0-9a-fA-F-]+"?$')]
 MAX_DECLARED_BYTES = 5 * 1024**4  # S3's object limit; kind limits are far lower
 
@@ -47,11 +49,11 @@ class RequestUpload(StrictModel):
 
     file_name: FileName = Field(alias="fileName")
     kind: FileKind
-    size_bytes: int = Field(alias="sizeBytes", ge=0, le=MAX_DECLARED_BYTES)
+    size_bytes: StrictInt = Field(alias="sizeBytes", ge=0, le=MAX_DECLARED_BYTES)
     content_type: ContentType = Field(alias="contentType")
     sha256: Sha256Hex = Field(description="SHA-256 of the whole file, hex")
     gallery_id: GalleryId = Field(default="initial-documentation", alias="galleryId")
-    part_size_bytes: int | None = Field(
+    part_size_bytes: StrictInt | None = Field(
         default=None,
         alias="partSizeBytes",
         ge=1,

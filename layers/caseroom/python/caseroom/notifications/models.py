@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from caseroom.api_types import StrictInt
 from caseroom.notifications.kinds import EmailMode, NoticeKind
 
 
@@ -27,7 +28,7 @@ class UpdateNotificationPreferences(_Model):
     """Sets the kinds named (others keep their setting). Critical kinds accept only 'immediate'."""
 
     email: dict[NoticeKind, EmailMode] = Field(default_factory=dict, max_length=32)
-    digest_hour_utc: int | None = Field(default=None, ge=0, le=23, alias="digestHourUtc")
+    digest_hour_utc: StrictInt | None = Field(default=None, ge=0, le=23, alias="digestHourUtc")
 
 
 class Notification(_Model):

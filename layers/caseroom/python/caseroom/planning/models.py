@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from caseroom.api_types import BoundedDateTime, StrictInt
 from caseroom.cases.models import HttpsUrl, Reason, StrictModel
 from caseroom.cases.statuses import Attention, CaseStatus
 
@@ -23,8 +23,10 @@ class PublishBlockRequest(StrictModel):
     change skips is refused (INVALID_START_TIME), one it repeats too (AMBIGUOUS_START_TIME):
     send that one with its offset."""
 
-    start: datetime = Field(description="e.g. 2026-11-05T14:00 (local time in `timezone`)")
-    duration_minutes: int = Field(alias="durationMinutes", ge=MIN_BLOCK_MINUTES, le=MAX_BLOCK_MINUTES)
+    start: BoundedDateTime = Field(
+        description="e.g. 2026-11-05T14:00 (local time in `timezone`); 2000-01-01 to 2099-12-31"
+    )
+    duration_minutes: StrictInt = Field(alias="durationMinutes", ge=MIN_BLOCK_MINUTES, le=MAX_BLOCK_MINUTES)
     timezone: TimezoneName | None = Field(
         default=None, description="IANA time zone, e.g. Europe/Madrid; default: the lab's zone (GET /labs)"
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from caseroom.api_types import StrictInt
 from caseroom.events import EventType
 
 
@@ -18,7 +19,7 @@ class CreateEndpointRequest(_Model):
 
 
 class RotateSecretRequest(_Model):
-    overlap_minutes: int = Field(
+    overlap_minutes: StrictInt = Field(
         default=1440,
         ge=0,
         le=7 * 24 * 60,
