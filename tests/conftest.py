@@ -136,3 +136,53 @@ def http_event(
     )
     assert event["routeKey"] == f"{method} {route}", "the path matches another route than the test names"
     return event
+
+
+# --- the contract: every answer any test gets from an HTTP function is in openapi.json ----------
+
+_OPENAPI: dict[str, Any] = {}
+
+
+def documented_answers(route_key: str) -> dict[int, set[str] | None]:
+    """Status -> the error codes openapi.json lists for it (None: a success status)."""
+    if not _OPENAPI:
+        from pathlib import Path
+
+        _OPENAPI.update(json.loads((Path(__file__).resolve().parents[1] / "openapi.json").read_text()))
+    method, path = route_key.split(" ", 1)
+    operation = _OPENAPI["paths"][path][method.lower()]
+    answers: dict[int, set[str] | None] = {}
+    for status, response in operation["responses"].items():
+        examples = response.get("content", {}).get("application/json", {}).get("examples", {})
+        answers[int(status)] = (
+            {code for code in examples if code != "gateway"} if int(status) >= 400 else None
+        )
+    return answers
+
+
+def check_against_contract(route_key: str, response: dict[str, Any]) -> None:
+    answers = documented_answers(route_key)
+    status = int(response["statusCode"])
+    assert status in answers, f"{route_key} answered {status}, which openapi.json does not list"
+    codes = answers[status]
+    if codes is not None:
+        code = json.loads(response["body"]).get("code")
+        assert code in codes, f"{route_key} answered {status} {code}, not among {sorted(codes)}"
+
+
+@pytest.fixture(autouse=True)
+def _answers_match_the_contract(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every test that drives an HTTP function in-process also checks the contract: a status or
+    error code the document does not list for that operation fails the test."""
+    from caseroom.http import CaseRoomResolver
+
+    resolve = CaseRoomResolver.resolve
+
+    def checked(self: CaseRoomResolver, event: Any, context: Any) -> dict[str, Any]:
+        response = resolve(self, event, context)
+        route_key = event.get("routeKey", "") if isinstance(event, dict) else ""
+        if route_key and route_key != "$default":
+            check_against_contract(route_key, response)
+        return response
+
+    monkeypatch.setattr(CaseRoomResolver, "resolve", checked)

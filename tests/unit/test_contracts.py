@@ -125,3 +125,41 @@ def test_whole_number_settings_are_parsed_and_checked(monkeypatch: pytest.Monkey
     monkeypatch.setenv("CASEROOM_MULTIPART_THRESHOLD_BYTES", "5 MB")
     with pytest.raises(InvalidSetting, match="whole number"):
         Settings.from_environment()
+
+
+def test_an_answer_the_document_does_not_list_fails_the_contract_check() -> None:
+    from tests.conftest import check_against_contract
+
+    not_found = {"statusCode": 404, "body": json.dumps({"code": "CASE_NOT_FOUND", "message": "x"})}
+    check_against_contract("GET /cases/{caseId}", not_found)  # listed
+    with pytest.raises(AssertionError, match="does not list"):
+        check_against_contract("GET /me", not_found)  # /me has no 404
+    wrong_code = {"statusCode": 404, "body": json.dumps({"code": "FILE_NOT_FOUND", "message": "x"})}
+    with pytest.raises(AssertionError, match="not among"):
+        check_against_contract("GET /cases/{caseId}", wrong_code)
+
+
+def test_the_document_lists_each_operations_errors_tags_and_public_routes() -> None:
+    document = json.loads((ROOT / "openapi.json").read_text())
+    public = {route.route_key for route in manifest.HTTP_ROUTES if route.public}
+    for route in manifest.HTTP_ROUTES:
+        operation = document["paths"][route.path][route.method.lower()]
+        statuses = set(operation["responses"])
+        assert operation["tags"] and operation["tags"] != ["default"], route.route_key
+        if route.route_key in public:
+            assert operation["security"] == [], route.route_key
+            assert not statuses & {"401", "403"}, route.route_key
+        else:
+            assert "security" not in operation, route.route_key  # the global bearerAuth applies
+            assert {"401", "403", "500", "503"} <= statuses, route.route_key
+        for status, response in operation["responses"].items():
+            if status >= "400":
+                assert response["content"]["application/json"]["examples"], (route.route_key, status)
+    assert (
+        document["paths"]["/cases/{caseId}"]["get"]["responses"]["404"]["content"]["application/json"][
+            "examples"
+        ]["CASE_NOT_FOUND"]["value"]["code"]
+        == "CASE_NOT_FOUND"
+    )
+    assert "409" in document["paths"]["/cases/{caseId}/status"]["put"]["responses"]
+    assert "415" in document["paths"]["/cases"]["post"]["responses"]

@@ -11,6 +11,7 @@ import json
 from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer
 
 from caseroom.cases.routes import router as cases_router
+from caseroom.contract import add_error_contract
 from caseroom.files.routes import router as files_router
 from caseroom.http import build_http_app
 from caseroom.labs.routes import router as labs_router
@@ -32,12 +33,16 @@ def openapi_json() -> str:
         description=(
             "Dental case collaboration. Every route except /health needs a Cognito ID token "
             "(locally: POST /_local/sign-in) as `Authorization: Bearer <token>`. Errors share one "
-            "shape: {code, message, requestId, details}."
+            "shape: {code, message, requestId, details}; `code` is stable, and no error repeats "
+            "what was sent. Each operation lists every status it can answer and, per status, its "
+            "codes. Request bodies are JSON (also when sent without a Content-Type, or as "
+            "application/x-www-form-urlencoded starting with `{`); other types get 415."
         ),
         security_schemes={"bearerAuth": HTTPBearer(bearerFormat="JWT")},
         security=[{"bearerAuth": []}],
     )
-    return json.dumps(json.loads(document), indent=2, sort_keys=True) + "\n"
+    contract = add_error_contract(json.loads(document), [*app._static_routes, *app._dynamic_routes])
+    return json.dumps(contract, indent=2, sort_keys=True) + "\n"
 
 
 if __name__ == "__main__":

@@ -1,15 +1,18 @@
 """What every bounded context's routes share: the common path/query parameters (so the API
-contract spells them once), the action each route declares, and the lazily built service the
+contract spells them once), the action each route declares, `raises` (the one declaration of a
+route's errors that the OpenAPI document is built from), and the lazily built service the
 routes call."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Annotated, Any, Generic, TypeVar
 
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 
 from caseroom.access import Action
+from caseroom.errors import DomainError
 
 CaseIdPath = Annotated[str, Path(min_length=1, max_length=20, description="Case id, e.g. 7KQ2-M9XD-4RTA")]
 PageSize = Annotated[int, Query(ge=1, le=100, description="Items per page")]
@@ -53,3 +56,36 @@ class ServiceSlot(Generic[_Service]):
 
     def use(self, replacement: _Service | None) -> None:
         self._service = replacement
+
+
+RAISES_ATTRIBUTE = "__caseroom_raises__"
+
+
+@dataclass(frozen=True)
+class RouteErrors:
+    """What a route declares for the contract (caseroom.contract): the domain errors its logic
+    raises beyond those every route can answer, its tag when not its context's, and whether
+    it is public (no JWT authorizer; must match infra/manifest.py)."""
+
+    errors: tuple[type[DomainError], ...] = ()
+    tag: str | None = None
+    public: bool = False
+
+
+def raises(
+    *errors: type[DomainError], tag: str | None = None, public: bool = False
+) -> Callable[[_Route], _Route]:
+    """Declares a route's own errors. The statuses every route answers (401, 403, 422, 500, 503;
+    400/415 with a body; 404 CASE_NOT_FOUND with a caseId; INVALID_CURSOR with a cursor; the
+    Idempotency-Key errors) are derived from its parameters by caseroom.contract."""
+
+    def mark(route: _Route) -> _Route:
+        setattr(route, RAISES_ATTRIBUTE, RouteErrors(tuple(errors), tag, public))
+        return route
+
+    return mark
+
+
+def declared_errors(route: Callable[..., object]) -> RouteErrors:
+    found = getattr(route, RAISES_ATTRIBUTE, None)
+    return found if isinstance(found, RouteErrors) else RouteErrors()

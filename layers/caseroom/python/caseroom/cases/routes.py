@@ -28,8 +28,18 @@ from caseroom.cases.models import (
     VersionRequest,
 )
 from caseroom.cases.sorting import SortColumn, SortOrder
+from caseroom.errors import (
+    DocumentNotReady,
+    IllegalTransition,
+    InvalidRequest,
+    InvalidTooth,
+    ReasonRequired,
+    RxLocked,
+    TrackingRequired,
+    VersionConflict,
+)
 from caseroom.http import current_principal, request_meta
-from caseroom.route_support import CaseIdPath, Cursor, PageSize, ServiceSlot, declares
+from caseroom.route_support import CaseIdPath, Cursor, PageSize, ServiceSlot, declares, raises
 
 router = Router()
 
@@ -83,12 +93,14 @@ def _who() -> Principal:
 
 @router.get("/health", summary="Liveness check (public)")
 @declares(Action.HEALTH)
+@raises(tag="system")
 def health() -> Health:
     return Health(status="ok")
 
 
 @router.get("/me", summary="The signed-in user")
 @declares(Action.ME_READ)
+@raises(tag="account")
 def me() -> Me:
     who = _who()
     return Me(user_id=who.user_id, email=who.email, name=who.name, role=who.role.value, lab_id=who.lab_id)
@@ -96,6 +108,7 @@ def me() -> Me:
 
 @router.post("/cases", summary="Open a case with its Rx", responses={201: {"description": "Created"}})
 @declares(Action.CASE_CREATE)
+@raises(InvalidTooth)
 def create_case(
     body: Annotated[CreateCaseRequest, Body()],
     idempotency_key: Annotated[
@@ -145,6 +158,7 @@ def get_case(caseId: CaseIdPath) -> CaseView:
 
 @router.patch("/cases/<caseId>", summary="Modify the Rx (back to Processing, due date reset)")
 @declares(Action.CASE_MODIFY)
+@raises(InvalidRequest, InvalidTooth, VersionConflict, RxLocked)
 def modify_case(caseId: CaseIdPath, body: Annotated[ModifyCaseRequest, Body()]) -> CaseView:
     return service().modify_case(_who(), caseId, body, request_meta(router))
 
@@ -154,6 +168,7 @@ def modify_case(caseId: CaseIdPath, body: Annotated[ModifyCaseRequest, Body()]) 
     summary="Lab moves the case along the declared transitions (409 ILLEGAL_TRANSITION lists the allowed)",
 )
 @declares(Action.CASE_STATUS_SET)
+@raises(InvalidRequest, ReasonRequired, TrackingRequired, VersionConflict, IllegalTransition)
 def set_status(caseId: CaseIdPath, body: Annotated[SetStatusRequest, Body()]) -> CaseView:
     return service().set_status(_who(), caseId, body, request_meta(router))
 
@@ -166,12 +181,14 @@ def case_timeline(caseId: CaseIdPath, limit: PageSize = 50, cursor: Cursor = Non
 
 @router.post("/cases/<caseId>/archive", summary="Hide from the main list (does not cancel the case)")
 @declares(Action.CASE_ARCHIVE)
+@raises(VersionConflict)
 def archive_case(caseId: CaseIdPath, body: Annotated[VersionRequest, Body()]) -> CaseView:
     return service().set_archived(_who(), caseId, body.version, True, request_meta(router))
 
 
 @router.post("/cases/<caseId>/unarchive", summary="Back to the main list")
 @declares(Action.CASE_UNARCHIVE)
+@raises(VersionConflict)
 def unarchive_case(caseId: CaseIdPath, body: Annotated[VersionRequest, Body()]) -> CaseView:
     return service().set_archived(_who(), caseId, body.version, False, request_meta(router))
 
@@ -185,5 +202,6 @@ def case_audit_trail(caseId: CaseIdPath, limit: PageSize = 50, cursor: Cursor = 
 
 @router.get("/cases/<caseId>/rx-script", summary="A short-lived download link for the Rx script PDF")
 @declares(Action.RX_SCRIPT_DOWNLOAD)
+@raises(DocumentNotReady)
 def rx_script_link(caseId: CaseIdPath) -> DownloadLink:
     return service().rx_script_link(_who(), caseId, request_meta(router))

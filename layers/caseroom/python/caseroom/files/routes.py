@@ -9,6 +9,24 @@ from aws_lambda_powertools.event_handler.openapi.params import Body, Path
 
 from caseroom.access import Action
 from caseroom.auth import Principal
+from caseroom.errors import (
+    ContentTypeNotAllowed,
+    EmptyFile,
+    FileNotAvailable,
+    FileNotFound,
+    FileTooLarge,
+    GalleryNotFound,
+    InvalidPartSize,
+    InvalidRequest,
+    NotMultipartUpload,
+    PartMismatch,
+    PartOutOfRange,
+    StorageUnavailable,
+    UploadAlreadyCompleted,
+    UploadNotPending,
+    UploadPartsMissing,
+    VersionConflict,
+)
 from caseroom.files.logic import FileService
 from caseroom.files.models import (
     CompleteRequest,
@@ -26,7 +44,7 @@ from caseroom.files.models import (
     UploadTicket,
 )
 from caseroom.http import current_principal, request_meta
-from caseroom.route_support import CaseIdPath, Cursor, PageSize, ServiceSlot, declares
+from caseroom.route_support import CaseIdPath, Cursor, PageSize, ServiceSlot, declares, raises
 
 router = Router()
 
@@ -48,12 +66,14 @@ def _who() -> Principal:
     responses={201: {"description": "Reserved; upload the bytes to S3 before expiresAt"}},
 )
 @declares(Action.UPLOAD_REQUEST)
+@raises(GalleryNotFound, EmptyFile, FileTooLarge, ContentTypeNotAllowed, InvalidPartSize)
 def request_upload(caseId: CaseIdPath, body: Annotated[RequestUpload, Body()]) -> tuple[UploadTicket, int]:
     return service().request_upload(_who(), caseId, body, request_meta(router)), 201
 
 
 @router.get("/cases/<caseId>/uploads/<fileId>", summary="An upload's state and the parts S3 has received")
 @declares(Action.UPLOAD_READ)
+@raises(FileNotFound)
 def upload_state(caseId: CaseIdPath, fileId: FileIdPath) -> UploadState:
     return service().upload_state(_who(), caseId, fileId, request_meta(router))
 
@@ -63,6 +83,7 @@ def upload_state(caseId: CaseIdPath, fileId: FileIdPath) -> UploadState:
     summary="Presigned URLs for parts (with each part's SHA-256 signed in); ask again to resume",
 )
 @declares(Action.UPLOAD_PARTS)
+@raises(FileNotFound, NotMultipartUpload, UploadAlreadyCompleted, UploadNotPending, PartOutOfRange)
 def part_urls(caseId: CaseIdPath, fileId: FileIdPath, body: Annotated[PartUrlsRequest, Body()]) -> PartUrls:
     return service().part_urls(_who(), caseId, fileId, body, request_meta(router))
 
@@ -72,6 +93,17 @@ def part_urls(caseId: CaseIdPath, fileId: FileIdPath, body: Annotated[PartUrlsRe
     summary="Complete a multipart upload (every part, checked against what S3 received)",
 )
 @declares(Action.UPLOAD_COMPLETE)
+@raises(
+    FileNotFound,
+    NotMultipartUpload,
+    UploadAlreadyCompleted,
+    UploadNotPending,
+    PartOutOfRange,
+    InvalidRequest,
+    UploadPartsMissing,
+    PartMismatch,
+    StorageUnavailable,
+)
 def complete_upload(
     caseId: CaseIdPath, fileId: FileIdPath, body: Annotated[CompleteRequest, Body()]
 ) -> UploadState:
@@ -84,6 +116,7 @@ def complete_upload(
     responses={204: {"description": "Aborted"}},
 )
 @declares(Action.UPLOAD_ABORT)
+@raises(FileNotFound, UploadNotPending, UploadAlreadyCompleted, StorageUnavailable)
 def abort_upload(caseId: CaseIdPath, fileId: FileIdPath) -> tuple[None, int]:
     service().abort_upload(_who(), caseId, fileId, request_meta(router))
     return None, 204
@@ -107,6 +140,7 @@ def create_gallery(caseId: CaseIdPath, body: Annotated[CreateGallery, Body()]) -
 
 @router.get("/cases/<caseId>/galleries/<galleryId>/files", summary="Files of a gallery, newest first")
 @declares(Action.FILE_LIST)
+@raises(GalleryNotFound)
 def list_files(
     caseId: CaseIdPath, galleryId: GalleryIdPath, limit: PageSize = 25, cursor: Cursor = None
 ) -> FilePage:
@@ -115,12 +149,14 @@ def list_files(
 
 @router.get("/cases/<caseId>/files/<fileId>", summary="One file (status, kind, size, uploader)")
 @declares(Action.FILE_READ)
+@raises(FileNotFound)
 def get_file(caseId: CaseIdPath, fileId: FileIdPath) -> FileView:
     return service().get_file(_who(), caseId, fileId, request_meta(router))
 
 
 @router.patch("/cases/<caseId>/files/<fileId>", summary="Move to another gallery and/or rename")
 @declares(Action.FILE_UPDATE)
+@raises(FileNotFound, GalleryNotFound, InvalidRequest, VersionConflict)
 def update_file(caseId: CaseIdPath, fileId: FileIdPath, body: Annotated[UpdateFile, Body()]) -> FileView:
     return service().update_file(_who(), caseId, fileId, body, request_meta(router))
 
@@ -131,6 +167,7 @@ def update_file(caseId: CaseIdPath, fileId: FileIdPath, body: Annotated[UpdateFi
     responses={204: {"description": "Deleted"}},
 )
 @declares(Action.FILE_DELETE)
+@raises(FileNotFound, VersionConflict)
 def delete_file(caseId: CaseIdPath, fileId: FileIdPath) -> tuple[None, int]:
     service().delete_file(_who(), caseId, fileId, request_meta(router))
     return None, 204
@@ -141,5 +178,6 @@ def delete_file(caseId: CaseIdPath, fileId: FileIdPath) -> tuple[None, int]:
     summary="A download link (presigned GET, <= 15 minutes, original file name), audited",
 )
 @declares(Action.FILE_DOWNLOAD)
+@raises(FileNotFound, FileNotAvailable)
 def download(caseId: CaseIdPath, fileId: FileIdPath) -> FileDownload:
     return service().download(_who(), caseId, fileId, request_meta(router))

@@ -8,6 +8,7 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path
 
 from caseroom.access import Action
+from caseroom.errors import CriticalNoticeNotMutable, NotificationKindNotConfigurable, NotificationNotFound
 from caseroom.http import current_principal
 from caseroom.notifications.api import NotificationService
 from caseroom.notifications.models import (
@@ -17,7 +18,7 @@ from caseroom.notifications.models import (
     UnreadCount,
     UpdateNotificationPreferences,
 )
-from caseroom.route_support import Cursor, PageSize, ServiceSlot, declares
+from caseroom.route_support import Cursor, PageSize, ServiceSlot, declares, raises
 
 router = Router()
 
@@ -39,6 +40,7 @@ def get_preferences() -> NotificationPreferences:
     summary="Set email preferences (immediate, digest or off); critical kinds stay immediate",
 )
 @declares(Action.NOTIFICATION_PREFERENCES_UPDATE)
+@raises(NotificationKindNotConfigurable, CriticalNoticeNotMutable)
 def put_preferences(body: Annotated[UpdateNotificationPreferences, Body()]) -> NotificationPreferences:
     return service().update_preferences(current_principal(router), body)
 
@@ -57,6 +59,7 @@ def unread_count() -> UnreadCount:
 
 @router.post("/me/notifications/<notificationId>/read", summary="Mark one notification read")
 @declares(Action.NOTIFICATION_MARK_READ)
+@raises(NotificationNotFound)
 def mark_read(notificationId: NotificationIdPath) -> MarkedRead:
     return service().mark_read(current_principal(router), notificationId)
 

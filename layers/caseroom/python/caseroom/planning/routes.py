@@ -10,6 +10,18 @@ from aws_lambda_powertools.event_handler.openapi.params import Body
 
 from caseroom.access import Action
 from caseroom.auth import Principal
+from caseroom.errors import (
+    BlockInPast,
+    BlockNotFound,
+    BlockOverlaps,
+    BlockTaken,
+    InvalidRequest,
+    InvalidStartTime,
+    InvalidTimezone,
+    NoPlanningSession,
+    NotReadyToPlan,
+    VersionConflict,
+)
 from caseroom.http import current_principal, request_meta
 from caseroom.planning.logic import PlanningService
 from caseroom.planning.models import (
@@ -22,7 +34,7 @@ from caseroom.planning.models import (
     RescheduleRequest,
     SessionView,
 )
-from caseroom.route_support import CaseIdPath, Cursor, PageSize, ServiceSlot, declares
+from caseroom.route_support import CaseIdPath, Cursor, PageSize, ServiceSlot, declares, raises
 
 router = Router()
 
@@ -42,6 +54,7 @@ def _who() -> Principal:
     responses={201: {"description": "Created"}},
 )
 @declares(Action.PLANNING_BLOCK_PUBLISH)
+@raises(InvalidTimezone, InvalidStartTime, BlockInPast, BlockOverlaps)
 def publish_block(body: Annotated[PublishBlockRequest, Body()]) -> tuple[BlockView, int]:
     return service().publish_block(_who(), body), 201
 
@@ -64,18 +77,21 @@ def free_blocks(caseId: CaseIdPath, limit: PageSize = 50, cursor: Cursor = None)
     responses={201: {"description": "Booked; includes an iCalendar file and a Google Calendar link"}},
 )
 @declares(Action.PLANNING_BOOK)
+@raises(NotReadyToPlan, BlockNotFound, BlockTaken, BlockInPast, VersionConflict)
 def book(caseId: CaseIdPath, body: Annotated[BookRequest, Body()]) -> tuple[BookingView, int]:
     return service().book(_who(), caseId, body, request_meta(router)), 201
 
 
 @router.get("/cases/<caseId>/planning", summary="The case's planning session")
 @declares(Action.PLANNING_READ)
+@raises(NoPlanningSession)
 def session(caseId: CaseIdPath) -> SessionView:
     return service().session(_who(), caseId, request_meta(router))
 
 
 @router.get("/cases/<caseId>/planning/ics", summary="The session as an iCalendar (.ics) file")
 @declares(Action.PLANNING_ICS_DOWNLOAD)
+@raises(NoPlanningSession)
 def calendar_file(caseId: CaseIdPath) -> Response[str]:
     file_name, ics = service().calendar_file(_who(), caseId, request_meta(router))
     return Response(
@@ -90,6 +106,7 @@ def calendar_file(caseId: CaseIdPath) -> Response[str]:
     "/cases/<caseId>/planning/reschedule", summary="Lab moves the booked session to another free block"
 )
 @declares(Action.PLANNING_RESCHEDULE)
+@raises(NoPlanningSession, BlockNotFound, InvalidRequest, BlockTaken, BlockInPast, VersionConflict)
 def reschedule(caseId: CaseIdPath, body: Annotated[RescheduleRequest, Body()]) -> SessionView:
     return service().reschedule(_who(), caseId, body, request_meta(router))
 
@@ -98,6 +115,7 @@ def reschedule(caseId: CaseIdPath, body: Annotated[RescheduleRequest, Body()]) -
     "/cases/<caseId>/planning/cancel", summary="Lab cancels the booked session (case back to Ready to Plan)"
 )
 @declares(Action.PLANNING_CANCEL)
+@raises(NoPlanningSession, VersionConflict)
 def cancel(caseId: CaseIdPath, body: Annotated[CancelRequest, Body()]) -> SessionView:
     return service().cancel(_who(), caseId, body, request_meta(router))
 
@@ -106,5 +124,6 @@ def cancel(caseId: CaseIdPath, body: Annotated[CancelRequest, Body()]) -> Sessio
     "/cases/<caseId>/planning/held", summary="Lab marks the session held (no missed-session follow-up)"
 )
 @declares(Action.PLANNING_HELD)
+@raises(NoPlanningSession, VersionConflict)
 def mark_held(caseId: CaseIdPath) -> SessionView:
     return service().mark_held(_who(), caseId, request_meta(router))

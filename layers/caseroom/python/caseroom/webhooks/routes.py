@@ -8,8 +8,19 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path
 
 from caseroom.access import Action
+from caseroom.errors import (
+    TooManyWebhookEndpoints,
+    VersionConflict,
+    WebhookDeliveryNotFound,
+    WebhookEndpointDisabled,
+    WebhookEndpointNotFound,
+    WebhookUrlForbiddenAddress,
+    WebhookUrlMalformed,
+    WebhookUrlNotHttps,
+    WebhookUrlUnresolvable,
+)
 from caseroom.http import current_principal, request_meta
-from caseroom.route_support import Cursor, PageSize, ServiceSlot, declares
+from caseroom.route_support import Cursor, PageSize, ServiceSlot, declares, raises
 from caseroom.webhooks.api import WebhookService
 from caseroom.webhooks.models import (
     CreateEndpointRequest,
@@ -39,6 +50,13 @@ use_service = _services.use  # tests inject a service with a fixed clock
     responses={201: {"description": "Created"}},
 )
 @declares(Action.WEBHOOK_CREATE)
+@raises(
+    TooManyWebhookEndpoints,
+    WebhookUrlMalformed,
+    WebhookUrlNotHttps,
+    WebhookUrlForbiddenAddress,
+    WebhookUrlUnresolvable,
+)
 def create_endpoint(body: Annotated[CreateEndpointRequest, Body()]) -> tuple[EndpointCreated, int]:
     return service().create(current_principal(router), body, request_meta(router)), 201
 
@@ -51,18 +69,21 @@ def list_endpoints() -> EndpointList:
 
 @router.get("/webhooks/<endpointId>", summary="One of my endpoints (never its secret)")
 @declares(Action.WEBHOOK_READ)
+@raises(WebhookEndpointNotFound)
 def get_endpoint(endpointId: EndpointIdPath) -> EndpointView:
     return service().get(current_principal(router), endpointId)
 
 
 @router.delete("/webhooks/<endpointId>", summary="Delete an endpoint; nothing more is sent to it")
 @declares(Action.WEBHOOK_DELETE)
+@raises(WebhookEndpointNotFound)
 def delete_endpoint(endpointId: EndpointIdPath) -> DeletedEndpoint:
     return service().delete(current_principal(router), endpointId, request_meta(router))
 
 
 @router.post("/webhooks/<endpointId>/enable", summary="Re-enable a disabled endpoint")
 @declares(Action.WEBHOOK_ENABLE)
+@raises(WebhookEndpointNotFound, VersionConflict)
 def enable_endpoint(endpointId: EndpointIdPath) -> EndpointView:
     return service().enable(current_principal(router), endpointId, request_meta(router))
 
@@ -72,6 +93,7 @@ def enable_endpoint(endpointId: EndpointIdPath) -> EndpointView:
     summary="New secret; the previous one signs too during the overlap",
 )
 @declares(Action.WEBHOOK_ROTATE_SECRET)
+@raises(WebhookEndpointNotFound, VersionConflict)
 def rotate_secret(endpointId: EndpointIdPath, body: Annotated[RotateSecretRequest, Body()]) -> SecretRotated:
     return service().rotate_secret(current_principal(router), endpointId, body, request_meta(router))
 
@@ -82,12 +104,14 @@ def rotate_secret(endpointId: EndpointIdPath, body: Annotated[RotateSecretReques
     responses={202: {"description": "Accepted"}},
 )
 @declares(Action.WEBHOOK_TEST)
+@raises(WebhookEndpointNotFound, WebhookEndpointDisabled)
 def test_endpoint(endpointId: EndpointIdPath) -> tuple[DeliveryView, int]:
     return service().test_ping(current_principal(router), endpointId), 202
 
 
 @router.get("/webhooks/<endpointId>/deliveries", summary="The endpoint's delivery log, newest first")
 @declares(Action.WEBHOOK_DELIVERIES_READ)
+@raises(WebhookEndpointNotFound)
 def list_deliveries(endpointId: EndpointIdPath, limit: PageSize = 25, cursor: Cursor = None) -> DeliveryPage:
     return service().deliveries(current_principal(router), endpointId, limit, cursor)
 
@@ -98,5 +122,6 @@ def list_deliveries(endpointId: EndpointIdPath, limit: PageSize = 25, cursor: Cu
     responses={202: {"description": "Accepted"}},
 )
 @declares(Action.WEBHOOK_REDELIVER)
+@raises(WebhookEndpointNotFound, WebhookDeliveryNotFound, WebhookEndpointDisabled, VersionConflict)
 def redeliver(endpointId: EndpointIdPath, deliveryId: DeliveryIdPath) -> tuple[DeliveryView, int]:
     return service().redeliver(current_principal(router), endpointId, deliveryId), 202
