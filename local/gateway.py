@@ -80,7 +80,9 @@ class Gateway:
             app.router.add_post(path, self.handle_post_to_connection)
             app.router.add_get(path, self.handle_get_connection)
             app.router.add_delete(path, self.handle_delete_connection)
-        app.router.add_route("*", "/{tail:.*}", self.handle_http)
+        # [\s\S], not ".": a path whose segments decode to a line break is still the API's
+        # (API Gateway passes it on), not aiohttp's own text/plain 404.
+        app.router.add_route("*", r"/{tail:[\s\S]*}", self.handle_http)
         app.on_shutdown.append(self._close_all_connections)
         return app
 
