@@ -163,3 +163,52 @@ def test_the_document_lists_each_operations_errors_tags_and_public_routes() -> N
     )
     assert "409" in document["paths"]["/cases/{caseId}/status"]["put"]["responses"]
     assert "415" in document["paths"]["/cases"]["post"]["responses"]
+
+
+def test_event_and_webhook_schemas_carry_examples_that_fit_them() -> None:
+    import jsonschema_rs
+
+    from caseroom.events import DomainEvent, EventType
+    from caseroom.webhooks import sender
+
+    for event_type in EventType:
+        schema = event_catalog.schema_of(event_type)
+        (example,) = schema["examples"]
+        jsonschema_rs.validate(schema, example)
+        assert DomainEvent.from_detail(example).type is event_type
+    payload_schema = event_catalog.webhook_payload_schema()
+    for example in payload_schema["examples"]:
+        jsonschema_rs.validate(payload_schema, example)
+    # the example is what the sender really builds for that event
+    detail = event_catalog.example_detail(EventType.FILE_ADDED)
+    built = sender.thin_payload(
+        "FileAdded",
+        detail["time"],
+        {"eventId": detail["id"], "caseId": detail["caseId"], "subjectId": detail["subjectId"]},
+    )
+    assert json.loads(built) == event_catalog.example_webhook_payload(EventType.FILE_ADDED)
+    assert sender.TEST_EVENT_TYPE == event_catalog.WEBHOOK_TEST_TYPE
+
+
+def test_request_examples_in_the_document_are_valid_requests() -> None:
+    from caseroom.cases.models import CreateCaseRequest, SetStatusRequest
+    from caseroom.files.kinds import normalized_content_type, rules_for
+    from caseroom.files.models import RequestUpload
+    from caseroom.planning.models import PublishBlockRequest
+    from caseroom.webhooks.models import CreateEndpointRequest
+
+    document = json.loads((ROOT / "openapi.json").read_text())
+    for model in (
+        CreateCaseRequest,
+        SetStatusRequest,
+        PublishBlockRequest,
+        RequestUpload,
+        CreateEndpointRequest,
+    ):
+        examples = document["components"]["schemas"][model.__name__]["examples"]
+        assert examples, model.__name__
+        for example in examples:
+            model.model_validate(example)
+    example = document["components"]["schemas"]["RequestUpload"]["examples"][0]
+    upload = RequestUpload.model_validate(example)
+    assert normalized_content_type(upload.content_type) in rules_for(upload.kind).content_types

@@ -53,6 +53,20 @@ class DeclaredAttachment(StrictModel):
 
 
 class CreateCaseRequest(StrictModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "patientName": "Maria Garcia",
+                    "rxDescription": "Zirconia crown, shade A2",
+                    "teeth": ["8", "9"],
+                    "toothNotation": "UNIVERSAL",
+                    "caseType": "crown",
+                    "attachments": [{"kind": "scan", "fileName": "upper.stl"}],
+                }
+            ]
+        }
+    )
     patient_name: PatientName = Field(alias="patientName")
     rx_description: RxDescription = Field(alias="rxDescription")
     teeth: list[ToothInput] = Field(min_length=1, max_length=52)
@@ -80,6 +94,21 @@ class ModifyCaseRequest(StrictModel):
 class SetStatusRequest(StrictModel):
     """Lab-side status change along the declared transitions (see README "Case statuses").
     Never touches Last Modified (that is the clinician's date)."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"status": "On Hold", "version": 3, "reason": "Margin unclear on the scan; please rescan"},
+                {
+                    "status": "Shipped",
+                    "version": 7,
+                    "carrier": "UPS",
+                    "trackingNumber": "1Z999AA10123456784",
+                    "trackingUrl": "https://www.ups.com/track?tracknum=1Z999AA10123456784",
+                },
+            ]
+        }
+    )
 
     version: StrictInt = Field(ge=1, le=MAX_VERSION)
     status: CaseStatus

@@ -47,6 +47,20 @@ class UploadMode(StrEnum):
 class RequestUpload(StrictModel):
     """Ask to upload one file. The bytes go straight to S3; this only reserves and signs."""
 
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "fileName": "upper.stl",
+                    "kind": "scan",
+                    "sizeBytes": 18_234_884,
+                    "contentType": "model/stl",
+                    "sha256": "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
+                }
+            ]
+        }
+    )
+
     file_name: FileName = Field(alias="fileName")
     kind: FileKind
     size_bytes: StrictInt = Field(alias="sizeBytes", ge=0, le=MAX_DECLARED_BYTES)

@@ -23,6 +23,19 @@ class PublishBlockRequest(StrictModel):
     change skips is refused (INVALID_START_TIME), one it repeats too (AMBIGUOUS_START_TIME):
     send that one with its offset."""
 
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "start": "2026-11-05T14:00",
+                    "durationMinutes": 60,
+                    "timezone": "Europe/Madrid",
+                    "meetingUrl": "https://meet.example.com/lab-planning",
+                }
+            ]
+        }
+    )
+
     start: BoundedDateTime = Field(
         description="e.g. 2026-11-05T14:00 (local time in `timezone`); 2000-01-01 to 2099-12-31"
     )

@@ -13,6 +13,17 @@ class _Model(BaseModel):
 
 
 class CreateEndpointRequest(_Model):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "url": "https://clinic.example.com/hooks/caseroom",
+                    "eventTypes": ["CaseStatusChanged", "FileAdded"],
+                    "description": "Practice management system",
+                }
+            ]
+        }
+    )
     url: str = Field(min_length=1, max_length=2048, description="https URL that receives the events")
     event_types: list[EventType] = Field(alias="eventTypes", min_length=1, max_length=len(EventType))
     description: str = Field(default="", max_length=200, pattern=r"^[^\x00-\x1f\x7f]*$")
