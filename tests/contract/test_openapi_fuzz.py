@@ -16,8 +16,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import requests
 import schemathesis
-from hypothesis import HealthCheck, Phase, settings
+from hypothesis import HealthCheck, Phase, reject, settings
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
@@ -36,6 +37,10 @@ SCHEMA = schemathesis.openapi.from_dict(DOCUMENT)
 EXAMPLES = int(os.environ.get("CASEROOM_FUZZ_EXAMPLES", "12"))
 ROLES = ("clinician", "lab", "patient")
 MIN_ECHO_LENGTH = 5  # shorter generated strings turn up in any text by chance
+# API Gateway refuses a request whose request line and headers pass 10 KiB before any function
+# runs; the local server's own limit is 8 KiB per line. Longer generated requests are skipped:
+# they test the HTTP server, not the API.
+MAX_REQUEST_HEAD_BYTES = 8000
 
 
 def _schema_words(node: Any, into: set[str]) -> set[str]:
@@ -131,6 +136,8 @@ def live() -> Iterator[Live]:
     suppress_health_check=list(HealthCheck),
 )
 def test_every_operation_keeps_its_contract(case: Any, live: Live) -> None:
+    if _request_head_bytes(case, live.base_url) > MAX_REQUEST_HEAD_BYTES:
+        reject()
     for role in ROLES:
         case.call_and_validate(
             base_url=live.base_url,
@@ -138,3 +145,12 @@ def test_every_operation_keeps_its_contract(case: Any, live: Live) -> None:
             checks=CHECKS,
             timeout=30,
         )
+
+
+def _request_head_bytes(case: Any, base_url: str) -> int:
+    sent = case.as_transport_kwargs(base_url=base_url)
+    prepared = requests.Request(
+        method=sent["method"], url=sent["url"], params=sent.get("params"), headers=sent.get("headers")
+    ).prepare()
+    headers = prepared.headers or {}
+    return len(prepared.url or "") + sum(len(str(k)) + len(str(v)) + 4 for k, v in headers.items())
