@@ -315,3 +315,11 @@ def test_database_failures_are_busy_or_internal_and_change_nothing(
     monkeypatch.setattr(dynamo, "dynamodb", lambda: real)
     stored = call("GET", "/cases/{caseId}", path)[1]
     assert (stored["status"], stored["version"]) == (case["status"], case["version"])
+
+
+@pytest.mark.parametrize("limit", ["1.0", "+1", " 1", "true", "1e1", "\uff11"])
+def test_query_integers_are_decimal_digits(call: Call, limit: str) -> None:
+    status, body = call("GET", "/cases", query={"limit": limit})
+    assert_error(status, body, 422, "VALIDATION_FAILED")
+    assert body["details"] == [{"loc": ["query", "limit"], "type": "int_parsing"}]
+    assert call("GET", "/cases", query={"limit": "10"})[0] == 200

@@ -164,9 +164,34 @@ def parse_json_body(text: str) -> Any:
     return document
 
 
+def _is_int(annotation: Any) -> bool:
+    if get_origin(annotation) is Annotated:
+        annotation = get_args(annotation)[0]
+    if annotation is int:
+        return True
+    args = get_args(annotation)
+    return bool(args) and int in args and all(a in (int, type(None)) for a in args)
+
+
+def _decimal_digits(value: str) -> bool:
+    return value.isascii() and value.isdigit()
+
+
 class _RequestValidation(OpenAPIRequestValidationMiddleware):
     """Powertools' request validation, reading bodies by CaseRoom's rules (above): its own
     would parse a form body into fields named after the body, and answer other types 500."""
+
+    def handler(self, app: Any, next_middleware: Any) -> Response[Any]:
+        route: Route = app.context["_route"]
+        query = app.current_event.query_string_parameters or {}
+        wrong = [
+            {"type": "int_parsing", "loc": ("query", param.alias), "msg": "", "input": None}
+            for param in route.dependant.query_params
+            if _is_int(param.type_) and param.alias in query and not _decimal_digits(query[param.alias])
+        ]
+        if wrong:  # pydantic would take "1.0", "+1" or " 1" for 1
+            raise RequestValidationError(wrong)
+        return super().handler(app, next_middleware)
 
     def _get_body(self, app: Any) -> Any:
         event = cast(APIGatewayProxyEventV2, app.current_event)
