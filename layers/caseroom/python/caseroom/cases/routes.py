@@ -29,10 +29,13 @@ from caseroom.cases.models import (
 )
 from caseroom.cases.sorting import SortColumn, SortOrder
 from caseroom.errors import (
+    CaseTypeNotOffered,
     DocumentNotReady,
     IllegalTransition,
     InvalidRequest,
     InvalidTooth,
+    LabNotAvailable,
+    NoLabConfigured,
     ReasonRequired,
     RxLocked,
     TrackingRequired,
@@ -108,7 +111,7 @@ def me() -> Me:
 
 @router.post("/cases", summary="Open a case with its Rx", responses={201: {"description": "Created"}})
 @declares(Action.CASE_CREATE)
-@raises(InvalidTooth)
+@raises(InvalidTooth, NoLabConfigured, LabNotAvailable, CaseTypeNotOffered)
 def create_case(
     body: Annotated[CreateCaseRequest, Body()],
     idempotency_key: Annotated[

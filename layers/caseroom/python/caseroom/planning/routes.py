@@ -11,6 +11,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Body
 from caseroom.access import Action
 from caseroom.auth import Principal
 from caseroom.errors import (
+    AmbiguousStartTime,
     BlockInPast,
     BlockNotFound,
     BlockOverlaps,
@@ -54,7 +55,7 @@ def _who() -> Principal:
     responses={201: {"description": "Created"}},
 )
 @declares(Action.PLANNING_BLOCK_PUBLISH)
-@raises(InvalidTimezone, InvalidStartTime, BlockInPast, BlockOverlaps)
+@raises(InvalidTimezone, InvalidStartTime, AmbiguousStartTime, BlockInPast, BlockOverlaps)
 def publish_block(body: Annotated[PublishBlockRequest, Body()]) -> tuple[BlockView, int]:
     return service().publish_block(_who(), body), 201
 
