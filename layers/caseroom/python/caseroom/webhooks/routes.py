@@ -89,7 +89,7 @@ def test_endpoint(endpointId: EndpointIdPath) -> tuple[DeliveryView, int]:
 @router.get("/webhooks/<endpointId>/deliveries", summary="The endpoint's delivery log, newest first")
 @declares(Action.WEBHOOK_DELIVERIES_READ)
 def list_deliveries(endpointId: EndpointIdPath, limit: PageSize = 25, cursor: Cursor = None) -> DeliveryPage:
-    return service().deliveries(current_principal(router), endpointId, limit, cursor)
+    return service().deliveries(current_principal(router), endpointId, limit, cursor, request_meta(router))
 
 
 @router.post(
