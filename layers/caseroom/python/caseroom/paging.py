@@ -16,9 +16,10 @@ that did not itself move is seen exactly once.
 Any cursor that does not open is 400 INVALID_CURSOR and a denied audit record under the
 reader's name, written here: the one place every list passes through.
 
-The key: a Secrets Manager secret in the cloud (CASEROOM_CURSOR_KEY_SECRET_ARN, read once on
-first use), a file the local runtime keeps in its data directory (CASEROOM_CURSOR_KEY_FILE,
-created 0600 with a random key when missing), or a literal (CASEROOM_CURSOR_KEY, tests).
+The key, first configured wins: a Secrets Manager secret in the cloud
+(CASEROOM_CURSOR_KEY_SECRET_ARN, read once on first use), a file the local runtime keeps in its
+data directory (CASEROOM_CURSOR_KEY_FILE, created 0600 with a random key when missing), or a
+literal (CASEROOM_CURSOR_KEY, tests).
 With none of them, only the local stage falls back, to a random key of this process (cursors
 then die with the process); any other stage refuses to serve a cursor.
 """
@@ -258,13 +259,13 @@ def _derive(secret: str) -> bytes:
 
 
 def _secret(settings: Settings) -> str:
-    if settings.cursor_key:
-        return settings.cursor_key
     if settings.cursor_key_secret_arn:
         response = aws.client("secretsmanager").get_secret_value(SecretId=settings.cursor_key_secret_arn)
         return str(response["SecretString"])
     if settings.cursor_key_file:
         return key_file_secret(settings.cursor_key_file)
+    if settings.cursor_key:
+        return settings.cursor_key
     if settings.stage == "local":
         logger.warning("no cursor key configured: using a key of this process only")
         return secrets.token_hex(32)
