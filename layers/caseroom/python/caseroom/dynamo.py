@@ -88,6 +88,19 @@ def key(pk: str, sk: str) -> dict[str, Any]:
     return {"pk": {"S": pk}, "sk": {"S": sk}}
 
 
+def query_all(request: Mapping[str, Any]) -> Iterator[dict[str, Any]]:
+    """Every item of a Query (plain values), page after page: for bounded server-side reads that
+    need the whole result. A list a client pages through uses caseroom.paging instead."""
+    page = {"TableName": table_name(), **request}
+    while True:
+        response = dynamodb().query(**page)
+        yield from (from_item(item) for item in response.get("Items", []))
+        last = response.get("LastEvaluatedKey")
+        if not last:
+            return
+        page["ExclusiveStartKey"] = last
+
+
 class ConditionFailed(Exception):
     """A write's condition did not hold: a lost race, a stale version or a duplicate."""
 

@@ -72,7 +72,6 @@ def get_block(lab_id: str, block_id: str) -> Block | None:
 def blocks_between(lab_id: str, first_id_prefix: str, last_id_prefix: str) -> list[Block]:
     """Every block whose id (start time) sorts between the two prefixes; a bounded window."""
     request: dict[str, Any] = {
-        "TableName": dynamo.table_name(),
         "KeyConditionExpression": "pk = :pk AND sk BETWEEN :low AND :high",
         "ExpressionAttributeValues": {
             ":pk": {"S": lab_blocks_pk(lab_id)},
@@ -81,13 +80,7 @@ def blocks_between(lab_id: str, first_id_prefix: str, last_id_prefix: str) -> li
         },
         "ConsistentRead": True,
     }
-    blocks: list[Block] = []
-    while True:
-        response = dynamo.dynamodb().query(**request)
-        blocks.extend(_block_from(dynamo.from_item(item)) for item in response.get("Items", []))
-        if not response.get("LastEvaluatedKey"):
-            return blocks
-        request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+    return [_block_from(values) for values in dynamo.query_all(request)]
 
 
 def list_blocks(
