@@ -213,6 +213,12 @@ def test_the_old_unsigned_cursor_format_is_refused(call: Call) -> None:
     assert (status, body["code"]) == (400, "INVALID_CURSOR")
 
 
+def test_an_empty_cursor_asks_for_the_first_page(call: Call) -> None:
+    case_id = create(call)["caseId"]
+    status, page = call("GET", "/cases", query={"cursor": ""})
+    assert (status, [c["caseId"] for c in page["items"]]) == (200, [case_id])
+
+
 def test_the_planning_blocks_cursor_outlives_the_minute(api: Api, clock: FixedClock) -> None:
     # Given three free blocks and a first page of one
     starts = ["2026-11-05T10:00", "2026-11-05T12:00", "2026-11-06T10:00"]

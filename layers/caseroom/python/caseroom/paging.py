@@ -115,18 +115,17 @@ def query_page(
     request = dict(query)
     request["TableName"] = dynamo.table_name()
     request["Limit"] = page.limit
-    if page.cursor is not None:
-        request["ExclusiveStartKey"] = _start_key(page, listing)
+    if page.cursor:  # an empty cursor asks for the first page, as no cursor does
+        request["ExclusiveStartKey"] = _start_key(page.cursor, page, listing)
     response = dynamo.dynamodb().query(**request)
     items = [dynamo.from_item(item) for item in response.get("Items", [])]
     last = response.get("LastEvaluatedKey")
     return items, (seal(last, listing, page.who, page.now) if last else None)
 
 
-def _start_key(page: PageRequest, listing: Listing) -> dict[str, Any]:
-    assert page.cursor is not None
+def _start_key(cursor: str, page: PageRequest, listing: Listing) -> dict[str, Any]:
     try:
-        return open_cursor(page.cursor, listing, page.who, page.now)
+        return open_cursor(cursor, listing, page.who, page.now)
     except InvalidCursor:
         from caseroom import audit_store  # which pages its own reads through here
 

@@ -93,7 +93,7 @@ def list_blocks(
     a later page continues after the last block it read. DynamoDB refuses a start key below a
     range condition, so a later page asks only for blocks (all after that block anyway)."""
     partition = lab_blocks_pk(lab_id)
-    if page.cursor is None:
+    if not page.cursor:
         condition, bound = "pk = :pk AND sk >= :bound", BLOCK_PREFIX + from_id_prefix
     else:
         condition, bound = "pk = :pk AND begins_with(sk, :bound)", BLOCK_PREFIX
