@@ -46,6 +46,8 @@ class Grant(StrEnum):
     WEBSOCKET_POST = "websocket:post"  # execute-api:ManageConnections
     SCHEDULE = "schedule:write"  # scheduler:CreateSchedule/DeleteSchedule in CaseRoom's group (timers)
     WEBHOOK_DLQ_SEND = "queue:webhook-dlq:send"  # sqs:SendMessage to the webhook deliveries' DLQ
+    # Functions that serve paged lists seal and open cursors with this key (caseroom.paging).
+    CURSOR_KEY_READ = "secret:cursor-key:read"  # secretsmanager:GetSecretValue of the cursor key
 
 
 @dataclass(frozen=True)
@@ -133,7 +135,7 @@ FUNCTIONS: tuple[Function, ...] = (
     Function(
         name="cases_api",
         description="Cases HTTP API: create, list, get, modify, archive, lab status, audit trail",
-        grants=(Grant.TABLE_READ, Grant.TABLE_WRITE, Grant.FILES_READ),
+        grants=(Grant.TABLE_READ, Grant.TABLE_WRITE, Grant.FILES_READ, Grant.CURSOR_KEY_READ),
     ),
     Function(
         name="rx_script",
@@ -157,6 +159,7 @@ FUNCTIONS: tuple[Function, ...] = (
             Grant.FILES_ABORT_UPLOAD,
             Grant.FILES_READ_VERSION,
             Grant.FILES_DELETE,
+            Grant.CURSOR_KEY_READ,
         ),
         # CompleteMultipartUpload of thousands of parts can take S3 seconds; stay under the
         # HTTP API's 30 s integration limit.
@@ -187,7 +190,7 @@ FUNCTIONS: tuple[Function, ...] = (
     Function(
         name="planning_api",
         description="Planning sessions HTTP API: the lab's free blocks, bookings, reschedule/cancel/held",
-        grants=(Grant.TABLE_READ, Grant.TABLE_WRITE),
+        grants=(Grant.TABLE_READ, Grant.TABLE_WRITE, Grant.CURSOR_KEY_READ),
     ),
     Function(
         name="case_workflow",
@@ -201,12 +204,12 @@ FUNCTIONS: tuple[Function, ...] = (
     Function(
         name="notifications_api",
         description="Notifications HTTP API: my feed, unread count, mark read, email preferences",
-        grants=(Grant.TABLE_READ, Grant.TABLE_WRITE),
+        grants=(Grant.TABLE_READ, Grant.TABLE_WRITE, Grant.CURSOR_KEY_READ),
     ),
     Function(
         name="webhooks_api",
         description="Webhooks HTTP API: endpoints, secrets and rotation, delivery log, test ping, redelivery",
-        grants=(Grant.TABLE_READ, Grant.TABLE_WRITE, Grant.EVENTS_PUT),
+        grants=(Grant.TABLE_READ, Grant.TABLE_WRITE, Grant.EVENTS_PUT, Grant.CURSOR_KEY_READ),
     ),
     Function(
         name="webhook_sender",
@@ -439,6 +442,8 @@ FUNCTION_ENVIRONMENT_KEYS = (
     "CASEROOM_MULTIPART_THRESHOLD_BYTES",  # uploads above this size go multipart (presigned POST below)
     "CASEROOM_WEBHOOK_DLQ_URL",  # where given-up webhook deliveries are parked
     "CASEROOM_DEEP_TRACING",  # "true" imports the Powertools Tracer (X-Ray SDK); off by default
+    # ARN of the list cursors' key (a Secrets Manager secret); only CURSOR_KEY_READ functions may read it.
+    "CASEROOM_CURSOR_KEY_SECRET_ARN",
     "POWERTOOLS_SERVICE_NAME",
     "POWERTOOLS_METRICS_NAMESPACE",
 )

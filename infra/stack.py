@@ -10,7 +10,7 @@ from constructs import Construct
 from infra.config import StageConfig
 from infra.constructs.api import CaseRoomHttpApi, CaseRoomWebSocketApi
 from infra.constructs.auth import UserDirectory
-from infra.constructs.data import CaseTable, FilesBucket, Keys
+from infra.constructs.data import CaseTable, CursorKey, FilesBucket, Keys
 from infra.constructs.events import DomainEvents
 from infra.constructs.functions import FunctionResources, Functions
 from infra.constructs.observability import Alarms
@@ -26,6 +26,7 @@ class CaseRoomStack(Stack):
         alarms = Alarms(self, "Alarms", config=config, key=keys.alarms)
         self.table = CaseTable(self, "Cases", config=config, key=keys.data).table
         self.files = FilesBucket(self, "Files", config=config, key=keys.data)
+        self.cursor_key = CursorKey(self, "CursorKey", config=config, key=keys.data).secret
         users = UserDirectory(self, "Users", config=config)
         self.events = DomainEvents(
             self,
@@ -71,6 +72,7 @@ class CaseRoomStack(Stack):
                 jwt_audience=users.client.user_pool_client_id,
                 jwks_url=users.jwks_url,
                 webhook_dlq=self.webhook_dlq,
+                cursor_key=self.cursor_key,
             ),
         )
         self.http_api.route(self.functions.by_name)

@@ -189,6 +189,9 @@ class AwsBackend:
                 f"{self.endpoint_url}/{ACCOUNT_ID}/caseroom-local-{manifest.WEBHOOK_DLQ}"
             ),
             "CASEROOM_DEEP_TRACING": "false",
+            # Locally the cursor key is a file of the data directory (CASEROOM_CURSOR_KEY_FILE, set
+            # by LocalRuntime), not a secret: empty means "not set".
+            "CASEROOM_CURSOR_KEY_SECRET_ARN": "",
             "CASEROOM_MULTIPART_THRESHOLD_BYTES": str(self.multipart_threshold_bytes),
             "POWERTOOLS_SERVICE_NAME": "caseroom",
             "POWERTOOLS_METRICS_NAMESPACE": "CaseRoom",

@@ -17,6 +17,7 @@ import socket
 import threading
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from types import TracebackType
 from typing import Self, TypeVar
 
@@ -45,9 +46,13 @@ class LocalRuntime:
         retry_delay_s: int = 2,
         max_attempts: int = 3,
         multipart_threshold_bytes: int = DEFAULT_MULTIPART_THRESHOLD_BYTES,
+        cursor_key_file: Path | None = None,
     ) -> None:
         """module_overrides: function name -> handler module, e.g. a fake handler in tests.
-        background: run the stream relay and rule dispatcher loops (tests call pump() instead)."""
+        background: run the stream relay and rule dispatcher loops (tests call pump() instead).
+        cursor_key_file: where the key of list cursors is kept (created 0600 with a random key
+        when missing; belongs in the data directory). None: a key of this process only, which
+        is enough while the data lives in memory too."""
         self.clock = clock or SystemClock()
         self._module_overrides = dict(module_overrides or {})
         self._background = background
@@ -55,6 +60,7 @@ class LocalRuntime:
         self._retry_delay_s = retry_delay_s
         self._max_attempts = max_attempts
         self._multipart_threshold_bytes = multipart_threshold_bytes
+        self._cursor_key_file = cursor_key_file
         self._port = 0
         self._loop: asyncio.AbstractEventLoop | None = None
         self._loop_thread: threading.Thread | None = None
@@ -99,6 +105,7 @@ class LocalRuntime:
                 "CASEROOM_JWT_AUDIENCE": AUDIENCE,
                 "CASEROOM_JWKS_URL": f"{self.base_url}/_local/jwks.json",
                 "CASEROOM_WEBSOCKET_ENDPOINT": self.base_url,
+                **({"CASEROOM_CURSOR_KEY_FILE": str(self._cursor_key_file)} if self._cursor_key_file else {}),
             }
         )
         self._functions = FunctionRegistry(self._module_overrides)

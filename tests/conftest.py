@@ -25,6 +25,8 @@ os.environ.update(
     CASEROOM_WEBHOOK_DLQ_URL="https://sqs.us-east-1.amazonaws.com/123456789012/caseroom-webhook-dlq-test",
     POWERTOOLS_METRICS_NAMESPACE="CaseRoomTest",
     POWERTOOLS_DEV="false",
+    # List cursors are sealed with this fixed test key (caseroom.paging); never a real one.
+    CASEROOM_CURSOR_KEY="test-cursor-key-0123456789abcdef0123456789abcdef",
 )
 os.environ.pop("CASEROOM_AWS_ENDPOINT_URL", None)
 

@@ -7,6 +7,7 @@ from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 
 from infra import manifest
@@ -198,3 +199,37 @@ class FilesBucket(Construct):
             )
         )
         acknowledge_all(self.bucket, {"HIPAA.Security-S3BucketReplicationEnabled": NO_REPLICATION})
+
+
+class CursorKey(Construct):
+    """The key that seals list cursors (caseroom.paging): a generated secret, encrypted with the
+    data key, read once per function instance by the functions granted CURSOR_KEY_READ."""
+
+    def __init__(self, scope: Construct, construct_id: str, *, config: StageConfig, key: kms.IKey) -> None:
+        super().__init__(scope, construct_id)
+        self.secret = secretsmanager.Secret(
+            self,
+            "Secret",
+            description=f"CaseRoom list cursor key ({config.name})",
+            encryption_key=key,
+            generate_secret_string=secretsmanager.SecretStringGenerator(
+                password_length=64, exclude_punctuation=True, include_space=False
+            ),
+            removal_policy=config.removal_policy,
+        )
+        acknowledge_all(
+            self.secret,
+            {
+                "AwsSolutions-SMG4": CURSOR_KEY_NOT_ROTATED,
+                "HIPAA.Security-SecretsManagerRotationEnabled": CURSOR_KEY_NOT_ROTATED,
+            },
+        )
+
+
+CURSOR_KEY_NOT_ROTATED = (
+    "Scheduled rotation does not apply: the key only authenticates and encrypts list cursors that "
+    "live 12 hours and are held by no third party. A rotated value would be picked up by each "
+    "function instance at its next cold start and would silently refuse the cursors of the others; "
+    "replacing the secret (a new generated value) is the rotation, after which clients restart "
+    "their listing from page one."
+)

@@ -19,6 +19,7 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_secretsmanager as secretsmanager
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
@@ -62,6 +63,7 @@ class FunctionResources:
     jwt_audience: str
     jwks_url: str
     webhook_dlq: sqs.IQueue
+    cursor_key: secretsmanager.ISecret
 
 
 # The IAM actions behind each grant. TransactWriteItems is authorized per item by the
@@ -79,6 +81,7 @@ TABLE_WRITE_KEY_ACTIONS = TABLE_READ_KEY_ACTIONS | {"kms:Encrypt", "kms:Generate
 FILES_READ_KEY_ACTIONS = frozenset({"kms:Decrypt"})
 # Decrypt too: completing a multipart upload decrypts the parts' data key.
 FILES_WRITE_KEY_ACTIONS = frozenset({"kms:GenerateDataKey", "kms:Decrypt"})
+CURSOR_KEY_KEY_ACTIONS = frozenset({"kms:Decrypt"})
 
 
 @dataclass(frozen=True)
@@ -140,6 +143,12 @@ def grant_policy(
             )
         case Grant.WEBHOOK_DLQ_SEND:
             return GrantPolicy((_allow(["sqs:SendMessage"], [resources.webhook_dlq.queue_arn]),))
+        case Grant.CURSOR_KEY_READ:
+            # The secret is encrypted with the data key: reading it decrypts with that key.
+            return GrantPolicy(
+                (_allow(["secretsmanager:GetSecretValue"], [resources.cursor_key.secret_arn]),),
+                CURSOR_KEY_KEY_ACTIONS,
+            )
     raise ValueError(f"no IAM mapping for grant {grant!r}")  # a new Grant must be mapped here
 
 
@@ -182,6 +191,7 @@ def environment(resources: FunctionResources, config: StageConfig) -> dict[str, 
         # Lambda's own X-Ray segments need no SDK; "true" would import the Powertools Tracer.
         "CASEROOM_MULTIPART_THRESHOLD_BYTES": str(MULTIPART_THRESHOLD_BYTES),
         "CASEROOM_DEEP_TRACING": "false",
+        "CASEROOM_CURSOR_KEY_SECRET_ARN": resources.cursor_key.secret_arn,
         "POWERTOOLS_SERVICE_NAME": "caseroom",
         "POWERTOOLS_METRICS_NAMESPACE": "CaseRoom",
     }

@@ -51,6 +51,7 @@ GRANT_ACTIONS: dict[Grant, set[str]] = {
     Grant.WEBSOCKET_POST: {"execute-api:ManageConnections"},
     Grant.SCHEDULE: {"scheduler:CreateSchedule", "scheduler:DeleteSchedule", "iam:PassRole"},
     Grant.WEBHOOK_DLQ_SEND: {"sqs:SendMessage"},
+    Grant.CURSOR_KEY_READ: {"secretsmanager:GetSecretValue"},
 }
 # The data key (table + bucket) actions a grant may bring along.
 GRANT_KEY_ACTIONS: dict[Grant, set[str]] = {
@@ -60,6 +61,7 @@ GRANT_KEY_ACTIONS: dict[Grant, set[str]] = {
     Grant.FILES_WRITE: {"kms:GenerateDataKey", "kms:Decrypt"},
     Grant.FILES_UPLOAD: {"kms:GenerateDataKey", "kms:Decrypt"},
     Grant.FILES_READ_VERSION: {"kms:Decrypt"},
+    Grant.CURSOR_KEY_READ: {"kms:Decrypt"},
 }
 # Every function, whatever its grants: write its own logs, park failed async events.
 RUNNING_ACTIONS = {"logs:CreateLogStream", "logs:PutLogEvents", "sqs:SendMessage"}
@@ -303,6 +305,26 @@ def test_function_configuration(template: Template, dev_config: StageConfig, spe
     assert variables["CASEROOM_EMAIL_FROM"] == dev_config.email_sender
     assert variables["CASEROOM_JWKS_URL"]["Fn::Join"][1][-1] == "/.well-known/jwks.json"
     assert variables["CASEROOM_WEBSOCKET_ENDPOINT"]["Fn::Join"][1][0] == "https://"
+
+
+def test_the_cursor_key_is_a_generated_secret_only_list_serving_functions_read(template: Template) -> None:
+    secret_id, secret = only(template, "AWS::SecretsManager::Secret")
+    generated = secret["GenerateSecretString"]
+    assert generated["PasswordLength"] >= 64 and generated["ExcludePunctuation"] is True
+    assert "SecretString" not in secret  # never a value in the template
+    data_key = next(lid for lid in resources(template, "AWS::KMS::Key") if "DataKey" in lid)
+    assert secret["KmsKeyId"] == arn_of(data_key)
+    readers = set()
+    for spec in manifest.FUNCTIONS:
+        function = props(resources(template, "AWS::Lambda::Function")[function_ids(template)[spec.name]])
+        assert function["Environment"]["Variables"]["CASEROOM_CURSOR_KEY_SECRET_ARN"] == ref(secret_id)
+        policy = managed_policy_of_role(template, function["Role"]["Fn::GetAtt"][0])
+        for statement in policy["PolicyDocument"]["Statement"]:
+            if "secretsmanager:GetSecretValue" in as_list(statement["Action"]):
+                assert as_list(statement["Resource"]) == [ref(secret_id)], spec.name
+                readers.add(spec.name)
+    assert readers == {s.name for s in manifest.FUNCTIONS if Grant.CURSOR_KEY_READ in s.grants}
+    assert readers == {r.function for r in manifest.HTTP_ROUTES}  # every HTTP API function pages
 
 
 def test_log_groups_are_encrypted_and_expire(template: Template) -> None:

@@ -16,7 +16,7 @@ from caseroom.notifications import routes as notification_routes
 from caseroom.notifications import service, store
 from caseroom.notifications.api import NotificationService
 from caseroom.settings import get_settings
-from tests.conftest import CLINICIAN, CLINICIAN_2, LAB_TECH, http_event, lambda_context
+from tests.conftest import CLINICIAN, CLINICIAN_2, LAB_TECH, START, http_event, lambda_context
 from tests.integration.test_cases_api import Call, call, create
 from tests.integration.test_event_consumers import as_eventbridge, outbox_events, sent_emails
 
@@ -348,8 +348,11 @@ def test_status_events_for_one_case_version_notify_once(call: Call, me: Me, cloc
 
 def test_email_audit_record_reads_back_through_the_audit_trail(call: Call) -> None:
     from caseroom import audit_store
+    from caseroom.audit import RequestMeta
+    from caseroom.paging import PageRequest
 
     case = create(call)
     notify(last_event(case["caseId"]))
-    records, _ = audit_store.list_for_case(case["caseId"], 50, None)
+    page = PageRequest(CLINICIAN, RequestMeta("test", "127.0.0.1"), 50, None, FixedClock(START).now())
+    records, _ = audit_store.list_for_case(case["caseId"], page)
     assert "email.notice" in [r.action for r in records]

@@ -95,8 +95,10 @@ def test_every_function_environment_key_is_a_setting() -> None:
 
     read = {Settings.environment_key(name) for name in Settings.field_names()}
     declared = {key for key in manifest.FUNCTION_ENVIRONMENT_KEYS if key.startswith("CASEROOM_")}
-    # Only the local runtime sets the endpoint override; the cloud never does.
-    assert declared == read - {"CASEROOM_AWS_ENDPOINT_URL"}
+    # Only the local runtime sets the endpoint override and the cursor key file, only tests the
+    # literal cursor key; the cloud never does.
+    local_only = {"CASEROOM_AWS_ENDPOINT_URL", "CASEROOM_CURSOR_KEY_FILE", "CASEROOM_CURSOR_KEY"}
+    assert declared == read - local_only
 
 
 def test_settings_parse_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:

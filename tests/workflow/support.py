@@ -16,6 +16,7 @@ from caseroom.cases.records import TimelineEntry
 from caseroom.clock import SystemClock, iso
 from caseroom.events import OUTBOX_RETENTION_SECONDS, DomainEvent, EventType, outbox_attributes
 from caseroom.outbox import outbox_put_action
+from caseroom.paging import PageRequest
 from caseroom.settings import get_settings
 from tests.conftest import CLINICIAN, LAB_TECH
 
@@ -58,7 +59,8 @@ def status_of(case_id: str) -> str:
 
 
 def timeline_of(case_id: str) -> list[TimelineEntry]:
-    return dal.list_timeline(case_id, 100, None)[0]
+    page = PageRequest(CLINICIAN, RequestMeta("test", "127.0.0.1"), 100, None, SystemClock().now())
+    return dal.list_timeline(case_id, page)[0]
 
 
 def outbox_of(case_id: str) -> list[dict[str, Any]]:

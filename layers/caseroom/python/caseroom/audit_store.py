@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from caseroom import dynamo, stored
+from caseroom import dynamo, paging, stored
 from caseroom.audit import AuditRecord, audit_partition, audit_sort_key
 
 _NEVER_OVERWRITE = "attribute_not_exists(pk)"
@@ -27,20 +27,13 @@ def append(record: AuditRecord) -> None:
     dynamo.put(audit_put_action(record)["Put"])
 
 
-def list_for_case(case_id: str, limit: int, cursor: str | None) -> tuple[list[AuditRecord], str | None]:
+def list_for_case(case_id: str, page: paging.PageRequest) -> tuple[list[AuditRecord], str | None]:
     partition = f"AUDIT#CASE#{case_id}"
-    fingerprint = dynamo.query_fingerprint("audit", case_id)
-    request: dict[str, Any] = {
-        "TableName": dynamo.table_name(),
+    query: dict[str, Any] = {
         "KeyConditionExpression": "pk = :pk",
         "ExpressionAttributeValues": {":pk": {"S": partition}},
         "ScanIndexForward": False,
-        "Limit": limit,
     }
-    if cursor:
-        request["ExclusiveStartKey"] = dynamo.decode_cursor(
-            cursor, fingerprint, ("pk", "sk"), {"pk": partition}
-        )
-    response = dynamo.dynamodb().query(**request)
-    records = [stored.from_values(AuditRecord, dynamo.from_item(item)) for item in response.get("Items", [])]
-    return records, dynamo.encode_cursor(response.get("LastEvaluatedKey"), fingerprint)
+    listing = paging.Listing("case-audit", paging.TABLE_KEY, pinned={"pk": partition})
+    items, next_cursor = paging.query_page(query, listing, page)
+    return [stored.from_values(AuditRecord, values) for values in items], next_cursor

@@ -1,13 +1,9 @@
-"""Low-level DynamoDB helpers shared by the data-access modules: (de)serialization,
-opaque cursors and transactions. Only data-access code imports this module."""
+"""Low-level DynamoDB helpers shared by the data-access modules: (de)serialization and
+transactions (list pages and their cursors: caseroom.paging). Only data-access code imports this module."""
 
 from __future__ import annotations
 
-import base64
-import binascii
-import hashlib
-import json
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from decimal import Decimal
 from typing import Any
@@ -15,7 +11,6 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from caseroom import aws
-from caseroom.errors import InvalidCursor
 from caseroom.settings import get_settings
 
 
@@ -93,49 +88,17 @@ def key(pk: str, sk: str) -> dict[str, Any]:
     return {"pk": {"S": pk}, "sk": {"S": sk}}
 
 
-# --- cursors -----------------------------------------------------------------------------
-# A cursor is the query's LastEvaluatedKey plus a fingerprint of the query it belongs to.
-# Clients treat it as opaque; the server rejects one that was altered or reused for another
-# listing (different sort, archive filter or user) instead of serving a wrong page.
-
-
-def query_fingerprint(*parts: str) -> str:
-    return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:16]
-
-
-def encode_cursor(
-    last_key: Mapping[str, Any] | None, fingerprint: str, keep: Sequence[str] | None = None
-) -> str | None:
-    """`keep` limits which key attributes travel: index sort keys can hold patient names, which
-    must not end up in URLs and logs, so index pages carry only the item key and rebuild the rest."""
-    if not last_key:
-        return None
-    plain = {name: value["S"] for name, value in last_key.items() if keep is None or name in keep}
-    raw = json.dumps({"f": fingerprint, "k": plain}, separators=(",", ":"), sort_keys=True).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def decode_cursor(
-    cursor: str, fingerprint: str, key_names: Sequence[str], partition: Mapping[str, str]
-) -> dict[str, Any]:
-    """ExclusiveStartKey for the query, or InvalidCursor. `partition` pins the partition-key
-    values the cursor must carry, so a cursor can never start a read in another partition."""
-    if len(cursor) > 2048:
-        raise InvalidCursor()
-    try:
-        decoded = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-    except (binascii.Error, ValueError, UnicodeDecodeError) as exc:
-        raise InvalidCursor() from exc
-    if not isinstance(decoded, dict) or decoded.get("f") != fingerprint:
-        raise InvalidCursor()
-    start = decoded.get("k")
-    if not isinstance(start, dict) or sorted(start) != sorted(key_names):
-        raise InvalidCursor()
-    if not all(isinstance(v, str) and 0 < len(v) <= 1024 for v in start.values()):
-        raise InvalidCursor()
-    if any(start.get(name) != value for name, value in partition.items()):
-        raise InvalidCursor()
-    return {name: {"S": value} for name, value in start.items()}
+def query_all(request: Mapping[str, Any]) -> Iterator[dict[str, Any]]:
+    """Every item of a Query (plain values), page after page: for bounded server-side reads that
+    need the whole result. A list a client pages through uses caseroom.paging instead."""
+    page = {"TableName": table_name(), **request}
+    while True:
+        response = dynamodb().query(**page)
+        yield from (from_item(item) for item in response.get("Items", []))
+        last = response.get("LastEvaluatedKey")
+        if not last:
+            return
+        page["ExclusiveStartKey"] = last
 
 
 class ConditionFailed(Exception):

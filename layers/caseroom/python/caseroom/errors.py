@@ -97,7 +97,11 @@ class InvalidTooth(DomainError):
 
 
 class InvalidCursor(DomainError):
-    code, status, message = "INVALID_CURSOR", 400, "The cursor is malformed or belongs to another listing."
+    code, status, message = (
+        "INVALID_CURSOR",
+        400,
+        "The cursor is malformed, expired or belongs to another listing; start from the first page.",
+    )
 
 
 class InvalidRequest(DomainError):

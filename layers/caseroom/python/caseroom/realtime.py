@@ -138,21 +138,14 @@ def forget(connection_id: str, also_audiences: Iterable[str] = ()) -> None:
 def connections_of(audience: str, now_epoch: int) -> list[str]:
     """Connection ids of one audience: a Query sized by the page, expired members skipped
     (TTL deletion lags by up to two days)."""
-    found: list[str] = []
     request: dict[str, Any] = {
-        "TableName": dynamo.table_name(),
         "KeyConditionExpression": "pk = :pk",
         "ExpressionAttributeValues": {":pk": {"S": audience_pk(audience)}},
         "ConsistentRead": True,
         "Limit": 100,
     }
-    while True:
-        response = dynamo.dynamodb().query(**request)
-        for item in response.get("Items", []):
-            values = dynamo.from_item(item)
-            if int(values.get("ttl", 0)) > now_epoch:
-                found.append(str(values["connectionId"]))
-        last = response.get("LastEvaluatedKey")
-        if not last:
-            return found
-        request["ExclusiveStartKey"] = last
+    return [
+        str(values["connectionId"])
+        for values in dynamo.query_all(request)
+        if int(values.get("ttl", 0)) > now_epoch
+    ]

@@ -40,6 +40,11 @@ class Settings:
     deep_tracing: bool = False
     # Uploads up to this size use one presigned POST; larger ones a multipart upload.
     multipart_threshold_bytes: int = 100 * 1024 * 1024
+    # The key of list cursors (caseroom.paging): a Secrets Manager secret in the cloud, a file
+    # in the data directory of the local runtime, or the key itself (tests only).
+    cursor_key_secret_arn: str = ""
+    cursor_key_file: str = ""
+    cursor_key: str = ""
     # Only the local runtime sets this: every boto3 client then talks to moto on 127.0.0.1.
     aws_endpoint_url: str | None = None
 

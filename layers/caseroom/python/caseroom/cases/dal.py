@@ -18,11 +18,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from caseroom import dynamo, stored
+from caseroom import dynamo, paging, stored
 from caseroom.cases.records import Case, RxScriptDocument, TimelineEntry
 from caseroom.cases.sorting import SortColumn, SortOrder
 from caseroom.cases.statuses import ATTENTION_RANK, STATUS_ORDER
-from caseroom.errors import InvalidCursor, VersionConflict
+from caseroom.errors import VersionConflict
 from caseroom.table_schema import CASE_SORT_INDEXES, LAB_QUEUE_INDEX, GlobalIndex
 
 CASE_SK = "CASE"
@@ -175,60 +175,42 @@ def save_rx_script(doc: RxScriptDocument, also: list[dict[str, Any]]) -> bool:
     return True
 
 
-def _start_key(
-    cursor: str, fingerprint: str, partition_attr: str, partition: str, sort_attr: str
-) -> dict[str, Any]:
-    """The ExclusiveStartKey for a cursor that carries only the last case's key: the index keys
-    are rebuilt from the case as stored now (one consistent GetItem per page turn)."""
-    start = dynamo.decode_cursor(cursor, fingerprint, ("pk",), {})
-    pk = start["pk"]["S"]
-    case = get_case(pk.removeprefix("CASE#")) if pk.startswith("CASE#") else None
-    if case is None:
-        raise InvalidCursor()
-    values = _case_values(case)
-    return {
-        "pk": {"S": pk},
-        "sk": {"S": CASE_SK},
-        partition_attr: {"S": partition},
-        sort_attr: {"S": values[sort_attr]},
-    }
-
-
-def _page(
-    index: GlobalIndex, partition: str, forward: bool, limit: int, cursor: str | None, fingerprint: str
+def _case_page(
+    index: GlobalIndex, partition: str, forward: bool, listing: paging.Listing, page: paging.PageRequest
 ) -> tuple[list[Case], str | None]:
-    request: dict[str, Any] = {
-        "TableName": dynamo.table_name(),
+    query: dict[str, Any] = {
         "IndexName": index.name,
         "KeyConditionExpression": "#p = :p",
         "ExpressionAttributeNames": {"#p": index.partition_key},
         "ExpressionAttributeValues": {":p": {"S": partition}},
         "ScanIndexForward": forward,
-        "Limit": limit,
     }
-    if cursor:
-        request["ExclusiveStartKey"] = _start_key(
-            cursor, fingerprint, index.partition_key, partition, index.sort_key
-        )
-    response = dynamo.dynamodb().query(**request)
-    cases = [_case_from(dynamo.from_item(item)) for item in response.get("Items", [])]
-    return cases, dynamo.encode_cursor(response.get("LastEvaluatedKey"), fingerprint, keep=("pk",))
+    items, next_cursor = paging.query_page(query, listing, page)
+    return [_case_from(values) for values in items], next_cursor
 
 
 def list_owner_cases(
-    owner_id: str, archived: bool, sort: SortColumn, order: SortOrder, limit: int, cursor: str | None
+    owner_id: str, archived: bool, sort: SortColumn, order: SortOrder, page: paging.PageRequest
 ) -> tuple[list[Case], str | None]:
+    """The cursor keeps the index keys the last case had when the page was read (sealed: the
+    patient ordering's key holds the name), so a case that changes status, due date or
+    last-modified between two pages never makes the next page skip the others."""
     index = CASE_SORT_INDEXES[sort.value]
     partition = owner_list(owner_id, archived)
-    fingerprint = dynamo.query_fingerprint("owner-cases", partition, sort.value, order.value)
-    return _page(index, partition, order is SortOrder.ASC, limit, cursor, fingerprint)
+    listing = paging.Listing(
+        "owner-cases",
+        paging.index_key(index),
+        pinned={index.partition_key: partition},
+        filters={"archived": str(archived).lower(), "sort": sort.value, "order": order.value},
+    )
+    return _case_page(index, partition, order is SortOrder.ASC, listing, page)
 
 
-def list_lab_queue(lab_id: str, limit: int, cursor: str | None) -> tuple[list[Case], str | None]:
+def list_lab_queue(lab_id: str, page: paging.PageRequest) -> tuple[list[Case], str | None]:
     index = LAB_QUEUE_INDEX
     partition = lab_list(lab_id)
-    fingerprint = dynamo.query_fingerprint("lab-queue", partition)
-    return _page(index, partition, True, limit, cursor, fingerprint)
+    listing = paging.Listing("lab-queue", paging.index_key(index), pinned={index.partition_key: partition})
+    return _case_page(index, partition, True, listing, page)
 
 
 # --- status timeline ----------------------------------------------------------------------------
@@ -266,22 +248,14 @@ def get_timeline_entry(case_id: str, entry_id: str) -> TimelineEntry | None:
     return _timeline_from(dynamo.from_item(item)) if item else None
 
 
-def list_timeline(case_id: str, limit: int, cursor: str | None) -> tuple[list[TimelineEntry], str | None]:
+def list_timeline(case_id: str, page: paging.PageRequest) -> tuple[list[TimelineEntry], str | None]:
     partition = case_pk(case_id)
-    fingerprint = dynamo.query_fingerprint("timeline", case_id)
-    request: dict[str, Any] = {
-        "TableName": dynamo.table_name(),
+    query: dict[str, Any] = {
         "KeyConditionExpression": "pk = :pk AND begins_with(sk, :prefix)",
         "ExpressionAttributeValues": {":pk": {"S": partition}, ":prefix": {"S": TIMELINE_PREFIX}},
         "ScanIndexForward": True,
-        "Limit": limit,
         "ConsistentRead": True,
     }
-    if cursor:
-        start = dynamo.decode_cursor(cursor, fingerprint, ("pk", "sk"), {"pk": partition})
-        if not start["sk"]["S"].startswith(TIMELINE_PREFIX):
-            raise InvalidCursor()
-        request["ExclusiveStartKey"] = start
-    response = dynamo.dynamodb().query(**request)
-    entries = [_timeline_from(dynamo.from_item(item)) for item in response.get("Items", [])]
-    return entries, dynamo.encode_cursor(response.get("LastEvaluatedKey"), fingerprint)
+    listing = paging.Listing("timeline", paging.TABLE_KEY, pinned={"pk": partition})
+    items, next_cursor = paging.query_page(query, listing, page)
+    return [_timeline_from(values) for values in items], next_cursor

@@ -50,6 +50,7 @@ from caseroom.labs import dal as labs_dal
 from caseroom.labs.calendar import LabCalendar
 from caseroom.labs.records import Lab
 from caseroom.observability import count
+from caseroom.paging import PageRequest
 
 DOWNLOAD_LINK_SECONDS = 300
 
@@ -80,6 +81,9 @@ class CaseService:
             at=iso(self.clock.now()),
             outcome=outcome,
         )
+
+    def _page(self, who: Principal, meta: RequestMeta, limit: int, cursor: str | None) -> PageRequest:
+        return PageRequest(who, meta, limit, cursor, self.clock.now())
 
     def _event(self, who: Principal, meta: RequestMeta, kind: EventType, case_id: str) -> dict[str, Any]:
         correlation_id = meta.correlation_id or meta.request_id
@@ -252,7 +256,7 @@ class CaseService:
     ) -> TimelinePage:
         """Every status change of the case, oldest first: who, when, why, from and to."""
         case = authorized_case(who, case_id, meta, Action.CASE_TIMELINE_READ, self.clock)
-        entries, next_cursor = dal.list_timeline(case.case_id, limit, cursor)
+        entries, next_cursor = dal.list_timeline(case.case_id, self._page(who, meta, limit, cursor))
         audit_store.append(self._audit(who, meta, "case.timeline.read", case.case_id, object_type="timeline"))
         return TimelinePage(items=[_timeline_view(e) for e in entries], next_cursor=next_cursor)
 
@@ -278,14 +282,15 @@ class CaseService:
         meta: RequestMeta,
     ) -> CasePage:
         require_account(who, Action.CASE_LIST)
-        cases, next_cursor = dal.list_owner_cases(who.user_id, archived, sort, order, limit, cursor)
+        page = self._page(who, meta, limit, cursor)
+        cases, next_cursor = dal.list_owner_cases(who.user_id, archived, sort, order, page)
         self._audit_list(who, meta, "case.list", cases)
         return CasePage(items=[_summary(c) for c in cases], next_cursor=next_cursor)
 
     def list_lab_queue(self, who: Principal, limit: int, cursor: str | None, meta: RequestMeta) -> CasePage:
         require_account(who, Action.LAB_QUEUE_LIST)
         assert who.lab_id is not None  # the lab-member relationship needs one
-        cases, next_cursor = dal.list_lab_queue(who.lab_id, limit, cursor)
+        cases, next_cursor = dal.list_lab_queue(who.lab_id, self._page(who, meta, limit, cursor))
         self._audit_list(who, meta, "lab.queue.list", cases)
         return CasePage(items=[_summary(c) for c in cases], next_cursor=next_cursor)
 
@@ -301,7 +306,7 @@ class CaseService:
         self, who: Principal, case_id: str, limit: int, cursor: str | None, meta: RequestMeta
     ) -> tuple[list[AuditRecord], str | None]:
         case = authorized_case(who, case_id, meta, Action.CASE_AUDIT_READ, self.clock)
-        records, next_cursor = audit_store.list_for_case(case.case_id, limit, cursor)
+        records, next_cursor = audit_store.list_for_case(case.case_id, self._page(who, meta, limit, cursor))
         audit_store.append(self._audit(who, meta, "case.audit.read", case.case_id, object_type="audit-trail"))
         return records, next_cursor
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from caseroom import dynamo, ids, stored
+from caseroom import dynamo, ids, paging, stored
 from caseroom.clock import iso
 from caseroom.errors import VersionConflict
 from caseroom.events import OUTBOX_RETENTION_SECONDS, DomainEvent, EventType, outbox_attributes
@@ -101,31 +101,21 @@ def replace_file(
 
 
 def list_gallery_files(
-    case_id: str, gallery_id: str, limit: int, cursor: str | None
+    case_id: str, gallery_id: str, page: paging.PageRequest
 ) -> tuple[list[CaseFile], str | None]:
     index = GALLERY_FILES_INDEX
     partition = gallery_list(case_id, gallery_id)
-    fingerprint = dynamo.query_fingerprint("gallery-files", partition)
-    request: dict[str, Any] = {
-        "TableName": dynamo.table_name(),
+    query: dict[str, Any] = {
         "IndexName": index.name,
         "KeyConditionExpression": "#p = :p",
         "ExpressionAttributeNames": {"#p": index.partition_key},
         "ExpressionAttributeValues": {":p": {"S": partition}},
         "ScanIndexForward": False,  # newest first
-        "Limit": limit,
     }
-    if cursor:
-        # Index keys here are ids and times only (no names), so the cursor carries them as they are.
-        request["ExclusiveStartKey"] = dynamo.decode_cursor(
-            cursor,
-            fingerprint,
-            ("pk", "sk", index.partition_key, index.sort_key),
-            {index.partition_key: partition},
-        )
-    response = dynamo.dynamodb().query(**request)
-    files = [_file_from(dynamo.from_item(item)) for item in response.get("Items", [])]
-    return files, dynamo.encode_cursor(response.get("LastEvaluatedKey"), fingerprint)
+    pinned = {index.partition_key: partition}
+    listing = paging.Listing("gallery-files", paging.index_key(index), pinned=pinned)
+    items, next_cursor = paging.query_page(query, listing, page)
+    return [_file_from(values) for values in items], next_cursor
 
 
 def get_gallery(case_id: str, gallery_id: str) -> Gallery | None:
@@ -167,23 +157,16 @@ def create_gallery(gallery: Gallery, also: list[dict[str, Any]]) -> None:
     )
 
 
-def list_galleries(case_id: str, limit: int, cursor: str | None) -> tuple[list[Gallery], str | None]:
+def list_galleries(case_id: str, page: paging.PageRequest) -> tuple[list[Gallery], str | None]:
     partition = case_pk(case_id)
-    fingerprint = dynamo.query_fingerprint("galleries", case_id)
-    request: dict[str, Any] = {
-        "TableName": dynamo.table_name(),
+    query: dict[str, Any] = {
         "KeyConditionExpression": "pk = :pk AND begins_with(sk, :prefix)",
         "ExpressionAttributeValues": {":pk": {"S": partition}, ":prefix": {"S": "GALLERY#"}},
-        "Limit": limit,
         "ConsistentRead": True,
     }
-    if cursor:
-        request["ExclusiveStartKey"] = dynamo.decode_cursor(
-            cursor, fingerprint, ("pk", "sk"), {"pk": partition}
-        )
-    response = dynamo.dynamodb().query(**request)
-    galleries = [_gallery_from(dynamo.from_item(item)) for item in response.get("Items", [])]
-    return galleries, dynamo.encode_cursor(response.get("LastEvaluatedKey"), fingerprint)
+    listing = paging.Listing("galleries", paging.TABLE_KEY, pinned={"pk": partition})
+    items, next_cursor = paging.query_page(query, listing, page)
+    return [_gallery_from(values) for values in items], next_cursor
 
 
 def file_event_action(kind: EventType, file: CaseFile, correlation_id: str, now: datetime) -> dict[str, Any]:

@@ -65,6 +65,7 @@ from caseroom.files.models import (
 )
 from caseroom.files.records import CaseFile, FileStatus, Gallery
 from caseroom.observability import count
+from caseroom.paging import PageRequest
 from caseroom.settings import get_settings
 
 # Every case has these; user-created galleries come after them.
@@ -401,7 +402,8 @@ class FileService:
     ) -> FilePage:
         case = self._visible_case(who, case_id, meta, Action.FILE_LIST)
         self._gallery_exists(case.case_id, gallery_id)
-        files, next_cursor = dal.list_gallery_files(case.case_id, gallery_id, limit, cursor)
+        page = PageRequest(who, meta, limit, cursor, self.clock.now())
+        files, next_cursor = dal.list_gallery_files(case.case_id, gallery_id, page)
         if files:
             # A page shows file names: one record per page naming every file it showed.
             audit_store.append(
@@ -415,7 +417,8 @@ class FileService:
         self, who: Principal, case_id: str, limit: int, cursor: str | None, meta: RequestMeta
     ) -> GalleryPage:
         case = self._visible_case(who, case_id, meta, Action.GALLERY_LIST)
-        custom, next_cursor = dal.list_galleries(case.case_id, limit, cursor)
+        page = PageRequest(who, meta, limit, cursor, self.clock.now())
+        custom, next_cursor = dal.list_galleries(case.case_id, page)
         fixed = (
             [GalleryView(gallery_id=gid, name=name, fixed=True) for gid, name in FIXED_GALLERIES.items()]
             if cursor is None

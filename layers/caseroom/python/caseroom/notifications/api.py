@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from caseroom import realtime
 from caseroom.access import Action, require_account
+from caseroom.audit import RequestMeta
 from caseroom.auth import Principal, Role
 from caseroom.clock import Clock, SystemClock
 from caseroom.errors import CriticalNoticeNotMutable, NotificationKindNotConfigurable, NotificationNotFound
@@ -28,6 +29,7 @@ from caseroom.notifications.models import (
     UnreadCount,
     UpdateNotificationPreferences,
 )
+from caseroom.paging import PageRequest
 
 
 def feed_audience(who: Principal) -> str:
@@ -78,10 +80,11 @@ class NotificationService:
         store.put_preferences(who.user_id, store.Preferences(modes, hour), self.clock.now())
         return self.preferences(who)
 
-    def feed(self, who: Principal, limit: int, cursor: str | None) -> NotificationPage:
+    def feed(self, who: Principal, limit: int, cursor: str | None, meta: RequestMeta) -> NotificationPage:
         require_account(who, Action.NOTIFICATION_FEED_READ)
         audience = feed_audience(who)
-        items, next_cursor = store.list_feed(audience, limit, cursor)
+        page = PageRequest(who, meta, limit, cursor, self.clock.now())
+        items, next_cursor = store.list_feed(audience, page)
         return NotificationPage(
             items=[
                 Notification(

@@ -9,7 +9,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Body, Path
 
 from caseroom.access import Action
 from caseroom.errors import CriticalNoticeNotMutable, NotificationKindNotConfigurable, NotificationNotFound
-from caseroom.http import current_principal
+from caseroom.http import current_principal, request_meta
 from caseroom.notifications.api import NotificationService
 from caseroom.notifications.models import (
     MarkedRead,
@@ -48,7 +48,7 @@ def put_preferences(body: Annotated[UpdateNotificationPreferences, Body()]) -> N
 @router.get("/me/notifications", summary="My notification feed, newest first")
 @declares(Action.NOTIFICATION_FEED_READ)
 def list_notifications(limit: PageSize = 25, cursor: Cursor = None) -> NotificationPage:
-    return service().feed(current_principal(router), limit, cursor)
+    return service().feed(current_principal(router), limit, cursor, request_meta(router))
 
 
 @router.get("/me/notifications/unread-count", summary="How many notifications I have not read")

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from caseroom import dynamo
+from caseroom import dynamo, paging
 from caseroom.clock import iso
 
 PREFS_SK = "NOTIFY#PREFS"
@@ -177,24 +177,17 @@ def unread_count(audience: str) -> int:
     return max(0, int(_counter(audience).get("unread", 0)))
 
 
-def list_feed(audience: str, limit: int, cursor: str | None) -> tuple[list[FeedItem], str | None]:
+def list_feed(audience: str, page: paging.PageRequest) -> tuple[list[FeedItem], str | None]:
     partition = feed_pk(audience)
-    fingerprint = dynamo.query_fingerprint("feed", partition)
-    request: dict[str, Any] = {
-        "TableName": dynamo.table_name(),
+    query: dict[str, Any] = {
         "KeyConditionExpression": "pk = :pk AND begins_with(sk, :prefix)",
         "ExpressionAttributeValues": {":pk": {"S": partition}, ":prefix": {"S": FEED_PREFIX}},
         "ScanIndexForward": False,
-        "Limit": limit,
     }
-    if cursor:
-        request["ExclusiveStartKey"] = dynamo.decode_cursor(
-            cursor, fingerprint, ("pk", "sk"), {"pk": partition}
-        )
-    response = dynamo.dynamodb().query(**request)
+    listing = paging.Listing("notifications", paging.TABLE_KEY, pinned={"pk": partition})
+    items, next_cursor = paging.query_page(query, listing, page)
     watermark = str(_counter(audience).get("readUpTo", ""))
-    items = [_feed_item(dynamo.from_item(i), watermark) for i in response.get("Items", [])]
-    return items, dynamo.encode_cursor(response.get("LastEvaluatedKey"), fingerprint)
+    return [_feed_item(values, watermark) for values in items], next_cursor
 
 
 def _feed_item(values: dict[str, Any], watermark: str) -> FeedItem:

@@ -15,9 +15,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from caseroom import dynamo, stored
+from caseroom import dynamo, paging, stored
 from caseroom.cases.dal import case_pk
-from caseroom.errors import InvalidCursor
 from caseroom.planning.records import Block, BlockStatus, Session
 
 BLOCK_PREFIX = "BLOCK#"
@@ -73,7 +72,6 @@ def get_block(lab_id: str, block_id: str) -> Block | None:
 def blocks_between(lab_id: str, first_id_prefix: str, last_id_prefix: str) -> list[Block]:
     """Every block whose id (start time) sorts between the two prefixes; a bounded window."""
     request: dict[str, Any] = {
-        "TableName": dynamo.table_name(),
         "KeyConditionExpression": "pk = :pk AND sk BETWEEN :low AND :high",
         "ExpressionAttributeValues": {
             ":pk": {"S": lab_blocks_pk(lab_id)},
@@ -82,40 +80,39 @@ def blocks_between(lab_id: str, first_id_prefix: str, last_id_prefix: str) -> li
         },
         "ConsistentRead": True,
     }
-    blocks: list[Block] = []
-    while True:
-        response = dynamo.dynamodb().query(**request)
-        blocks.extend(_block_from(dynamo.from_item(item)) for item in response.get("Items", []))
-        if not response.get("LastEvaluatedKey"):
-            return blocks
-        request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+    return [_block_from(values) for values in dynamo.query_all(request)]
 
 
 def list_blocks(
-    lab_id: str, from_id_prefix: str, free_only: bool, limit: int, cursor: str | None
+    lab_id: str, from_id_prefix: str, free_only: bool, page: paging.PageRequest
 ) -> tuple[list[Block], str | None]:
     """The lab's blocks from a start time on, in time order; one Query of `limit` items per page
-    (a free-only page may come back short: the filter runs after the read)."""
+    (a free-only page may come back short: the filter runs after the read).
+
+    The start time moves with the clock (now, today), so it is not part of the cursor's binding:
+    a later page continues after the last block it read. DynamoDB refuses a start key below a
+    range condition, so a later page asks only for blocks (all after that block anyway)."""
     partition = lab_blocks_pk(lab_id)
-    fingerprint = dynamo.query_fingerprint("planning-blocks", lab_id, from_id_prefix, str(free_only))
-    request: dict[str, Any] = {
-        "TableName": dynamo.table_name(),
-        "KeyConditionExpression": "pk = :pk AND sk >= :from",
-        "ExpressionAttributeValues": {":pk": {"S": partition}, ":from": {"S": BLOCK_PREFIX + from_id_prefix}},
-        "Limit": limit,
+    if not page.cursor:
+        condition, bound = "pk = :pk AND sk >= :bound", BLOCK_PREFIX + from_id_prefix
+    else:
+        condition, bound = "pk = :pk AND begins_with(sk, :bound)", BLOCK_PREFIX
+    query: dict[str, Any] = {
+        "KeyConditionExpression": condition,
+        "ExpressionAttributeValues": {":pk": {"S": partition}, ":bound": {"S": bound}},
     }
     if free_only:
-        request["FilterExpression"] = "#status = :free"
-        request["ExpressionAttributeNames"] = {"#status": "status"}
-        request["ExpressionAttributeValues"][":free"] = {"S": BlockStatus.FREE.value}
-    if cursor:
-        start = dynamo.decode_cursor(cursor, fingerprint, ("pk", "sk"), {"pk": partition})
-        if not start["sk"]["S"].startswith(BLOCK_PREFIX):
-            raise InvalidCursor()
-        request["ExclusiveStartKey"] = start
-    response = dynamo.dynamodb().query(**request)
-    blocks = [_block_from(dynamo.from_item(item)) for item in response.get("Items", [])]
-    return blocks, dynamo.encode_cursor(response.get("LastEvaluatedKey"), fingerprint)
+        query["FilterExpression"] = "#status = :free"
+        query["ExpressionAttributeNames"] = {"#status": "status"}
+        query["ExpressionAttributeValues"][":free"] = {"S": BlockStatus.FREE.value}
+    listing = paging.Listing(
+        "planning-blocks",
+        paging.TABLE_KEY,
+        pinned={"pk": partition},
+        filters={"freeOnly": str(free_only).lower()},
+    )
+    items, next_cursor = paging.query_page(query, listing, page)
+    return [_block_from(values) for values in items], next_cursor
 
 
 def get_session(case_id: str, session_id: str) -> Session | None:

@@ -39,6 +39,7 @@ from caseroom.labs import dal as labs_dal
 from caseroom.labs.calendar import UTC_CALENDAR
 from caseroom.localtime import start_of_local_day, to_utc, zone
 from caseroom.observability import count
+from caseroom.paging import PageRequest
 from caseroom.planning import dal, ical
 from caseroom.planning.models import (
     MAX_BLOCK_MINUTES,
@@ -118,12 +119,14 @@ class PlanningService:
         count("PlanningBlocksPublished")
         return _block_view(block)
 
-    def lab_blocks(self, who: Principal, limit: int, cursor: str | None) -> BlockPage:
+    def lab_blocks(self, who: Principal, limit: int, cursor: str | None, meta: RequestMeta) -> BlockPage:
         """The lab's blocks from the lab's today on (midnight on the lab's wall), free and booked,
         in time order."""
         lab_id = self._lab_member(who, Action.PLANNING_LAB_BLOCKS_LIST)
-        today = start_of_local_day(self.clock.now(), zone(_lab_zone(lab_id)))
-        blocks, next_cursor = dal.list_blocks(lab_id, _id_prefix(today), False, limit, cursor)
+        now = self.clock.now()
+        today = start_of_local_day(now, zone(_lab_zone(lab_id)))
+        page = PageRequest(who, meta, limit, cursor, now)
+        blocks, next_cursor = dal.list_blocks(lab_id, _id_prefix(today), False, page)
         return BlockPage(items=[_block_view(b) for b in blocks], next_cursor=next_cursor)
 
     def free_blocks(
@@ -132,7 +135,8 @@ class PlanningService:
         """The free, future blocks of the case's lab: what the clinician can book."""
         case = authorized_case(who, case_id, meta, Action.PLANNING_FREE_BLOCKS_READ, self.clock)
         now = self.clock.now()
-        blocks, next_cursor = dal.list_blocks(case.lab_id, _id_prefix(now), True, limit, cursor)
+        page = PageRequest(who, meta, limit, cursor, now)
+        blocks, next_cursor = dal.list_blocks(case.lab_id, _id_prefix(now), True, page)
         return BlockPage(items=[_block_view(b) for b in blocks if b.starts_at > now], next_cursor=next_cursor)
 
     # --- the clinician books ---------------------------------------------------------------------

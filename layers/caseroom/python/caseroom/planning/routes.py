@@ -63,7 +63,7 @@ def publish_block(body: Annotated[PublishBlockRequest, Body()]) -> tuple[BlockVi
 @router.get("/lab/planning/blocks", summary="The lab's planning blocks from today on, free and booked")
 @declares(Action.PLANNING_LAB_BLOCKS_LIST)
 def lab_blocks(limit: PageSize = 50, cursor: Cursor = None) -> BlockPage:
-    return service().lab_blocks(_who(), limit, cursor)
+    return service().lab_blocks(_who(), limit, cursor, request_meta(router))
 
 
 @router.get("/cases/<caseId>/planning/blocks", summary="Free blocks the case's clinician can book")

@@ -20,6 +20,7 @@ from caseroom.errors import (
     WebhookEndpointDisabled,
     WebhookEndpointNotFound,
 )
+from caseroom.paging import PageRequest
 from caseroom.settings import get_settings
 from caseroom.webhooks import sender, signing, store, urls
 from caseroom.webhooks.models import (
@@ -187,9 +188,12 @@ class WebhookService:
             previous_secret_expires_at=rotated.previous_secret_expires_at,
         )
 
-    def deliveries(self, who: Principal, endpoint_id: str, limit: int, cursor: str | None) -> DeliveryPage:
+    def deliveries(
+        self, who: Principal, endpoint_id: str, limit: int, cursor: str | None, meta: RequestMeta
+    ) -> DeliveryPage:
         endpoint = self._endpoint(who, endpoint_id, Action.WEBHOOK_DELIVERIES_READ)
-        items, next_cursor = store.list_deliveries(endpoint.endpoint_id, limit, cursor)
+        page = PageRequest(who, meta, limit, cursor, self.clock.now())
+        items, next_cursor = store.list_deliveries(endpoint.endpoint_id, page)
         return DeliveryPage(items=[_delivery_view(d) for d in items], next_cursor=next_cursor)
 
     def test_ping(self, who: Principal, endpoint_id: str) -> DeliveryView:

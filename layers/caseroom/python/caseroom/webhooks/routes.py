@@ -113,7 +113,7 @@ def test_endpoint(endpointId: EndpointIdPath) -> tuple[DeliveryView, int]:
 @declares(Action.WEBHOOK_DELIVERIES_READ)
 @raises(WebhookEndpointNotFound)
 def list_deliveries(endpointId: EndpointIdPath, limit: PageSize = 25, cursor: Cursor = None) -> DeliveryPage:
-    return service().deliveries(current_principal(router), endpointId, limit, cursor)
+    return service().deliveries(current_principal(router), endpointId, limit, cursor, request_meta(router))
 
 
 @router.post(

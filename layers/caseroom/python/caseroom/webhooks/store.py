@@ -18,7 +18,7 @@ from dataclasses import asdict, dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from caseroom import dynamo
+from caseroom import dynamo, paging
 from caseroom.clock import iso
 
 ENDPOINT_PREFIX = "WEBHOOK#"
@@ -308,23 +308,16 @@ def save_delivery(updated: Delivery, expected_attempts: int) -> bool:
     return True
 
 
-def list_deliveries(endpoint_id: str, limit: int, cursor: str | None) -> tuple[list[Delivery], str | None]:
+def list_deliveries(endpoint_id: str, page: paging.PageRequest) -> tuple[list[Delivery], str | None]:
     partition = f"WHEP#{endpoint_id}"
-    fingerprint = dynamo.query_fingerprint("webhook-deliveries", partition)
-    request: dict[str, Any] = {
-        "TableName": dynamo.table_name(),
+    query: dict[str, Any] = {
         "KeyConditionExpression": "pk = :pk AND begins_with(sk, :prefix)",
         "ExpressionAttributeValues": {":pk": {"S": partition}, ":prefix": {"S": DELIVERY_PREFIX}},
         "ScanIndexForward": False,
-        "Limit": limit,
     }
-    if cursor:
-        request["ExclusiveStartKey"] = dynamo.decode_cursor(
-            cursor, fingerprint, ("pk", "sk"), {"pk": partition}
-        )
-    response = dynamo.dynamodb().query(**request)
-    items = [_delivery_from(dynamo.from_item(i)) for i in response.get("Items", [])]
-    return items, dynamo.encode_cursor(response.get("LastEvaluatedKey"), fingerprint)
+    listing = paging.Listing("webhook-deliveries", paging.TABLE_KEY, pinned={"pk": partition})
+    items, next_cursor = paging.query_page(query, listing, page)
+    return [_delivery_from(values) for values in items], next_cursor
 
 
 __all__ = ["Delivery", "DeliveryStatus", "Endpoint", "replace"]
