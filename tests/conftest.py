@@ -155,6 +155,8 @@ def documented_answers(route_key: str) -> dict[int, set[str] | None]:
     operation = _OPENAPI["paths"][path][method.lower()]
     answers: dict[int, set[str] | None] = {}
     for status, response in operation["responses"].items():
+        if "$ref" in response:  # a response shared by several operations
+            response = _OPENAPI["components"]["responses"][response["$ref"].rsplit("/", 1)[1]]
         examples = response.get("content", {}).get("application/json", {}).get("examples", {})
         answers[int(status)] = (
             {code for code in examples if code != "gateway"} if int(status) >= 400 else None

@@ -155,14 +155,16 @@ def test_the_document_lists_each_operations_errors_tags_and_public_routes() -> N
             assert "security" not in operation, route.route_key  # the global bearerAuth applies
             assert {"401", "403", "500", "503"} <= statuses, route.route_key
         for status, response in operation["responses"].items():
+            if "$ref" in response:
+                response = document["components"]["responses"][response["$ref"].rsplit("/", 1)[1]]
             if status >= "400":
                 assert response["content"]["application/json"]["examples"], (route.route_key, status)
-    assert (
-        document["paths"]["/cases/{caseId}"]["get"]["responses"]["404"]["content"]["application/json"][
-            "examples"
-        ]["CASE_NOT_FOUND"]["value"]["code"]
-        == "CASE_NOT_FOUND"
-    )
+    not_found = document["paths"]["/cases/{caseId}"]["get"]["responses"]["404"]
+    assert not_found == {"$ref": "#/components/responses/404-CASE_NOT_FOUND"}  # shared, not repeated
+    examples = document["components"]["responses"]["404-CASE_NOT_FOUND"]["content"]["application/json"][
+        "examples"
+    ]
+    assert examples["CASE_NOT_FOUND"]["value"]["code"] == "CASE_NOT_FOUND"
     assert "409" in document["paths"]["/cases/{caseId}/status"]["put"]["responses"]
     assert "415" in document["paths"]["/cases"]["post"]["responses"]
 

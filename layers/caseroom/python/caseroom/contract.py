@@ -16,6 +16,7 @@ from one place each:
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -178,6 +179,30 @@ def _schemas() -> dict[str, Any]:
     }
 
 
+def _share_repeated_responses(document: dict[str, Any]) -> None:
+    """An error response identical in several operations (401, 403, 413, 429, 500, ...) is
+    written once under components/responses and referenced: the document stays readable."""
+    seen: dict[str, int] = {}
+    operations = [op for path in document["paths"].values() for op in path.values()]
+    for operation in operations:
+        for status, response in operation["responses"].items():
+            if status >= "400":
+                key = json.dumps(response, sort_keys=True)
+                seen[key] = seen.get(key, 0) + 1
+    shared = document["components"].setdefault("responses", {})
+    names: dict[str, str] = {}
+    for operation in operations:
+        for status, response in list(operation["responses"].items()):
+            key = json.dumps(response, sort_keys=True)
+            if status < "400" or seen.get(key, 0) < 2:
+                continue
+            if key not in names:
+                codes = [c for c in response["content"]["application/json"]["examples"] if c != "gateway"]
+                names[key] = "-".join([status, *codes]) if codes else f"{status}-gateway"
+                shared[names[key]] = response
+            operation["responses"][status] = {"$ref": f"#/components/responses/{names[key]}"}
+
+
 def add_error_contract(document: dict[str, Any], routes: Iterable[Any]) -> dict[str, Any]:
     """Adds each route's error responses, its tag and (public routes) `security: []`."""
     components = document.setdefault("components", {}).setdefault("schemas", {})
@@ -199,6 +224,7 @@ def add_error_contract(document: dict[str, Any], routes: Iterable[Any]) -> dict[
         responses.update(error_responses(errors, public))
         operation["responses"] = responses
     document["tags"] = [{"name": name, "description": TAGS[name]} for name in TAGS if name in used_tags]
+    _share_repeated_responses(document)
     text = repr(document["paths"])
     for unused in ("HTTPValidationError", "ValidationError"):
         if f"#/components/schemas/{unused}'" not in text:
