@@ -144,7 +144,8 @@ class MotoServer:
         self._server: Any = None
         self._thread: threading.Thread | None = None
 
-    def start(self) -> str:
+    def start(self, port: int = 0) -> str:
+        """Listens on `port` if it is free, else on any free port; returns the URL."""
         from moto.moto_server.werkzeug_app import (
             DomainDispatcherApplication,
             MotoRequestHandler,
@@ -153,7 +154,14 @@ class MotoServer:
         from werkzeug.serving import make_server
 
         app = _OneRequestAtATime(DomainDispatcherApplication(create_backend_app))
-        self._server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=MotoRequestHandler)
+        try:
+            self._server = make_server(
+                "127.0.0.1", port, app, threaded=True, request_handler=MotoRequestHandler
+            )
+        except OSError:
+            if not port:
+                raise
+            self._server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=MotoRequestHandler)
         self._thread = threading.Thread(target=self._server.serve_forever, name="moto", daemon=True)
         self._thread.start()
         return f"http://127.0.0.1:{self._server.server_port}"
@@ -175,11 +183,14 @@ class AwsBackend:
         names: ResourceNames | None = None,
         multipart_threshold_bytes: int = DEFAULT_MULTIPART_THRESHOLD_BYTES,
         dynamodb_endpoint_url: str | None = None,
+        moto_port: int = 0,
     ) -> None:
-        """dynamodb_endpoint_url: where the table lives (DynamoDB Local); None keeps it in moto."""
+        """dynamodb_endpoint_url: where the table lives (DynamoDB Local); None keeps it in moto.
+        moto_port: the port moto should take if free (a restart keeps presigned URLs working)."""
         self.names = names or ResourceNames.from_manifest()
         self.multipart_threshold_bytes = multipart_threshold_bytes
         self.dynamodb_endpoint_url = dynamodb_endpoint_url
+        self._moto_port = moto_port
         self._server = MotoServer()
         self._environment = ProcessEnvironment()
         self.endpoint_url = ""
@@ -192,7 +203,7 @@ class AwsBackend:
     def start(self, function_environment: Mapping[str, str] | None = None) -> None:
         # Werkzeug would log every boto3 call the handlers make.
         logging.getLogger("werkzeug").setLevel(logging.WARNING)
-        self.endpoint_url = self._server.start()
+        self.endpoint_url = self._server.start(self._moto_port)
         # moto keeps its backends in process globals: start every run from an empty account.
         self._post(f"{self.endpoint_url}/moto-api/reset")
         self._environment.set({**self.aws_environment(), **(function_environment or {})})

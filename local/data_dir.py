@@ -9,6 +9,7 @@
       timers/<group>.pkl   pending EventBridge Scheduler schedules (the app's timers)
       relay.json           the outbox relay's stream position (where the Pipe resumes)
       events.json          rule events matched but not yet delivered at a clean stop
+      ports.json           moto's last port, taken again if free (presigned URLs stay valid)
       cursor.key           the cursor-signing key (CASEROOM_CURSOR_KEY_FILE)
 
 Files and timers stay in moto (S3 presigned POST and multipart, EventBridge pattern matching and
@@ -70,7 +71,6 @@ def write_atomically(path: Path, data: bytes) -> None:
 @dataclass
 class DataDir:
     root: Path
-    created: bool = False  # true when this start found no data (a new or --fresh directory)
     _lock_file: IO[str] | None = None
 
     @classmethod
@@ -96,7 +96,6 @@ class DataDir:
                     shutil.rmtree(entry)
                 else:
                     entry.unlink()
-        data.created = not (root / "dynamodb").is_dir()
         if marker.is_file():
             layout = json.loads(marker.read_text(encoding="utf-8")).get("layout")
             if layout != LAYOUT_VERSION:
@@ -136,6 +135,10 @@ class DataDir:
     @property
     def relay_file(self) -> Path:
         return self.root / "relay.json"
+
+    @property
+    def ports_file(self) -> Path:
+        return self.root / "ports.json"
 
     @property
     def events_file(self) -> Path:

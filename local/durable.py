@@ -3,7 +3,7 @@ timers written through to the data directory, the outbox relay's position, and t
 not yet delivered at a clean stop. LocalRuntime drives it when given a data directory:
 
     store = DurableStore.open(Path(".caseroom"), fresh=False)
-    backend = AwsBackend(dynamodb_endpoint_url=store.start_table())
+    backend = AwsBackend(dynamodb_endpoint_url=store.start_table(), moto_port=store.moto_port())
     backend.start(function_environment=store.function_environment())
     store.attach(backend)            # loads files, uploads, timers, queued events; writes through
     relay = StreamRelay(backend, resume_from=store.relay_position(), on_checkpoint=store.save_relay_position)
@@ -42,13 +42,12 @@ class DurableStore:
     def open(cls, root: Path, *, fresh: bool = False, max_heap_mb: int = DEFAULT_MAX_HEAP_MB) -> DurableStore:
         return cls(DataDir.open(root, fresh=fresh), max_heap_mb=max_heap_mb)
 
-    @property
-    def created(self) -> bool:
-        """True when this start began with no data (a new directory, or --fresh)."""
-        return self.data.created
-
     def start_table(self) -> str:
         return self.dynamodb.start()
+
+    def moto_port(self) -> int:
+        """The port moto had last time: upload URLs handed out before a restart still work."""
+        return int(self.data.read_json(self.data.ports_file, {}).get("moto", 0))
 
     def function_environment(self) -> dict[str, str]:
         return {"CASEROOM_CURSOR_KEY_FILE": str(self.data.cursor_key_file)}
@@ -56,6 +55,7 @@ class DurableStore:
     def attach(self, backend: AwsBackend) -> None:
         """Loads the stored files, uploads, timers and undelivered events into moto, then writes
         every later change through. The resources must exist (backend.start() made them)."""
+        self.data.write_json(self.data.ports_file, {"moto": int(backend.endpoint_url.rsplit(":", 1)[1])})
         self.restored = self.persistence.restore()
         self.restored["events"] = self._restore_events(backend)
         self.persistence.activate()

@@ -14,9 +14,12 @@ lives on disk in the data directory.
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import json
 import logging
 import shutil
+import signal
 import socket
 import subprocess
 import time
@@ -58,6 +61,15 @@ def _free_port() -> int:
         return int(probe.getsockname()[1])
 
 
+def _die_with_parent() -> None:
+    """In the child before exec: Linux sends it SIGTERM when the runtime's process dies, so a
+    killed runtime (kill -9, a crashed test) never leaves a Java server behind. (Linux ties
+    this to the thread that started the child: start() from a thread that outlives the server.)"""
+    PR_SET_PDEATHSIG = 1
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
 class DynamoDBLocal:
     """One DynamoDB Local process storing its single shared database file in db_dir."""
 
@@ -97,7 +109,12 @@ class DynamoDBLocal:
             ]
             with self._log_path.open("ab") as log:
                 self._process = subprocess.Popen(  # noqa: S603 - a fixed command line, no shell
-                    command, cwd=jar_dir, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL
+                    command,
+                    cwd=jar_dir,
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                    stdin=subprocess.DEVNULL,
+                    preexec_fn=_die_with_parent,
                 )
             self.endpoint_url = f"http://127.0.0.1:{port}"
             if self._wait_until_answering():

@@ -115,6 +115,7 @@ class LocalRuntime:
         self._backend = AwsBackend(
             multipart_threshold_bytes=self._multipart_threshold_bytes,
             dynamodb_endpoint_url=store.start_table() if store else None,
+            moto_port=store.moto_port() if store else 0,
         )
         self._backend.start(
             function_environment={
@@ -212,8 +213,9 @@ class LocalRuntime:
 
     @property
     def started_empty(self) -> bool:
-        """True when this start had no earlier data (in memory, a new data dir, or --fresh)."""
-        return self._store is None or self._store.created
+        """True when this start had no earlier data (in memory, a new data dir, or --fresh):
+        the table did not exist before this start."""
+        return self._store is None or self.backend.table_created
 
     @property
     def backend(self) -> AwsBackend:
