@@ -174,3 +174,38 @@ def test_fresh_never_empties_a_directory_that_is_not_a_data_directory(tmp_path: 
     with pytest.raises(DataDirError, match="not a CaseRoom data directory"):
         DataDir.open(tmp_path, fresh=True)
     assert (tmp_path / "notes.txt").read_text() == "mine"
+
+
+def test_moto_memory_is_trimmed_of_what_nothing_reads(monkeypatch: pytest.MonkeyPatch) -> None:
+    from moto import mock_aws
+    from moto.core.model_instances import model_data
+    from moto.ses.models import ses_backends
+
+    from local import aws_backend
+    from local.aws_backend import ACCOUNT_ID, REGION
+
+    monkeypatch.setattr(aws_backend, "MAILBOX_LIMIT", 2)
+    with mock_aws():
+        import boto3
+
+        ses = boto3.client("ses", region_name=REGION)
+        ses.verify_email_identity(EmailAddress="a@caseroom.local")
+        for subject in ("one", "two", "three"):
+            ses.send_email(
+                Source="a@caseroom.local",
+                Destination={"ToAddresses": ["b@example.com"]},
+                Message={"Subject": {"Data": subject}, "Body": {"Text": {"Data": "x"}}},
+            )
+
+        def tracked() -> int:
+            return sum(
+                len(getattr(model, "instances_tracked", []))
+                for models in model_data.values()
+                for model in models.values()
+            )
+
+        assert tracked() > 0
+        aws_backend.trim_moto_memory()
+        assert tracked() == 0
+        kept = ses_backends[ACCOUNT_ID][REGION].sent_messages
+        assert [message.subject for message in kept] == ["two", "three"]
