@@ -6,7 +6,7 @@
       dynamodb/            DynamoDB Local's database file: the table, its indexes and stream
       s3/<bucket>/objects/ one file per object key: every version, bytes included
       s3/<bucket>/uploads/ one file per multipart upload in progress, its parts included
-      timers/<group>.pkl   pending EventBridge Scheduler schedules (the app's timers)
+      timers/              one file per pending EventBridge Scheduler schedule (the app's timers)
       relay.json           the outbox relay's stream position (where the Pipe resumes)
       events.json          rule events matched but not yet delivered at a clean stop
       ports.json           moto's last port, taken again if free (presigned URLs stay valid)
@@ -14,7 +14,7 @@
 
 Files and timers stay in moto (S3 presigned POST and multipart, EventBridge pattern matching and
 Scheduler are what moto does well) and are written through to disk: each S3 or Scheduler call
-that changes something writes the changed object, upload or timer group to its file (written to
+that changes something writes the changed object, upload or timer to its file (written to
 a temporary file, fsynced, renamed) before moto answers the call. moto serves one request at a
 time, so nothing can observe a change, not even the ObjectCreated event that leads a handler to
 record a file as available, before it is on disk. A table record therefore never points at bytes
@@ -242,7 +242,7 @@ class MotoPersistence:
         # put_object (called inside it) stores the object; this drops the finished upload.
         self._wrap_s3(S3Backend, "complete_multipart_upload", None, upload_argument="multipart_id")
         for name in ("create_schedule", "update_schedule", "delete_schedule"):
-            self._wrap(EventBridgeSchedulerBackend, name, lambda _args, _result: self._save_timers())
+            self._wrap(EventBridgeSchedulerBackend, name, self._after_timer_change)
 
     def deactivate(self) -> None:
         while self._patches:
@@ -306,16 +306,18 @@ class MotoPersistence:
         else:
             path.unlink(missing_ok=True)
 
-    def _save_timers(self) -> None:
-        # Pending timers are few (fired ones are deleted): one file per group, rewritten whole.
+    def _after_timer_change(self, arguments: dict[str, Any], _result: Any) -> None:
+        # One file per timer: a change rewrites only that timer, however many are pending.
+        group_name = arguments.get("group_name") or "default"
+        name = str(arguments["name"])
         with self._lock:
-            for group in self._scheduler_backend().schedule_groups.values():
-                path = self._data.timers_dir / _file_name(group.name)
-                schedules = list(group.schedules.values())
-                if schedules:
-                    write_atomically(path, pickle.dumps({"group": group.name, "schedules": schedules}))
-                else:
-                    path.unlink(missing_ok=True)
+            group = self._scheduler_backend().schedule_groups.get(group_name)
+            schedule = group.schedules.get(name) if group is not None else None
+            path = self._data.timers_dir / _file_name(f"{group_name}/{name}")
+            if schedule is not None:
+                write_atomically(path, pickle.dumps({"group": group_name, "schedules": [schedule]}))
+            else:
+                path.unlink(missing_ok=True)
 
     def _s3_backend(self) -> Any:
         from moto.s3.models import s3_backends
