@@ -101,6 +101,42 @@ def _answers(base_url: str) -> bool:
         return False
 
 
+def _printed(log_path: Path, label: str) -> str:
+    """The URL the runtime's banner prints after `label` (the last start's)."""
+    text = log_path.read_text(errors="replace")
+    return text.rsplit(label, 1)[1].split()[0]
+
+
+def _event_backlog(moto_url: str) -> Any:
+    """A function counting the rule events matched but not yet delivered (all rule queues)."""
+    import boto3
+
+    sqs = boto3.client(
+        "sqs",
+        endpoint_url=moto_url,
+        region_name="us-east-1",
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
+
+    def count() -> int | None:
+        try:
+            total = 0
+            for url in sqs.list_queues(QueueNamePrefix="caseroom-local-").get("QueueUrls", []):
+                if url.endswith("-dlq"):
+                    continue
+                attributes = sqs.get_queue_attributes(
+                    QueueUrl=url,
+                    AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
+                )["Attributes"]
+                total += sum(int(value) for value in attributes.values())
+            return total
+        except Exception:  # noqa: BLE001 - a sample without the count is still a memory sample
+            return None
+
+    return count
+
+
 def stop_runtime(process: subprocess.Popen[bytes]) -> float:
     started = time.perf_counter()
     process.send_signal(signal.SIGINT)
@@ -278,6 +314,9 @@ def run(cases: int = DEFAULT_CASES, clients: int = CLIENTS) -> dict[str, Any]:
     started = time.perf_counter()
     stop_sampling = threading.Event()
 
+    moto_url = _printed(log_path, "AWS (moto)")
+    queued = _event_backlog(moto_url)
+
     def sample() -> None:
         while True:
             rss = tree_rss(process.pid)
@@ -287,6 +326,7 @@ def run(cases: int = DEFAULT_CASES, clients: int = CLIENTS) -> dict[str, Any]:
                     "cases": tally.cases,
                     "rss": rss,
                     "total": sum(rss.values()),
+                    "queuedEvents": queued(),
                 }
             )
             if stop_sampling.wait(SAMPLE_S):
@@ -334,10 +374,13 @@ def run(cases: int = DEFAULT_CASES, clients: int = CLIENTS) -> dict[str, Any]:
         sampler.join()
         stop_s = stop_runtime(process)
     # Restart with every case in the data directory: time until it serves again.
-    process, _, restart_s = start_runtime(data_dir, log_path)
-    after_restart = tree_rss(process.pid)
-    stop_runtime(process)
     receiver.shutdown()
+    try:
+        restarted = restart(data_dir, log_path)
+        restart_s, after_restart = restarted["restartToServingSeconds"], restarted["rssAfterRestart"]
+    except RuntimeError as error:  # keep the soak's samples even if the restart fails
+        print(f"restart failed: {error}", flush=True)
+        restart_s, after_restart = float("nan"), {}
     return _results(
         cases,
         clients,
@@ -351,6 +394,20 @@ def run(cases: int = DEFAULT_CASES, clients: int = CLIENTS) -> dict[str, Any]:
         data_dir,
         work,
     )
+
+
+def restart(data_dir: Path, log_path: Path) -> dict[str, Any]:
+    """Starts the runtime on an existing data directory; seconds until `GET /cases` answers."""
+    process, _, restart_s = start_runtime(data_dir, log_path)
+    try:
+        banner = log_path.read_text(errors="replace").rsplit("  Data ", 1)[1].splitlines()[0].strip()
+        return {
+            "restartToServingSeconds": round(restart_s, 2),
+            "rssAfterRestart": tree_rss(process.pid),
+            "banner": banner,
+        }
+    finally:
+        stop_runtime(process)
 
 
 def _mean(values: list[int]) -> float:
@@ -411,6 +468,7 @@ def _results(
             "casesInDataDir": tally.cases,
             "dataDirBytes": data_bytes,
         },
+        "queuedEventsAtEnd": samples[-1].get("queuedEvents") if samples else None,
         "samples": samples,
         "workDir": str(work),
     }
@@ -475,7 +533,9 @@ def markdown(results: dict[str, Any]) -> str:
             f"{results['casesDriven']} of {results['cases']} cases, {results['clients']} client threads, "
             f"{results['requests']} API requests in {results['driveSeconds']:.0f} s "
             f"({results['casesPerSecond']} cases/s; request p50 {results['latencyMs']['p50']} ms, "
-            f"p99 {results['latencyMs']['p99']} ms); {results['webhooksReceived']} signed webhooks received. "
+            f"p99 {results['latencyMs']['p99']} ms); {results['webhooksReceived']} signed webhooks received "
+            f"during the run; rule events queued but not yet delivered at the end: "
+            f"{results.get('queuedEventsAtEnd', 'not sampled')}. "
             f"Errors: {results['errors'] or 'none'}.",
             "",
             "| Measure | Value | Target |",
@@ -505,7 +565,14 @@ def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.soak")
     parser.add_argument("--cases", type=int, default=DEFAULT_CASES)
     parser.add_argument("--clients", type=int, default=CLIENTS)
+    parser.add_argument(
+        "--restart-only", type=Path, metavar="DATA_DIR", help="only time a restart on this data directory"
+    )
     args = parser.parse_args(argv)
+    if args.restart_only:
+        restarted = restart(args.restart_only, args.restart_only.parent / "restart.log")
+        print(json.dumps(restarted, indent=1))
+        return 0
     results = run(args.cases, args.clients)
     out = REPO_ROOT / "bench" / "results"
     out.mkdir(parents=True, exist_ok=True)
