@@ -24,7 +24,7 @@ EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="caseroom-local", description="CaseRoom's local runtime (moto, no AWS)."
+        prog="caseroom-local", description="CaseRoom's local runtime (DynamoDB Local + moto, no AWS)."
     )
     parser.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
     commands = parser.add_subparsers(dest="command")
