@@ -4,6 +4,7 @@ dies with its runtime, and --fresh starts empty."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import time
@@ -22,8 +23,16 @@ STOP_TIMEOUT_S = 15
 def children(pid: int) -> list[int]:
     found: list[int] = []
     for task in Path(f"/proc/{pid}/task").iterdir():
-        found += [int(child) for child in (task / "children").read_text().split()]
+        with contextlib.suppress(FileNotFoundError, ProcessLookupError):  # a thread that just ended
+            found += [int(child) for child in (task / "children").read_text().split()]
     return found
+
+
+def command_line(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_text()
+    except (FileNotFoundError, ProcessLookupError):  # a child that just ended
+        return ""
 
 
 def alive(pid: int) -> bool:
