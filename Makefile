@@ -1,5 +1,5 @@
-# CaseRoom developer commands. A fresh machine needs python3 (3.11+), node + npm, make.
-#   make start   install everything, then serve CaseRoom on 127.0.0.1 with demo data
+# CaseRoom developer commands. A fresh machine needs python3 (3.11+), node + npm, Java 17+, make.
+#   make start   install everything, then serve CaseRoom on 127.0.0.1 (data in .caseroom/; demo data if empty)
 #   make test    install everything, then lint, type-check and run the whole test suite
 PYTHON ?= python3
 VENV := .venv

@@ -16,6 +16,7 @@ import traceback
 from pathlib import Path
 from types import FrameType
 
+from local.data_dir import DEFAULT_DATA_DIR, DataDirError
 from local.paths import ensure_import_paths
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
@@ -23,7 +24,7 @@ EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="caseroom-local", description="CaseRoom's local runtime (moto, no AWS)."
+        prog="caseroom-local", description="CaseRoom's local runtime (DynamoDB Local + moto, no AWS)."
     )
     parser.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
     commands = parser.add_subparsers(dest="command")
@@ -32,7 +33,18 @@ def build_parser() -> argparse.ArgumentParser:
     start.add_argument(
         "--port", type=int, default=8000, help="port to listen on; 0 picks a free one (default 8000)"
     )
-    start.add_argument("--seed", action="store_true", help="create a demo clinic through the API after start")
+    start.add_argument(
+        "--seed",
+        action="store_true",
+        help="create a demo clinic through the API after start, if the data directory is empty",
+    )
+    start.add_argument(
+        "--data-dir",
+        type=Path,
+        default=DEFAULT_DATA_DIR,
+        help=f"keep the data here across restarts (default {DEFAULT_DATA_DIR}/ in the working directory)",
+    )
+    start.add_argument("--fresh", action="store_true", help="empty the data directory first")
     start.add_argument(
         "--no-background",
         action="store_true",
@@ -81,6 +93,8 @@ def main(argv: list[str] | None = None) -> int:
         background=not args.no_background,
         timeouts=not args.no_timeouts,
         multipart_threshold_bytes=args.multipart_threshold_mb * 1024 * 1024,
+        data_dir=args.data_dir,
+        fresh=args.fresh,
     )
 
 
@@ -99,6 +113,8 @@ def start_command(
     background: bool,
     timeouts: bool,
     multipart_threshold_bytes: int = 100 * 1024 * 1024,
+    data_dir: Path = DEFAULT_DATA_DIR,
+    fresh: bool = False,
 ) -> int:
     from local.runtime import LocalRuntime  # imported after the paths are set up
     from local.seed import seed_demo_clinic
@@ -112,10 +128,17 @@ def start_command(
     signal.signal(signal.SIGTERM, request_stop)
 
     runtime = LocalRuntime(
-        background=background, enforce_timeouts=timeouts, multipart_threshold_bytes=multipart_threshold_bytes
+        background=background,
+        enforce_timeouts=timeouts,
+        multipart_threshold_bytes=multipart_threshold_bytes,
+        data_dir=data_dir,
+        fresh=fresh,
     )
     try:
         runtime.start(port)
+    except DataDirError as exc:
+        print(f"Cannot use the data directory: {exc}", file=sys.stderr)
+        return EXIT_USAGE
     except OSError as exc:
         print(
             f"Cannot listen on 127.0.0.1:{port} ({exc.strerror}). Use --port 0 for a free port.",
@@ -124,7 +147,18 @@ def start_command(
         return EXIT_USAGE
     try:
         _print_banner(runtime.base_url, runtime.ws_url, runtime.backend.endpoint_url, background)
-        if seed:
+        store = runtime.store
+        if store is not None:
+            kept = (
+                "empty, new"
+                if runtime.started_empty
+                else f"kept from the last run: {_describe(store.restored)}"
+            )
+            print(f"  Data          {store.data.root} ({kept}); --fresh starts empty", flush=True)
+            print(f"  DynamoDB      {store.dynamodb.endpoint_url} (DynamoDB Local)", flush=True)
+        if seed and not runtime.started_empty:
+            print("Demo clinic not seeded: the data directory holds earlier data.", flush=True)
+        elif seed:
             seed_demo_clinic(
                 runtime.base_url,
                 runtime.sign_in,
@@ -142,6 +176,11 @@ def start_command(
     return EXIT_OK
 
 
+def _describe(restored: dict[str, int]) -> str:
+    parts = [f"{count} {name}" for name, count in restored.items() if count]
+    return ", ".join(parts) if parts else "the table"
+
+
 def _print_banner(base_url: str, ws_url: str, moto_url: str, background: bool) -> None:
     sign_in = (
         f"curl -s -X POST {base_url}/_local/sign-in -H 'content-type: application/json'"
@@ -157,7 +196,7 @@ def _print_banner(base_url: str, ws_url: str, moto_url: str, background: bool) -
         f"  Sign in       {sign_in}",
         f"  Users         {base_url}/_local/users  (clinician, clinician2, lab, patient)",
         f"  Mailbox       {base_url}/_local/mailbox",
-        f"  AWS (moto)    {moto_url}",
+        f"  AWS (moto)    {moto_url}  (S3, EventBridge, SQS, SES, Scheduler)",
     ]
     if not background:
         lines.append("  Events        background delivery OFF (--no-background): outbox events stay queued")

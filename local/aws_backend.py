@@ -1,7 +1,9 @@
 """moto in server mode on 127.0.0.1, with CaseRoom's resources created from infra/manifest.py.
 
 The Lambda handlers run in this very process and reach moto through boto3 over HTTP
-(CASEROOM_AWS_ENDPOINT_URL), exactly the code path they use against AWS.
+(CASEROOM_AWS_ENDPOINT_URL), exactly the code path they use against AWS. Given a DynamoDB
+endpoint (DynamoDB Local, see local/dynamodb_local.py), the table lives there instead
+(AWS_ENDPOINT_URL_DYNAMODB) and moto serves S3, EventBridge, SQS, SES and Scheduler.
 """
 
 from __future__ import annotations
@@ -92,15 +94,47 @@ def _forget_cached_settings() -> None:
 
 class _OneRequestAtATime:
     """moto's backends are not thread-safe (two TransactWriteItems at once corrupt a table copy),
-    and here several handlers call moto concurrently: serve one request at a time, fully."""
+    and here several handlers call moto concurrently: serve one request at a time, fully.
+
+    Every TRIM_EVERY requests it also drops what moto keeps but never needs again, so a runtime
+    that runs for hours stays flat (see trim_moto_memory)."""
+
+    TRIM_EVERY = 500
 
     def __init__(self, app: Any) -> None:
         self._app = app
         self._lock = threading.Lock()
+        self._served = 0
 
     def __call__(self, environ: dict[str, Any], start_response: Any) -> list[bytes]:
         with self._lock:
-            return list(self._app(environ, start_response))
+            response = list(self._app(environ, start_response))
+            self._served += 1
+            if self._served % self.TRIM_EVERY == 0:
+                trim_moto_memory()
+            return response
+
+
+MAILBOX_LIMIT = 500
+
+
+def trim_moto_memory() -> None:
+    """Drops what moto retains for ever but nothing reads (call with moto's requests held):
+    - every model instance it ever created (kept for its dashboard only: every SQS message,
+      event and S3 object version, deleted or not);
+    - each SQS queue's set of deleted receipt handles (it only makes a second delete a no-op);
+    - the SES mailbox beyond its newest MAILBOX_LIMIT emails (/_local/mailbox shows those)."""
+    from moto.core.model_instances import reset_model_data
+    from moto.ses.models import ses_backends
+    from moto.sqs.models import sqs_backends
+
+    reset_model_data()
+    if ACCOUNT_ID in sqs_backends and REGION in sqs_backends[ACCOUNT_ID]:
+        for queue in sqs_backends[ACCOUNT_ID][REGION].queues.values():
+            queue.deleted_messages.clear()
+    if ACCOUNT_ID in ses_backends and REGION in ses_backends[ACCOUNT_ID]:
+        sent = ses_backends[ACCOUNT_ID][REGION].sent_messages
+        del sent[:-MAILBOX_LIMIT]
 
 
 class MotoServer:
@@ -110,7 +144,8 @@ class MotoServer:
         self._server: Any = None
         self._thread: threading.Thread | None = None
 
-    def start(self) -> str:
+    def start(self, port: int = 0) -> str:
+        """Listens on `port` if it is free, else on any free port; returns the URL."""
         from moto.moto_server.werkzeug_app import (
             DomainDispatcherApplication,
             MotoRequestHandler,
@@ -119,7 +154,14 @@ class MotoServer:
         from werkzeug.serving import make_server
 
         app = _OneRequestAtATime(DomainDispatcherApplication(create_backend_app))
-        self._server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=MotoRequestHandler)
+        try:
+            self._server = make_server(
+                "127.0.0.1", port, app, threaded=True, request_handler=MotoRequestHandler
+            )
+        except OSError:
+            if not port:
+                raise
+            self._server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=MotoRequestHandler)
         self._thread = threading.Thread(target=self._server.serve_forever, name="moto", daemon=True)
         self._thread.start()
         return f"http://127.0.0.1:{self._server.server_port}"
@@ -140,13 +182,20 @@ class AwsBackend:
         self,
         names: ResourceNames | None = None,
         multipart_threshold_bytes: int = DEFAULT_MULTIPART_THRESHOLD_BYTES,
+        dynamodb_endpoint_url: str | None = None,
+        moto_port: int = 0,
     ) -> None:
+        """dynamodb_endpoint_url: where the table lives (DynamoDB Local); None keeps it in moto.
+        moto_port: the port moto should take if free (a restart keeps presigned URLs working)."""
         self.names = names or ResourceNames.from_manifest()
         self.multipart_threshold_bytes = multipart_threshold_bytes
+        self.dynamodb_endpoint_url = dynamodb_endpoint_url
+        self._moto_port = moto_port
         self._server = MotoServer()
         self._environment = ProcessEnvironment()
         self.endpoint_url = ""
         self.table_stream_arn = ""
+        self.table_created = False
         self._session: Any = None
         self._clients: dict[str, Any] = {}
         self._clients_lock = threading.Lock()
@@ -154,7 +203,7 @@ class AwsBackend:
     def start(self, function_environment: Mapping[str, str] | None = None) -> None:
         # Werkzeug would log every boto3 call the handlers make.
         logging.getLogger("werkzeug").setLevel(logging.WARNING)
-        self.endpoint_url = self._server.start()
+        self.endpoint_url = self._server.start(self._moto_port)
         # moto keeps its backends in process globals: start every run from an empty account.
         self._post(f"{self.endpoint_url}/moto-api/reset")
         self._environment.set({**self.aws_environment(), **(function_environment or {})})
@@ -196,7 +245,14 @@ class AwsBackend:
             "POWERTOOLS_SERVICE_NAME": "caseroom",
             "POWERTOOLS_METRICS_NAMESPACE": "CaseRoom",
             "POWERTOOLS_TRACE_DISABLED": "true",
+            **self._aws_environment_extra(),
         }
+
+    def _aws_environment_extra(self) -> dict[str, str]:
+        if not self.dynamodb_endpoint_url:
+            return {}
+        # botocore's per-service endpoint variable; caseroom.aws honours it too.
+        return {"AWS_ENDPOINT_URL_DYNAMODB": self.dynamodb_endpoint_url}
 
     def client(self, service: str) -> Any:
         """A boto3 client of the runtime itself (relay, dispatcher), separate from the handlers'.
@@ -214,7 +270,10 @@ class AwsBackend:
                         aws_secret_access_key="testing",  # noqa: S106 - moto's fake credentials
                         region_name=REGION,
                     )
-                found = self._session.client(service, endpoint_url=self.endpoint_url)
+                endpoint = self.endpoint_url
+                if self.dynamodb_endpoint_url and service in ("dynamodb", "dynamodbstreams"):
+                    endpoint = self.dynamodb_endpoint_url
+                found = self._session.client(service, endpoint_url=endpoint)
                 self._clients[service] = found
             return found
 
@@ -230,7 +289,7 @@ class AwsBackend:
 
         # The very resources the integration tests provision: table, versioned bucket with
         # EventBridge notifications, event bus, verified sender (names from the environment above).
-        provision_resources(get_settings())
+        self.table_created = provision_resources(get_settings())
         load_demo_directory()  # labs, clinics and the seeded clinicians' labs: there is no route for them
         self.table_stream_arn = self.client("dynamodb").describe_table(TableName=self.names.table)["Table"][
             "LatestStreamArn"

@@ -84,9 +84,11 @@ class StreamRelay:
         backend: AwsBackend,
         relay: manifest.OutboxRelay = manifest.OUTBOX_RELAY,
         resume_from: dict[str, str] | None = None,
+        on_checkpoint: Callable[[dict[str, str]], None] | None = None,
     ) -> None:
         """resume_from: a checkpoint() of an earlier relay (a Pipe restarting from its stored
-        position); without it the relay reads each shard from its oldest record."""
+        position); without it the relay reads each shard from its oldest record.
+        on_checkpoint: called with the new checkpoint() after a pump moved it (to store it)."""
         self._relay = relay
         self._stream_arn = backend.table_stream_arn
         self._event_bus = backend.names.event_bus
@@ -95,6 +97,7 @@ class StreamRelay:
         # Per shard: where to read next, and the last record handled (to rebuild an iterator).
         self._iterators: dict[str, str | None] = {}
         self._positions: dict[str, str] = dict(resume_from or {})
+        self._on_checkpoint = on_checkpoint
         self._lock = threading.Lock()
         self.loop = BackgroundLoop("stream-relay", self.pump_once)
 
@@ -112,8 +115,15 @@ class StreamRelay:
     def pump_once(self) -> int:
         """Reads every shard up to its end; returns how many events were put on the bus."""
         with self._lock:
-            shards = self._streams.describe_stream(StreamArn=self._stream_arn)["StreamDescription"]["Shards"]
-            return sum(self._pump_shard(shard["ShardId"]) for shard in shards)
+            before = dict(self._positions)
+            try:
+                shards = self._streams.describe_stream(StreamArn=self._stream_arn)["StreamDescription"][
+                    "Shards"
+                ]
+                return sum(self._pump_shard(shard["ShardId"]) for shard in shards)
+            finally:
+                if self._on_checkpoint is not None and self._positions != before:
+                    self._on_checkpoint(dict(self._positions))
 
     def _pump_shard(self, shard_id: str) -> int:
         if shard_id in self._iterators and self._iterators[shard_id] is None:

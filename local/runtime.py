@@ -7,6 +7,10 @@
 
 Handlers read their configuration from process environment variables, so one runtime
 runs per process at a time; stop() restores the environment it changed.
+
+With a data_dir the runtime is durable (local/durable.py): the table is DynamoDB Local in that
+directory, and files, uploads in progress, timers and undelivered events survive a restart.
+Without one everything is in moto's memory and gone at stop (what most tests want: fast).
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ from aiohttp import web
 
 from caseroom.clock import Clock, SystemClock
 from local.aws_backend import DEFAULT_MULTIPART_THRESHOLD_BYTES, AwsBackend
+from local.durable import DurableStore
 from local.events_relay import RuleDispatcher, StreamRelay
 from local.functions import FunctionRegistry
 from local.gateway import Gateway
@@ -47,12 +52,15 @@ class LocalRuntime:
         max_attempts: int = 3,
         multipart_threshold_bytes: int = DEFAULT_MULTIPART_THRESHOLD_BYTES,
         cursor_key_file: Path | None = None,
+        data_dir: Path | None = None,
+        fresh: bool = False,
     ) -> None:
         """module_overrides: function name -> handler module, e.g. a fake handler in tests.
         background: run the stream relay and rule dispatcher loops (tests call pump() instead).
         cursor_key_file: where the key of list cursors is kept (created 0600 with a random key
-        when missing; belongs in the data directory). None: a key of this process only, which
-        is enough while the data lives in memory too."""
+        when missing; belongs in the data directory). None: the data directory's cursor.key, or
+        without one a key of this process only, which is enough while the data lives in memory too.
+        data_dir: keep the data there (DynamoDB Local + files on disk); fresh: empty it first."""
         self.clock = clock or SystemClock()
         self._module_overrides = dict(module_overrides or {})
         self._background = background
@@ -61,6 +69,9 @@ class LocalRuntime:
         self._max_attempts = max_attempts
         self._multipart_threshold_bytes = multipart_threshold_bytes
         self._cursor_key_file = cursor_key_file
+        self._data_dir = data_dir
+        self._fresh = fresh
+        self._store: DurableStore | None = None
         self._port = 0
         self._loop: asyncio.AbstractEventLoop | None = None
         self._loop_thread: threading.Thread | None = None
@@ -98,18 +109,32 @@ class LocalRuntime:
 
     def _start_services(self, listener: socket.socket) -> None:
         self._identity = DevIdentityProvider(issuer=f"{self.base_url}/_local", clock=self.clock)
-        self._backend = AwsBackend(multipart_threshold_bytes=self._multipart_threshold_bytes)
+        if self._data_dir is not None:
+            self._store = DurableStore.open(self._data_dir, fresh=self._fresh)
+        store = self._store
+        self._backend = AwsBackend(
+            multipart_threshold_bytes=self._multipart_threshold_bytes,
+            dynamodb_endpoint_url=store.start_table() if store else None,
+            moto_port=store.moto_port() if store else 0,
+        )
         self._backend.start(
             function_environment={
                 "CASEROOM_JWT_ISSUER": self._identity.issuer,
                 "CASEROOM_JWT_AUDIENCE": AUDIENCE,
                 "CASEROOM_JWKS_URL": f"{self.base_url}/_local/jwks.json",
                 "CASEROOM_WEBSOCKET_ENDPOINT": self.base_url,
+                **(store.function_environment() if store else {}),
                 **({"CASEROOM_CURSOR_KEY_FILE": str(self._cursor_key_file)} if self._cursor_key_file else {}),
             }
         )
+        if store:
+            store.attach(self._backend)
         self._functions = FunctionRegistry(self._module_overrides)
-        self._relay = StreamRelay(self._backend)
+        self._relay = StreamRelay(
+            self._backend,
+            resume_from=store.relay_position() if store else None,
+            on_checkpoint=store.save_relay_position if store else None,
+        )
         self._dispatcher = RuleDispatcher(
             self._backend, self._functions, max_attempts=self._max_attempts, retry_delay_s=self._retry_delay_s
         )
@@ -138,7 +163,7 @@ class LocalRuntime:
         await web.SockSite(self._runner, listener).start()
 
     def stop(self) -> None:
-        """Stops loops, gateway and moto, in that order; safe to call twice."""
+        """Stops loops, gateway, moto and the durable store, in that order; safe to call twice."""
         for loop in (self._relay, self._dispatcher, self._scheduler):
             if loop is not None:
                 loop.stop()
@@ -149,10 +174,15 @@ class LocalRuntime:
             if self._loop_thread is not None:
                 self._loop_thread.join(timeout=10)
             self._loop.close()
+        if self._store is not None and self._backend is not None:
+            self._store.detach(self._backend)
         if self._backend is not None:
             self._backend.stop()
+        if self._store is not None:
+            self._store.close()
         self._runner = self._loop = self._loop_thread = None
         self._backend = None
+        self._store = None
 
     def __enter__(self) -> Self:
         return self.start()
@@ -175,6 +205,17 @@ class LocalRuntime:
     @property
     def ws_url(self) -> str:
         return f"ws://127.0.0.1:{self._port}/ws"
+
+    @property
+    def store(self) -> DurableStore | None:
+        """The data directory's store; None for an in-memory runtime."""
+        return self._store
+
+    @property
+    def started_empty(self) -> bool:
+        """True when this start had no earlier data (in memory, a new data dir, or --fresh):
+        the table did not exist before this start."""
+        return self._store is None or self.backend.table_created
 
     @property
     def backend(self) -> AwsBackend:

@@ -29,6 +29,7 @@ os.environ.update(
     CASEROOM_CURSOR_KEY="test-cursor-key-0123456789abcdef0123456789abcdef",
 )
 os.environ.pop("CASEROOM_AWS_ENDPOINT_URL", None)
+os.environ.pop("AWS_ENDPOINT_URL_DYNAMODB", None)  # the local runtime's DynamoDB Local, never in tests
 
 from caseroom import aws
 from caseroom.auth import Principal, Role, claims_for

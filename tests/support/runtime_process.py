@@ -5,10 +5,13 @@ from __future__ import annotations
 import os
 import queue
 import re
+import shutil
 import subprocess
 import sys
+import tempfile
 import threading
 import time
+import weakref
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -45,16 +48,27 @@ class RuntimeProcess:
         raise AssertionError(f"no line matching {pattern!r}; output so far:\n" + "\n".join(self.lines[-40:]))
 
 
-def start_runtime_process(port: int = 0, extra_args: tuple[str, ...] = ()) -> RuntimeProcess:
-    """`python -m local --port 0` with a clean environment (no AWS_*/CASEROOM_* leaking in)."""
+def start_runtime_process(
+    port: int = 0, extra_args: tuple[str, ...] = (), data_dir: Path | None = None
+) -> RuntimeProcess:
+    """`python -m local --port 0` with a clean environment (no AWS_*/CASEROOM_* leaking in).
+
+    data_dir: the runtime's data directory; by default a new temporary one, removed when the
+    RuntimeProcess is garbage-collected (never the repository's own .caseroom/)."""
+    temporary = None
+    if data_dir is None:
+        temporary = data_dir = Path(tempfile.mkdtemp(prefix="caseroom-e2e-"))
     environment = {k: v for k, v in os.environ.items() if not k.startswith(("CASEROOM_", "AWS_"))}
     environment["PYTHONUNBUFFERED"] = "1"
     process = subprocess.Popen(
-        [sys.executable, "-m", "local", "--port", str(port), *extra_args],
+        [sys.executable, "-m", "local", "--port", str(port), "--data-dir", str(data_dir), *extra_args],
         cwd=REPO_ROOT,
         env=environment,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
     )
-    return RuntimeProcess(process)
+    runtime = RuntimeProcess(process)
+    if temporary is not None:
+        weakref.finalize(runtime, shutil.rmtree, temporary, True)
+    return runtime

@@ -164,3 +164,24 @@ def test_a_missing_file_loader_hook_also_falls_back(monkeypatch: pytest.MonkeyPa
 
     monkeypatch.delattr(loaders.Loader, "FILE_LOADER_CLASS")
     assert not aws.loader_assumptions_hold()
+
+
+def test_a_per_service_endpoint_wins_over_the_runtime_wide_one(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The local runtime's table is DynamoDB Local (AWS_ENDPOINT_URL_DYNAMODB, the variable botocore
+    reads); every other service stays on moto (CASEROOM_AWS_ENDPOINT_URL)."""
+    from caseroom.settings import get_settings
+
+    monkeypatch.setenv("CASEROOM_AWS_ENDPOINT_URL", "http://127.0.0.1:4566")
+    monkeypatch.setenv("AWS_ENDPOINT_URL_DYNAMODB", "http://127.0.0.1:8001")
+    get_settings.cache_clear()
+    aws.reset_clients()
+    try:
+        assert aws.client("dynamodb").meta.endpoint_url == "http://127.0.0.1:8001"
+        assert aws.client("s3").meta.endpoint_url == "http://127.0.0.1:4566"
+        monkeypatch.delenv("AWS_ENDPOINT_URL_DYNAMODB")
+        aws.reset_clients()
+        assert aws.client("dynamodb").meta.endpoint_url == "http://127.0.0.1:4566"
+    finally:
+        monkeypatch.delenv("CASEROOM_AWS_ENDPOINT_URL")
+        get_settings.cache_clear()
+        aws.reset_clients()

@@ -10,6 +10,7 @@ s3transfer), which is ~70 ms of every cold start that no CaseRoom function uses.
 
 from __future__ import annotations
 
+import os
 import threading
 from typing import Any
 
@@ -21,11 +22,12 @@ _lock = threading.Lock()
 
 
 def client(service: str, endpoint_url: str | None = None, signature_version: str | None = None) -> Any:
-    """A shared client for `service`. Locally every service is moto on 127.0.0.1.
+    """A shared client for `service`. Locally every service is moto on 127.0.0.1, except where a
+    per-service endpoint is configured (the local runtime's table is DynamoDB Local).
 
     signature_version="s3v4" for presigning: SigV4 is what KMS-encrypted objects and signed
     checksum headers need (boto3 may otherwise presign S3 URLs with SigV2)."""
-    endpoint = endpoint_url or get_settings().aws_endpoint_url
+    endpoint = endpoint_url or service_endpoint(service) or get_settings().aws_endpoint_url
     key = (service, endpoint, signature_version)
     found = _clients.get(key)
     if found is None:
@@ -40,6 +42,13 @@ def client(service: str, endpoint_url: str | None = None, signature_version: str
                 found = _shared_session().create_client(service, endpoint_url=endpoint, config=config)
                 _clients[key] = found
     return found
+
+
+def service_endpoint(service: str) -> str | None:
+    """AWS_ENDPOINT_URL_<SERVICE>, the per-service endpoint variable botocore itself honours
+    (e.g. AWS_ENDPOINT_URL_DYNAMODB); it wins over the runtime-wide CASEROOM_AWS_ENDPOINT_URL,
+    as botocore's own per-service setting wins over AWS_ENDPOINT_URL. Unset in AWS."""
+    return os.environ.get("AWS_ENDPOINT_URL_" + service.upper().replace("-", "_")) or None
 
 
 def _shared_session() -> Any:
