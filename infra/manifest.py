@@ -73,7 +73,9 @@ class HttpRoute:
     method: str
     path: str  # API Gateway syntax: /cases/{caseId}
     function: str
-    public: bool = False  # True: no JWT authorizer (health checks only)
+    # True: no JWT authorizer. Health checks, and the share-link guest routes, which have no
+    # account: those authorize every request inside, by the link's token (caseroom.sharing).
+    public: bool = False
 
     @property
     def route_key(self) -> str:
@@ -226,6 +228,14 @@ FUNCTIONS: tuple[Function, ...] = (
         timeout_s=90,
     ),
     Function(
+        name="sharing_api",
+        description=(
+            "Share links HTTP API: the owner's 24-hour links, revocation and access log; the guest's "
+            "token-authorized view, downloads and email one-time codes"
+        ),
+        grants=(Grant.TABLE_READ, Grant.TABLE_WRITE, Grant.FILES_READ_VERSION, Grant.EMAIL_SEND),
+    ),
+    Function(
         name="realtime",
         description="WebSocket API: authenticated connections, kept for live pushes",
         grants=(Grant.TABLE_READ, Grant.TABLE_WRITE, Grant.WEBSOCKET_POST),
@@ -283,6 +293,15 @@ HTTP_ROUTES: tuple[HttpRoute, ...] = (
     HttpRoute("POST", "/webhooks/{endpointId}/test", "webhooks_api"),
     HttpRoute("GET", "/webhooks/{endpointId}/deliveries", "webhooks_api"),
     HttpRoute("POST", "/webhooks/{endpointId}/deliveries/{deliveryId}/redeliver", "webhooks_api"),
+    # share links (issue 14): the owner's side, then the guest's (public: no JWT, token inside)
+    HttpRoute("POST", "/cases/{caseId}/share-links", "sharing_api"),
+    HttpRoute("GET", "/cases/{caseId}/share-links", "sharing_api"),
+    HttpRoute("POST", "/cases/{caseId}/share-links/{linkId}/revoke", "sharing_api"),
+    HttpRoute("GET", "/cases/{caseId}/share-links/{linkId}/access-log", "sharing_api"),
+    HttpRoute("GET", "/shared", "sharing_api", public=True),
+    HttpRoute("GET", "/shared/files/{fileId}/download", "sharing_api", public=True),
+    HttpRoute("POST", "/shared/email-code", "sharing_api", public=True),
+    HttpRoute("POST", "/shared/email-code/confirm", "sharing_api", public=True),
 )
 
 WEBSOCKET_ROUTES: tuple[WebSocketRoute, ...] = (

@@ -29,6 +29,7 @@ class RequestMeta:
     request_id: str
     source_ip: str
     correlation_id: str = ""
+    user_agent: str = ""  # the client, as it says; shown in a share link's access log
 
 
 SYSTEM_REQUEST = RequestMeta(request_id="system", source_ip="internal")
