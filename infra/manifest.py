@@ -236,6 +236,14 @@ FUNCTIONS: tuple[Function, ...] = (
         grants=(Grant.TABLE_READ, Grant.TABLE_WRITE, Grant.FILES_READ_VERSION, Grant.EMAIL_SEND),
     ),
     Function(
+        name="passport_api",
+        description=(
+            "Passport HTTP API: the clinician connects the patient and shares galleries; the patient "
+            "lists their cases, downloads shared files and sees who saw their records"
+        ),
+        grants=(Grant.TABLE_READ, Grant.TABLE_WRITE, Grant.FILES_READ_VERSION, Grant.EMAIL_SEND),
+    ),
+    Function(
         name="realtime",
         description="WebSocket API: authenticated connections, kept for live pushes",
         grants=(Grant.TABLE_READ, Grant.TABLE_WRITE, Grant.WEBSOCKET_POST),
@@ -302,6 +310,15 @@ HTTP_ROUTES: tuple[HttpRoute, ...] = (
     HttpRoute("GET", "/shared/files/{fileId}/download", "sharing_api", public=True),
     HttpRoute("POST", "/shared/email-code", "sharing_api", public=True),
     HttpRoute("POST", "/shared/email-code/confirm", "sharing_api", public=True),
+    # the Passport (issue 14): the clinician's side, then the patient's
+    HttpRoute("POST", "/cases/{caseId}/passport", "passport_api"),
+    HttpRoute("GET", "/cases/{caseId}/passport", "passport_api"),
+    HttpRoute("PUT", "/cases/{caseId}/passport/galleries/{galleryId}", "passport_api"),
+    HttpRoute("DELETE", "/cases/{caseId}/passport/galleries/{galleryId}", "passport_api"),
+    HttpRoute("GET", "/me/passport/cases", "passport_api"),
+    HttpRoute("GET", "/me/passport/cases/{caseId}", "passport_api"),
+    HttpRoute("GET", "/me/passport/cases/{caseId}/files/{fileId}/download", "passport_api"),
+    HttpRoute("GET", "/me/passport/cases/{caseId}/access-log", "passport_api"),
 )
 
 WEBSOCKET_ROUTES: tuple[WebSocketRoute, ...] = (

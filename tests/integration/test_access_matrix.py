@@ -15,7 +15,7 @@ import hashlib
 import importlib
 import re
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from typing import Any
 
@@ -24,12 +24,14 @@ from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
 
 from caseroom import access, aws, dynamo
 from caseroom.access import Action, Relationship, Scope
-from caseroom.auth import Principal
+from caseroom.auth import Principal, Role
 from caseroom.cases import routes as case_routes
 from caseroom.cases.logic import CaseService
 from caseroom.clock import FixedClock
 from caseroom.files import routes as file_routes
 from caseroom.files.logic import FileService
+from caseroom.passport import routes as passport_routes
+from caseroom.passport.logic import PassportService
 from caseroom.planning import routes as planning_routes
 from caseroom.planning.logic import PlanningService
 from caseroom.route_support import declared_action
@@ -54,6 +56,11 @@ CROWN = {"patientName": "Maria Garcia", "rxDescription": "Crown", "teeth": ["11"
 BLOCK = {"durationMinutes": 60, "timezone": "Europe/Madrid", "meetingUrl": "https://meet.lab.test/room"}
 
 Api = Callable[..., tuple[int, Any]]
+VERIFIED_PATIENT = replace(PATIENT, email_verified=True)
+OTHER_PATIENT = Principal(
+    user_id="u-patient-kim", email="kim@mail.test", name="Kim Lee", role=Role.PATIENT, email_verified=True
+)
+CONNECT_ROUTE = "POST /cases/{caseId}/passport"
 
 # What each caller holds, named by the test (never computed by the policy under test).
 CALLERS: dict[str, tuple[Principal | None, frozenset[Relationship]]] = {
@@ -83,7 +90,24 @@ CALLERS: dict[str, tuple[Principal | None, frozenset[Relationship]]] = {
         OTHER_LAB,
         frozenset({Relationship.ANYONE, Relationship.SIGNED_IN, Relationship.LAB_MEMBER}),
     ),
-    "patient": (PATIENT, frozenset({Relationship.ANYONE, Relationship.SIGNED_IN})),
+    # Patients: the world's case is connected to PATIENT's address. The same account with its
+    # email not verified holds nothing; another verified patient holds only their account.
+    "patient (email not verified)": (PATIENT, frozenset({Relationship.ANYONE, Relationship.SIGNED_IN})),
+    "connected patient": (
+        VERIFIED_PATIENT,
+        frozenset(
+            {
+                Relationship.ANYONE,
+                Relationship.SIGNED_IN,
+                Relationship.PATIENT,
+                Relationship.CONNECTED_PATIENT,
+            }
+        ),
+    ),
+    "unconnected patient": (
+        OTHER_PATIENT,
+        frozenset({Relationship.ANYONE, Relationship.SIGNED_IN, Relationship.PATIENT}),
+    ),
     "no token": (None, frozenset({Relationship.ANYONE})),
     # Guests: no JWT, a share link's token in X-Share-Token (on every route; only the /shared
     # routes read it). The world's valid link covers Initial Documentation, where its file is.
@@ -169,6 +193,9 @@ def build_world(api: Api, route_key: str = "", *, planning: str = "", made_by: s
     case = _ok(api("POST", "/cases", who=CLINICIAN, body=CROWN), 201)
     assert case["labId"] == LAB_TECH.lab_id
     world.case_id, world.version = case["caseId"], case["version"]
+    if route_key != CONNECT_ROUTE:
+        path = f"/cases/{world.case_id}/passport"
+        _ok(api("POST", "/cases/{caseId}/passport", path, who=CLINICIAN, body={"email": PATIENT.email}), 201)
     uploader = CALLERS[made_by][0]
     if "{fileId}" in route_key and "/uploads/" not in route_key:
         world.file_id = _available_photo(api, world.case_id, uploader)
@@ -368,6 +395,14 @@ REQUESTS: dict[str, Request] = {
     "GET /shared/files/{fileId}/download": Request(),
     "POST /shared/email-code": Request(body=lambda w: {"email": "guest@ortho.test"}),
     "POST /shared/email-code/confirm": Request(body=lambda w: {"challengeId": "0" * 32, "code": "123456"}),
+    CONNECT_ROUTE: Request(body=lambda w: {"email": PATIENT.email}),
+    "GET /cases/{caseId}/passport": Request(),
+    "PUT /cases/{caseId}/passport/galleries/{galleryId}": Request(),
+    "DELETE /cases/{caseId}/passport/galleries/{galleryId}": Request(),
+    "GET /me/passport/cases": Request(),
+    "GET /me/passport/cases/{caseId}": Request(),
+    "GET /me/passport/cases/{caseId}/files/{fileId}/download": Request(),
+    "GET /me/passport/cases/{caseId}/access-log": Request(),
 }
 
 
@@ -399,6 +434,7 @@ def api(aws_backend: None, clock: FixedClock, monkeypatch: pytest.MonkeyPatch) -
     file_routes.use_service(FileService(clock=clock))
     planning_routes.use_service(PlanningService(clock=clock))
     sharing_routes.use_service(ShareService(clock=clock))
+    passport_routes.use_service(PassportService(clock=clock))
 
     invoke = route_caller()
     yield invoke
@@ -406,6 +442,7 @@ def api(aws_backend: None, clock: FixedClock, monkeypatch: pytest.MonkeyPatch) -
     file_routes.use_service(None)
     planning_routes.use_service(None)
     sharing_routes.use_service(None)
+    passport_routes.use_service(None)
     get_settings.cache_clear()
 
 
@@ -432,6 +469,8 @@ def _held(caller: str, made_by: str, route_key: str) -> frozenset[Relationship]:
     # the case (the world's objects are made by `made_by`).
     if "{fileId}" in route_key and caller == made_by:
         held.add(Relationship.UPLOADER)
+    if route_key == CONNECT_ROUTE:  # that world has no patient connected yet
+        held.discard(Relationship.CONNECTED_PATIENT)
     return frozenset(held)
 
 

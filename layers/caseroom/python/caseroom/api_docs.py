@@ -16,6 +16,7 @@ from caseroom.files.routes import router as files_router
 from caseroom.http import build_http_app
 from caseroom.labs.routes import router as labs_router
 from caseroom.notifications.routes import router as notifications_router
+from caseroom.passport.routes import router as passport_router
 from caseroom.planning.routes import router as planning_router
 from caseroom.sharing.routes import router as sharing_router
 from caseroom.webhooks.routes import router as webhooks_router
@@ -33,6 +34,7 @@ def openapi_json() -> str:
         notifications_router,
         webhooks_router,
         sharing_router,
+        passport_router,
     )
     document = app.get_openapi_json_schema(
         title=TITLE,

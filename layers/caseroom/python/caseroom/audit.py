@@ -49,6 +49,7 @@ class AuditRecord:
     source_ip: str
     request_id: str
     outcome: Outcome = Outcome.ALLOWED
+    actor_name: str | None = None  # shown to a patient asking who saw their records
 
 
 def user_record(
@@ -74,6 +75,7 @@ def user_record(
         source_ip=meta.source_ip,
         request_id=meta.request_id,
         outcome=outcome,
+        actor_name=who.name,
     )
 
 
