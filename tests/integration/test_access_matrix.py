@@ -206,7 +206,7 @@ def build_world(api: Api, route_key: str = "", *, planning: str = "", made_by: s
     if "{endpointId}" in route_key:
         body = {"url": "https://hooks.clinic.test/in", "eventTypes": ["CaseCreated"]}
         world.endpoint_id = _ok(api("POST", "/webhooks", who=CLINICIAN, body=body), 201)["endpointId"]
-    if route_key.split(" ", 1)[1].startswith("/shared") or "{linkId}" in route_key:
+    if " /shared" in route_key or "{linkId}" in route_key:
         _share(api, world, email_code="/email-code" in route_key)
     if "{deliveryId}" in route_key:
         path = f"/webhooks/{world.endpoint_id}/test"
@@ -561,7 +561,9 @@ def test_another_cases_file_under_my_case_is_not_found(api: Api) -> None:
     for route_key in [k for k in REQUESTS if "{fileId}" in k and " /shared/" not in k]:
         method, route = route_key.split(" ", 1)
         path = route.format(**{**mine.ids(), "fileId": theirs_file})
-        status, body = api(method, route, path, who=CLINICIAN, body=REQUESTS[route_key].body(mine))
+        # The Passport's routes are the connected patient's (the world's case is connected).
+        who = VERIFIED_PATIENT if route.startswith("/me/passport/") else CLINICIAN
+        status, body = api(method, route, path, who=who, body=REQUESTS[route_key].body(mine))
         assert status == 404 and body["code"] == "FILE_NOT_FOUND", (route_key, status, body)
 
 

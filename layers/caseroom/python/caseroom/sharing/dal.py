@@ -40,7 +40,11 @@ def _get(key: dict[str, Any]) -> dict[str, Any] | None:
 
 
 def create_link(link: ShareLink, ttl: int, also: list[dict[str, Any]]) -> None:
-    link_values = {"pk": f"CASE#{link.case_id}", "sk": f"SHARELINK#{link.link_id}", "kind": "share-link"}
+    link_values: dict[str, Any] = {
+        "pk": f"CASE#{link.case_id}",
+        "sk": f"SHARELINK#{link.link_id}",
+        "kind": "share-link",
+    }
     link_values.update(stored.to_values(link))
     link_values["ttl"] = ttl
     token_values = {
