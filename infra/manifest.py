@@ -132,6 +132,7 @@ NOTIFIED_EVENT_TYPES = (
 NOTIFICATION_DIGEST_DUE = "NotificationDigestDue"
 WEBHOOK_DELIVERY_DUE = "WebhookDeliveryDue"
 WEBHOOK_SENDER_SOURCE = "caseroom.webhooks"  # the webhooks API asks for an attempt now
+SHARE_LINK_EXPIRING = "ShareLinkExpiring"  # caseroom.sharing.notices.EXPIRY_TIMER
 
 FUNCTIONS: tuple[Function, ...] = (
     Function(
@@ -233,7 +234,19 @@ FUNCTIONS: tuple[Function, ...] = (
             "Share links HTTP API: the owner's 24-hour links, revocation and access log; the guest's "
             "token-authorized view, downloads and email one-time codes"
         ),
-        grants=(Grant.TABLE_READ, Grant.TABLE_WRITE, Grant.FILES_READ_VERSION, Grant.EMAIL_SEND),
+        grants=(
+            Grant.TABLE_READ,
+            Grant.TABLE_WRITE,
+            Grant.FILES_READ_VERSION,
+            Grant.EMAIL_SEND,  # the guest's one-time code
+            Grant.SCHEDULE,  # the link's expiry warning
+            Grant.WEBSOCKET_POST,  # the owner's live push when a link is first opened
+        ),
+    ),
+    Function(
+        name="share_link_notices",
+        description="Share links: an hour before a link expires, its owner is told (feed and live push)",
+        grants=(Grant.TABLE_READ, Grant.TABLE_WRITE, Grant.WEBSOCKET_POST),
     ),
     Function(
         name="passport_api",
@@ -406,6 +419,12 @@ EVENT_RULES: tuple[EventRule, ...] = (
             "detail-type": [WEBHOOK_DELIVERY_DUE],
         },
         function="webhook_sender",
+    ),
+    EventRule(
+        name="share-link-expiring",
+        description="A share link's timer an hour before expiry: tell its owner unless revoked meanwhile",
+        pattern={"source": [SCHEDULER_SOURCE], "detail-type": [SHARE_LINK_EXPIRING]},
+        function="share_link_notices",
     ),
 )
 

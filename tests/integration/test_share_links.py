@@ -208,3 +208,40 @@ def test_email_code_attempts_are_limited(api: Api) -> None:
     right = {"challengeId": sent["challengeId"], "code": code}
     status, answer = _guest(api, link["token"], "/shared/email-code/confirm", method="POST", body=right)
     assert (status, answer["code"]) == (400, "EMAIL_CODE_INVALID")  # attempts used up: even the right code
+
+
+def _owner_notices(api: Api) -> list[tuple[str, str]]:
+    items = _ok(api("GET", "/me/notifications", who=CLINICIAN))["items"]
+    return [(n["kind"], n["subjectId"]) for n in items if n["kind"].startswith("ShareLink")]
+
+
+def test_the_owner_is_told_when_a_link_is_first_opened(api: Api) -> None:
+    world = build_world(api)
+    link = _create(api, world.case_id)
+    assert _owner_notices(api) == []
+    _ok(_guest(api, link["token"]))
+    _ok(_guest(api, link["token"]))
+    assert _owner_notices(api) == [("ShareLinkFirstOpened", link["linkId"])]  # once
+
+
+def test_the_owner_is_told_an_hour_before_a_link_expires_unless_revoked(api: Api, clock: FixedClock) -> None:
+    from caseroom import aws
+    from caseroom.settings import get_settings
+    from caseroom.sharing.notices import on_expiry_timer
+
+    world = build_world(api)
+    kept, revoked = _create(api, world.case_id), _create(api, world.case_id)
+    # The timer is set at expiry - 1 h
+    schedule = aws.client("scheduler").get_schedule(
+        Name=f"share-expiry-{kept['linkId']}", GroupName=get_settings().schedule_group
+    )
+    assert schedule["ScheduleExpression"] == "at(2026-11-03T08:00:00)"
+    path = f"/cases/{world.case_id}/share-links/{revoked['linkId']}/revoke"
+    _ok(api("POST", "/cases/{caseId}/share-links/{linkId}/revoke", path))
+    clock.advance(hours=23)
+    # When the timers fire (twice: timers are at least once)
+    for _ in range(2):
+        on_expiry_timer({"caseId": world.case_id, "linkId": kept["linkId"]}, clock)
+        assert not on_expiry_timer({"caseId": world.case_id, "linkId": revoked["linkId"]}, clock)
+    # Then the owner is told once, about the link still alive
+    assert _owner_notices(api) == [("ShareLinkExpiring", kept["linkId"])]

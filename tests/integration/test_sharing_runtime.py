@@ -15,7 +15,8 @@ from typing import Any
 
 import pytest
 
-from caseroom.clock import FixedClock
+import functions.share_link_notices.handler as share_link_notices
+from caseroom.clock import FixedClock, SystemClock
 from caseroom.passport import routes as passport_routes
 from caseroom.passport.logic import PassportService
 from caseroom.sharing import routes as sharing_routes
@@ -34,9 +35,11 @@ def runtime() -> Iterator[LocalRuntime]:
     with LocalRuntime(clock=clock, background=False, retry_delay_s=0) as started:
         sharing_routes.use_service(ShareService(clock=clock))
         passport_routes.use_service(PassportService(clock=clock))
+        share_link_notices._clock = clock  # type: ignore[assignment]
         yield started
     sharing_routes.use_service(None)
     passport_routes.use_service(None)
+    share_link_notices._clock = SystemClock()
 
 
 def signed_in(runtime: LocalRuntime, user: str) -> Api:
@@ -100,8 +103,18 @@ def test_patient_and_guest_get_exactly_what_they_are_given(runtime: LocalRuntime
     assert status == 200 and fetch(link["url"]) == PNG
     assert guest(runtime, f"/shared/files/{surgery}/download", created["token"])[0] == 403
 
+    # An hour before expiry the local scheduler fires the link's timer: the owner is told,
+    # as they were when the guest first opened it
+    runtime.clock.advance(hours=23)
+    assert runtime.scheduler.fire_due(runtime.clock.now()) >= 1
+    runtime.pump()
+    clinic = signed_in(runtime, "clinician")  # a fresh token at the moved time
+    notices = [(n["kind"], n["subjectId"]) for n in clinic.call("GET", "/me/notifications")["items"]]
+    assert ("ShareLinkFirstOpened", created["linkId"]) in notices
+    assert ("ShareLinkExpiring", created["linkId"]) in notices
+
     # 24 h - 1 s: still open; 24 h + 1 s: 410, for the view and the download alike
-    runtime.clock.advance(hours=24, seconds=-1)
+    runtime.clock.advance(hours=1, seconds=-1)
     assert guest(runtime, "/shared", created["token"])[0] == 200
     runtime.clock.advance(seconds=2)
     for path in ("/shared", f"/shared/files/{initial}/download"):

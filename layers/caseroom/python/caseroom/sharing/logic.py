@@ -42,7 +42,7 @@ from caseroom.files import dal as files_dal
 from caseroom.files import storage
 from caseroom.files.logic import DOWNLOAD_LINK_SECONDS, FIXED_GALLERIES, content_disposition
 from caseroom.files.records import CaseFile, FileStatus
-from caseroom.sharing import dal
+from caseroom.sharing import dal, notices
 from caseroom.sharing.models import (
     ConfirmEmailCode,
     CreatedShareLink,
@@ -157,6 +157,7 @@ class ShareService:
         )
         record = self._audit(who, meta, Action.SHARE_LINK_CREATE, case.case_id, "share-link", link.link_id)
         dal.create_link(link, self._retention(link), also=[audit_store.audit_put_action(record)])
+        notices.schedule_expiry_warning(link)
         return CreatedShareLink(**self._view(link).model_dump(), token=token)
 
     def list_links(
@@ -303,7 +304,9 @@ class ShareService:
         record = self._audit(gate.who, meta, Action.SHARED_VIEW, case.case_id, "share-link", link.link_id)
         log = dal.log_put_action(self._log(link, meta, "opened", guest_email=email), self._retention(link))
         # The first opening is recorded once (the owner is told); later ones are logged.
-        if not dal.mark(case.case_id, link.link_id, {"firstOpenedAt": now}, "firstOpenedAt", also=[log]):
+        if dal.mark(case.case_id, link.link_id, {"firstOpenedAt": now}, "firstOpenedAt", also=[log]):
+            notices.first_opened(link, self.clock)
+        else:
             dal.append_log(self._log(link, meta, "opened", guest_email=email), self._retention(link))
         audit_store.append(record)
         return SharedCase(
