@@ -133,6 +133,8 @@ NOTIFICATION_DIGEST_DUE = "NotificationDigestDue"
 WEBHOOK_DELIVERY_DUE = "WebhookDeliveryDue"
 WEBHOOK_SENDER_SOURCE = "caseroom.webhooks"  # the webhooks API asks for an attempt now
 SHARE_LINK_EXPIRING = "ShareLinkExpiring"  # caseroom.sharing.notices.EXPIRY_TIMER
+PASSPORT_EXPORT_SOURCE = "caseroom.passport"  # caseroom.passport.export.EXPORT_SOURCE
+PASSPORT_EXPORT_REQUESTED = "PassportExportRequested"
 
 FUNCTIONS: tuple[Function, ...] = (
     Function(
@@ -252,9 +254,28 @@ FUNCTIONS: tuple[Function, ...] = (
         name="passport_api",
         description=(
             "Passport HTTP API: the clinician connects the patient and shares galleries; the patient "
-            "lists their cases, downloads shared files and sees who saw their records"
+            "lists their cases, downloads shared files, exports them and sees who saw their records"
         ),
-        grants=(Grant.TABLE_READ, Grant.TABLE_WRITE, Grant.FILES_READ_VERSION, Grant.EMAIL_SEND),
+        grants=(
+            Grant.TABLE_READ,
+            Grant.TABLE_WRITE,
+            Grant.FILES_READ_VERSION,
+            Grant.EMAIL_SEND,  # the patient's invitation
+            Grant.EVENTS_PUT,  # an export request
+        ),
+    ),
+    Function(
+        name="passport_export",
+        description="Builds a patient's export: every shared file in one ZIP64, streamed to S3 (multipart)",
+        grants=(
+            Grant.TABLE_READ,
+            Grant.TABLE_WRITE,
+            Grant.FILES_READ_VERSION,
+            Grant.FILES_UPLOAD,  # s3:PutObject of the ZIP's parts
+            Grant.FILES_ABORT_UPLOAD,
+        ),
+        timeout_s=900,
+        memory_mb=1024,
     ),
     Function(
         name="realtime",
@@ -332,6 +353,8 @@ HTTP_ROUTES: tuple[HttpRoute, ...] = (
     HttpRoute("GET", "/me/passport/cases/{caseId}", "passport_api"),
     HttpRoute("GET", "/me/passport/cases/{caseId}/files/{fileId}/download", "passport_api"),
     HttpRoute("GET", "/me/passport/cases/{caseId}/access-log", "passport_api"),
+    HttpRoute("POST", "/me/passport/cases/{caseId}/exports", "passport_api"),
+    HttpRoute("GET", "/me/passport/cases/{caseId}/exports/{exportId}", "passport_api"),
 )
 
 WEBSOCKET_ROUTES: tuple[WebSocketRoute, ...] = (
@@ -425,6 +448,12 @@ EVENT_RULES: tuple[EventRule, ...] = (
         description="A share link's timer an hour before expiry: tell its owner unless revoked meanwhile",
         pattern={"source": [SCHEDULER_SOURCE], "detail-type": [SHARE_LINK_EXPIRING]},
         function="share_link_notices",
+    ),
+    EventRule(
+        name="passport-export-requested",
+        description="A patient asked for an export of what is shared with them: build the ZIP",
+        pattern={"source": [PASSPORT_EXPORT_SOURCE], "detail-type": [PASSPORT_EXPORT_REQUESTED]},
+        function="passport_export",
     ),
 )
 

@@ -159,10 +159,12 @@ class World:
     extra: dict[str, str] = field(default_factory=dict)
     links: dict[str, str] = field(default_factory=dict)  # link state -> token
     link_id: str = ""  # the valid link's id
+    export_id: str = ""  # the connected patient's export
 
     def ids(self) -> dict[str, str]:
         return {
             "linkId": self.link_id,
+            "exportId": self.export_id,
             "caseId": self.case_id,
             "fileId": self.file_id,
             "galleryId": self.gallery_id,
@@ -208,6 +210,10 @@ def build_world(api: Api, route_key: str = "", *, planning: str = "", made_by: s
         world.endpoint_id = _ok(api("POST", "/webhooks", who=CLINICIAN, body=body), 201)["endpointId"]
     if " /shared" in route_key or "{linkId}" in route_key:
         _share(api, world, email_code="/email-code" in route_key)
+    if "{exportId}" in route_key:
+        path = f"/me/passport/cases/{world.case_id}/exports"
+        route = "/me/passport/cases/{caseId}/exports"
+        world.export_id = _ok(api("POST", route, path, who=VERIFIED_PATIENT), 202)["exportId"]
     if "{deliveryId}" in route_key:
         path = f"/webhooks/{world.endpoint_id}/test"
         world.delivery_id = _ok(api("POST", "/webhooks/{endpointId}/test", path, who=CLINICIAN), 202)[
@@ -403,6 +409,8 @@ REQUESTS: dict[str, Request] = {
     "GET /me/passport/cases/{caseId}": Request(),
     "GET /me/passport/cases/{caseId}/files/{fileId}/download": Request(),
     "GET /me/passport/cases/{caseId}/access-log": Request(),
+    "POST /me/passport/cases/{caseId}/exports": Request(),
+    "GET /me/passport/cases/{caseId}/exports/{exportId}": Request(),
 }
 
 

@@ -149,3 +149,36 @@ def test_who_saw_my_records_names_staff_and_roles(api: Api) -> None:
     assert (LAB_TECH.name, "lab", "file.download") in seen
     assert (VERIFIED_PATIENT.name, "patient", "patient.file.download") in seen
     assert all(e["action"] != "case.create" for e in log["items"])
+
+
+def test_an_export_holds_every_shared_file_and_nothing_else(api: Api, clock: Any) -> None:
+    import io
+    import zipfile
+
+    from caseroom import aws
+    from caseroom.passport.export import build
+    from caseroom.settings import get_settings
+    from tests.integration.test_access_matrix import PNG
+
+    # Given a connected case: a photo shared (Initial Documentation), one not (Rx)
+    world = build_world(api, "GET /cases/{caseId}/files/{fileId}")
+    hidden = _available_photo(api, world.case_id, CLINICIAN)
+    _move(api, world.case_id, hidden, "rx")
+    # When the patient asks for an export and the export function builds it
+    route = "/me/passport/cases/{caseId}/exports"
+    asked = _ok(api("POST", route, f"/me/passport/cases/{world.case_id}/exports", who=VERIFIED_PATIENT), 202)
+    assert asked["status"] == "building"
+    assert build(world.case_id, asked["exportId"], clock) == "ready"
+    assert build(world.case_id, asked["exportId"], clock) == "ready"  # a repeated event: nothing more
+    # Then the export is ready with a short-lived link, and the ZIP holds exactly the shared file
+    path = f"/me/passport/cases/{world.case_id}/exports/{asked['exportId']}"
+    ready = _ok(api("GET", route + "/{exportId}", path, who=VERIFIED_PATIENT))
+    assert (ready["status"], ready["fileCount"]) == ("ready", 1)
+    assert "X-Amz-Expires=600" in ready["url"]
+    key = f"exports/{world.case_id}/{asked['exportId']}.zip"
+    data = aws.client("s3").get_object(Bucket=get_settings().files_bucket, Key=key)["Body"].read()
+    archive = zipfile.ZipFile(io.BytesIO(data))
+    assert archive.namelist() == ["initial-documentation/smile.png"]
+    assert archive.read("initial-documentation/smile.png") == PNG
+    # ...and another patient cannot read it
+    assert api("GET", route + "/{exportId}", path, who=OTHER_PATIENT)[0] == 404

@@ -5,7 +5,9 @@ and after revocation. Time is the runtime's injected clock, moved by the test.""
 
 from __future__ import annotations
 
+import io
 import json
+import zipfile
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -94,6 +96,12 @@ def test_patient_and_guest_get_exactly_what_they_are_given(runtime: LocalRuntime
     with pytest.raises(ApiError) as refused:
         patient.call("GET", f"/me/passport/cases/{case_id}/files/{surgery}/download")
     assert (refused.value.status, refused.value.code) == (403, "ROLE_NOT_ALLOWED")
+    # ...and exports them as one ZIP, built by the export function from the bus
+    export_id = patient.call("POST", f"/me/passport/cases/{case_id}/exports")["exportId"]
+    runtime.pump()
+    export = patient.call("GET", f"/me/passport/cases/{case_id}/exports/{export_id}")
+    archive = zipfile.ZipFile(io.BytesIO(fetch(export["url"])))
+    assert sorted(archive.namelist()) == ["initial-documentation/smile.png", "smile-design/design.png"]
 
     # A guest opens a link for Initial Documentation and downloads its file
     created = clinic.call("POST", f"/cases/{case_id}/share-links", {"galleryIds": ["initial-documentation"]})

@@ -111,6 +111,7 @@ class Action(StrEnum):
     PATIENT_CASE_READ = "patient.case.read"
     PATIENT_FILE_DOWNLOAD = "patient.file.download"
     PATIENT_ACCESS_LOG_READ = "patient.access_log.read"
+    PATIENT_EXPORT = "patient.export"
     # what event consumers do for a user: who is told about a case
     CASE_NOTICE_RECEIVE = "case.notice.receive"
     CASE_WEBHOOK_RECEIVE = "case.webhook.receive"
@@ -224,6 +225,7 @@ RIGHTS: Mapping[Action, Rule] = {
     Action.PATIENT_CASE_READ: _rule(Scope.CASE, Relationship.CONNECTED_PATIENT),
     Action.PATIENT_FILE_DOWNLOAD: _rule(Scope.CASE, Relationship.CONNECTED_PATIENT),
     Action.PATIENT_ACCESS_LOG_READ: _rule(Scope.CASE, Relationship.CONNECTED_PATIENT),
+    Action.PATIENT_EXPORT: _rule(Scope.CASE, Relationship.CONNECTED_PATIENT),
 }
 
 # Seeing a case at all (anything but a 404) is holding a relationship that may read it: the
@@ -263,6 +265,8 @@ class Grant:
 
 
 def account_relationships(who: Principal) -> frozenset[Relationship]:
+    if who.role is Role.GUEST:  # a share link's holder has no account
+        return frozenset({Relationship.ANYONE})
     found = {Relationship.ANYONE, Relationship.SIGNED_IN}
     if who.role is Role.CLINICIAN:
         found.add(Relationship.CLINICIAN)

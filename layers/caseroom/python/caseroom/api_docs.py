@@ -40,9 +40,10 @@ def openapi_json() -> str:
         title=TITLE,
         version=VERSION,
         description=(
-            "Dental case collaboration. Every route except /health needs a Cognito ID token "
-            "(locally: POST /_local/sign-in) as `Authorization: Bearer <token>`. Errors share one "
-            "shape: {code, message, requestId, details}; `code` is stable, and no error repeats "
+            "Dental case collaboration. Every route except /health and the guest's /shared routes "
+            "needs a Cognito ID token (locally: POST /_local/sign-in) as `Authorization: Bearer "
+            "<token>`; /shared takes a share link's token as `X-Share-Token` instead. Errors share "
+            "one shape: {code, message, requestId, details}; `code` is stable, and no error repeats "
             "what was sent. Each operation lists every status it can answer and, per status, its "
             "codes. Request bodies are JSON (also when sent without a Content-Type, or as "
             "application/x-www-form-urlencoded starting with `{`); other types get 415."

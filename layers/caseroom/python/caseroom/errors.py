@@ -490,3 +490,7 @@ class PatientNotConnected(DomainError):
 
 class GalleryNotShared(DomainError):
     code, status, message = "GALLERY_NOT_SHARED", 403, "This gallery is not shared with you."
+
+
+class ExportNotFound(DomainError):
+    code, status, message = "EXPORT_NOT_FOUND", 404, "No such export."

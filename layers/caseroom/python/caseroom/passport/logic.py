@@ -10,6 +10,7 @@ patient keeps access for as long as the records are kept.
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass, field, replace
 
 from caseroom import audit_store
@@ -18,15 +19,22 @@ from caseroom.audit import AuditRecord, RequestMeta, user_record
 from caseroom.auth import Principal
 from caseroom.cases import dal as cases_dal
 from caseroom.clock import Clock, SystemClock, iso
-from caseroom.errors import FileNotAvailable, FileNotFound, GalleryNotFound, PatientNotConnected
+from caseroom.errors import (
+    ExportNotFound,
+    FileNotAvailable,
+    FileNotFound,
+    GalleryNotFound,
+    PatientNotConnected,
+)
 from caseroom.files import dal as files_dal
 from caseroom.files import storage
 from caseroom.files.logic import DOWNLOAD_LINK_SECONDS, FIXED_GALLERIES, content_disposition
 from caseroom.files.records import FileStatus
-from caseroom.passport import dal
+from caseroom.passport import dal, export
 from caseroom.passport.models import (
     ConnectedPassport,
     ConnectPatient,
+    ExportView,
     PassportView,
     PatientCasePage,
     PatientCaseSummary,
@@ -222,6 +230,45 @@ class PassportService:
         )
         return SharedDownload(url=url, expires_in_seconds=DOWNLOAD_LINK_SECONDS, file_name=file.file_name)
 
+    def request_export(self, who: Principal, case_id: str, meta: RequestMeta) -> ExportView:
+        _, connection = self._patient_case(who, case_id, meta, Action.PATIENT_EXPORT)
+        export_id = secrets.token_hex(16)
+        job = export.PassportExport(
+            export_id=export_id,
+            case_id=connection.case_id,
+            patient_email=connection.patient_email,
+            requested_at=iso(self.clock.now()),
+            status="building",
+            object_key=f"exports/{connection.case_id}/{export_id}.zip",
+        )
+        export.save(job, int(self.clock.now().timestamp()) + export.EXPORT_SECONDS_KEPT)
+        audit_store.append(
+            self._record(who, meta, Action.PATIENT_EXPORT, connection.case_id, "export", export_id)
+        )
+        export.request_build(job)
+        return _export_view(job)
+
+    def read_export(self, who: Principal, case_id: str, export_id: str, meta: RequestMeta) -> ExportView:
+        """The export; when ready, a download link minted now, after re-checking the connection."""
+        _, connection = self._patient_case(who, case_id, meta, Action.PATIENT_EXPORT)
+        job = export.get(connection.case_id, export_id) if _plausible_file_id(export_id) else None
+        if job is None or job.patient_email != connection.patient_email:
+            raise ExportNotFound()
+        view = _export_view(job)
+        if job.status == "ready" and job.version_id:
+            view.url = storage.download_url(
+                job.object_key,
+                job.version_id,
+                content_disposition(f"caseroom-{connection.case_id}.zip"),
+                "application/zip",
+                DOWNLOAD_LINK_SECONDS,
+            )
+            view.expires_in_seconds = DOWNLOAD_LINK_SECONDS
+            audit_store.append(
+                self._record(who, meta, Action.PATIENT_EXPORT, connection.case_id, "export", export_id)
+            )
+        return view
+
     def who_saw(
         self, who: Principal, case_id: str, limit: int, cursor: str | None, meta: RequestMeta
     ) -> RecordAccessPage:
@@ -241,6 +288,16 @@ class PassportService:
             if r.action in RECORD_ACCESS_ACTIONS
         ]
         return RecordAccessPage(items=items, next_cursor=next_cursor)
+
+
+def _export_view(job: export.PassportExport) -> ExportView:
+    return ExportView(
+        export_id=job.export_id,
+        status=job.status,
+        requested_at=job.requested_at,
+        file_count=job.file_count,
+        size_bytes=job.size_bytes,
+    )
 
 
 def send_invitation(to: str, clinic_name: str) -> None:

@@ -60,3 +60,13 @@ class RecordAccess(View):
 class RecordAccessPage(View):
     items: list[RecordAccess]
     next_cursor: str | None = Field(default=None, alias="nextCursor")
+
+
+class ExportView(View):
+    export_id: str = Field(alias="exportId")
+    status: str = Field(description="building, ready or failed")
+    requested_at: str = Field(alias="requestedAt")
+    file_count: int = Field(alias="fileCount")
+    size_bytes: int = Field(alias="sizeBytes")
+    url: str | None = Field(default=None, description="When ready: a presigned GET of the ZIP, minutes long")
+    expires_in_seconds: int | None = Field(default=None, alias="expiresInSeconds")

@@ -14,6 +14,7 @@ from caseroom.passport.logic import PassportService
 from caseroom.passport.models import (
     ConnectedPassport,
     ConnectPatient,
+    ExportView,
     PassportView,
     PatientCasePage,
     PatientCaseView,
@@ -25,6 +26,7 @@ from caseroom.sharing.models import SharedDownload
 router = Router()
 
 FileIdPath = Annotated[str, Path(min_length=1, max_length=64, description="File id")]
+ExportIdPath = Annotated[str, Path(min_length=1, max_length=64, description="Export id")]
 GalleryIdPath = Annotated[str, Path(min_length=1, max_length=40, pattern=r"^[a-z0-9][a-z0-9-]*$")]
 
 _services = ServiceSlot(PassportService)
@@ -94,3 +96,22 @@ def my_download(caseId: CaseIdPath, fileId: FileIdPath) -> SharedDownload:
 @declares(Action.PATIENT_ACCESS_LOG_READ)
 def who_saw(caseId: CaseIdPath, limit: PageSize = 50, cursor: Cursor = None) -> RecordAccessPage:
     return service().who_saw(_who(), caseId, limit, cursor, request_meta(router))
+
+
+@router.post(
+    "/me/passport/cases/<caseId>/exports",
+    summary="Export everything shared with me as one ZIP (built in the background)",
+    responses={202: {"description": "Building; poll the export for its download link"}},
+)
+@declares(Action.PATIENT_EXPORT)
+def request_export(caseId: CaseIdPath) -> tuple[ExportView, int]:
+    return service().request_export(_who(), caseId, request_meta(router)), 202
+
+
+@router.get(
+    "/me/passport/cases/<caseId>/exports/<exportId>",
+    summary="An export's state; when ready, a download link (presigned GET, <= 15 minutes)",
+)
+@declares(Action.PATIENT_EXPORT)
+def read_export(caseId: CaseIdPath, exportId: ExportIdPath) -> ExportView:
+    return service().read_export(_who(), caseId, exportId, request_meta(router))
