@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import io
 import json
-import zipfile
 import urllib.error
 import urllib.request
+import zipfile
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
