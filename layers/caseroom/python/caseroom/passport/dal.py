@@ -14,7 +14,7 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
-from caseroom import dynamo, stored
+from caseroom import dynamo, paging, stored
 from caseroom.errors import PatientAlreadyConnected, VersionConflict
 from caseroom.passport.records import PatientConnection
 
@@ -90,20 +90,13 @@ def replace(connection: PatientConnection, expected_version: int, also: list[dic
         raise VersionConflict("The sharing changed meanwhile; reload and try again.") from exc
 
 
-def list_patient_cases(email: str, limit: int, cursor: str | None) -> tuple[list[str], str | None]:
+def list_patient_cases(email: str, page: paging.PageRequest) -> tuple[list[str], str | None]:
     partition = _patient_pk(email)
-    fingerprint = dynamo.query_fingerprint("passport", partition)
-    request: dict[str, Any] = {
-        "TableName": dynamo.table_name(),
+    query: dict[str, Any] = {
         "KeyConditionExpression": "pk = :pk",
         "ExpressionAttributeValues": {":pk": {"S": partition}},
-        "Limit": limit,
         "ConsistentRead": True,
     }
-    if cursor:
-        request["ExclusiveStartKey"] = dynamo.decode_cursor(
-            cursor, fingerprint, ("pk", "sk"), {"pk": partition}
-        )
-    response = dynamo.dynamodb().query(**request)
-    case_ids = [str(dynamo.from_item(item)["caseId"]) for item in response.get("Items", [])]
-    return case_ids, dynamo.encode_cursor(response.get("LastEvaluatedKey"), fingerprint)
+    listing = paging.Listing("passport-cases", paging.TABLE_KEY, pinned={"pk": partition})
+    items, next_cursor = paging.query_page(query, listing, page)
+    return [str(values["caseId"]) for values in items], next_cursor

@@ -14,14 +14,12 @@ from __future__ import annotations
 
 import json
 import zipfile
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
 from caseroom import aws, dynamo, stored
 from caseroom.clock import Clock, iso
 from caseroom.files import dal as files_dal
-from caseroom.files.records import CaseFile, FileStatus
 from caseroom.passport import dal
 from caseroom.settings import get_settings
 
@@ -30,6 +28,7 @@ EXPORT_REQUESTED = "PassportExportRequested"
 EXPORT_SECONDS_KEPT = 24 * 3600
 PART_BYTES = 16 * 1024 * 1024
 READ_CHUNK = 1024 * 1024
+MAX_FILES = 10_000  # per gallery
 
 
 @dataclass
@@ -155,8 +154,8 @@ def build(case_id: str, export_id: str, clock: Clock) -> str:
     try:
         with zipfile.ZipFile(writer, "w", compression=zipfile.ZIP_STORED, allowZip64=True) as archive:
             for gallery_id in connection.shared_galleries:
-                for file in _gallery_files(case_id, gallery_id):
-                    if file.file_status is not FileStatus.AVAILABLE or file.version_id is None:
+                for file in files_dal.available_gallery_files(case_id, gallery_id, MAX_FILES):
+                    if file.version_id is None:
                         continue
                     name = _unique(f"{gallery_id}/{file.file_name}", used)
                     body = s3.get_object(Bucket=bucket, Key=file.object_key, VersionId=file.version_id)[
@@ -174,15 +173,6 @@ def build(case_id: str, export_id: str, clock: Clock) -> str:
     export.ready_at = iso(clock.now())
     save(export, ttl)
     return export.status
-
-
-def _gallery_files(case_id: str, gallery_id: str) -> Iterator[CaseFile]:
-    cursor: str | None = None
-    while True:
-        files, cursor = files_dal.list_gallery_files(case_id, gallery_id, 100, cursor)
-        yield from files
-        if cursor is None:
-            return
 
 
 def _unique(name: str, used: set[str]) -> str:

@@ -30,6 +30,7 @@ from caseroom.files import dal as files_dal
 from caseroom.files import storage
 from caseroom.files.logic import DOWNLOAD_LINK_SECONDS, FIXED_GALLERIES, content_disposition
 from caseroom.files.records import FileStatus
+from caseroom.paging import PageRequest
 from caseroom.passport import dal, export
 from caseroom.passport.models import (
     ConnectedPassport,
@@ -69,8 +70,9 @@ def _view(connection: PatientConnection) -> PassportView:
 
 
 def _available_files(case_id: str, gallery_id: str) -> list[SharedFile]:
-    files, _ = files_dal.list_gallery_files(case_id, gallery_id, GALLERY_FILES_SHOWN, None)
-    return [_shared_file(f) for f in files if f.file_status is FileStatus.AVAILABLE]
+    return [
+        _shared_file(f) for f in files_dal.available_gallery_files(case_id, gallery_id, GALLERY_FILES_SHOWN)
+    ]
 
 
 @dataclass
@@ -151,7 +153,9 @@ class PassportService:
 
     def my_cases(self, who: Principal, limit: int, cursor: str | None, meta: RequestMeta) -> PatientCasePage:
         require_account(who, Action.PATIENT_CASE_LIST)
-        case_ids, next_cursor = dal.list_patient_cases(who.email, limit, cursor)
+        case_ids, next_cursor = dal.list_patient_cases(
+            who.email, PageRequest(who, meta, limit, cursor, self.clock.now())
+        )
         items = []
         for case_id in case_ids:
             # The index is only a pointer: the connection itself decides (consistent read).
@@ -275,7 +279,9 @@ class PassportService:
         """Reads and downloads of the case's files, newest first, from the audit trail. A page
         holds the matching records of `limit` audit records (it may be short; follow nextCursor)."""
         _, connection = self._patient_case(who, case_id, meta, Action.PATIENT_ACCESS_LOG_READ)
-        records, next_cursor = audit_store.list_for_case(connection.case_id, limit, cursor)
+        records, next_cursor = audit_store.list_for_case(
+            connection.case_id, PageRequest(who, meta, limit, cursor, self.clock.now())
+        )
         items = [
             RecordAccess(
                 at=r.at,

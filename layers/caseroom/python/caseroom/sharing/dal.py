@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from caseroom import dynamo, stored
+from caseroom import dynamo, paging, stored
 from caseroom.errors import VersionConflict
 from caseroom.sharing.records import EmailChallenge, GuestSession, LinkAccess, ShareLink, TokenEntry
 
@@ -79,24 +79,17 @@ def token_entry(token_hash: str) -> TokenEntry | None:
     return stored.from_values(TokenEntry, values) if values else None
 
 
-def list_links(case_id: str, limit: int, cursor: str | None) -> tuple[list[ShareLink], str | None]:
+def list_links(case_id: str, page: paging.PageRequest) -> tuple[list[ShareLink], str | None]:
     partition = f"CASE#{case_id}"
-    fingerprint = dynamo.query_fingerprint("share-links", case_id)
-    request: dict[str, Any] = {
-        "TableName": dynamo.table_name(),
+    query: dict[str, Any] = {
         "KeyConditionExpression": "pk = :pk AND begins_with(sk, :prefix)",
         "ExpressionAttributeValues": {":pk": {"S": partition}, ":prefix": {"S": "SHARELINK#"}},
         "ScanIndexForward": False,
-        "Limit": limit,
         "ConsistentRead": True,
     }
-    if cursor:
-        request["ExclusiveStartKey"] = dynamo.decode_cursor(
-            cursor, fingerprint, ("pk", "sk"), {"pk": partition}
-        )
-    response = dynamo.dynamodb().query(**request)
-    links = [stored.from_values(ShareLink, dynamo.from_item(i)) for i in response.get("Items", [])]
-    return links, dynamo.encode_cursor(response.get("LastEvaluatedKey"), fingerprint)
+    listing = paging.Listing("share-links", paging.TABLE_KEY, pinned={"pk": partition})
+    items, next_cursor = paging.query_page(query, listing, page)
+    return [stored.from_values(ShareLink, values) for values in items], next_cursor
 
 
 def mark(
@@ -240,24 +233,17 @@ def append_log(entry: LinkAccess, ttl: int) -> None:
     dynamo.put(log_put_action(entry, ttl)["Put"])
 
 
-def list_log(link_id: str, limit: int, cursor: str | None) -> tuple[list[LinkAccess], str | None]:
+def list_log(link_id: str, page: paging.PageRequest) -> tuple[list[LinkAccess], str | None]:
     partition = f"SHARELINK#{link_id}"
-    fingerprint = dynamo.query_fingerprint("share-log", link_id)
-    request: dict[str, Any] = {
-        "TableName": dynamo.table_name(),
+    query: dict[str, Any] = {
         "KeyConditionExpression": "pk = :pk AND begins_with(sk, :prefix)",
         "ExpressionAttributeValues": {":pk": {"S": partition}, ":prefix": {"S": "LOG#"}},
         "ScanIndexForward": False,
-        "Limit": limit,
         "ConsistentRead": True,
     }
-    if cursor:
-        request["ExclusiveStartKey"] = dynamo.decode_cursor(
-            cursor, fingerprint, ("pk", "sk"), {"pk": partition}
-        )
-    response = dynamo.dynamodb().query(**request)
-    entries = [stored.from_values(LinkAccess, dynamo.from_item(i)) for i in response.get("Items", [])]
-    return entries, dynamo.encode_cursor(response.get("LastEvaluatedKey"), fingerprint)
+    listing = paging.Listing("share-link-log", paging.TABLE_KEY, pinned={"pk": partition})
+    items, next_cursor = paging.query_page(query, listing, page)
+    return [stored.from_values(LinkAccess, values) for values in items], next_cursor
 
 
 def count_failure(key: str, minute: str, ttl: int) -> int:

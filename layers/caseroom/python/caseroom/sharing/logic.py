@@ -42,6 +42,7 @@ from caseroom.files import dal as files_dal
 from caseroom.files import storage
 from caseroom.files.logic import DOWNLOAD_LINK_SECONDS, FIXED_GALLERIES, content_disposition
 from caseroom.files.records import CaseFile, FileStatus
+from caseroom.paging import PageRequest
 from caseroom.sharing import dal, notices
 from caseroom.sharing.models import (
     ConfirmEmailCode,
@@ -164,7 +165,7 @@ class ShareService:
         self, who: Principal, case_id: str, limit: int, cursor: str | None, meta: RequestMeta
     ) -> ShareLinkPage:
         case = authorized_case(who, case_id, meta, Action.SHARE_LINK_LIST, self.clock)
-        links, next_cursor = dal.list_links(case.case_id, limit, cursor)
+        links, next_cursor = dal.list_links(case.case_id, PageRequest(who, meta, limit, cursor, self._now()))
         return ShareLinkPage(items=[self._view(link) for link in links], next_cursor=next_cursor)
 
     def _owned_link(self, case: Case, link_id: str) -> ShareLink:
@@ -197,7 +198,7 @@ class ShareService:
     ) -> LinkAccessPage:
         case = authorized_case(who, case_id, meta, Action.SHARE_LINK_LOG_READ, self.clock)
         link = self._owned_link(case, link_id)
-        entries, next_cursor = dal.list_log(link.link_id, limit, cursor)
+        entries, next_cursor = dal.list_log(link.link_id, PageRequest(who, meta, limit, cursor, self._now()))
         return LinkAccessPage(
             items=[
                 LinkAccessView(
@@ -296,8 +297,8 @@ class ShareService:
                 if stored is None:
                     continue
                 name = stored.name
-            files, _ = files_dal.list_gallery_files(case.case_id, gallery_id, GALLERY_FILES_SHOWN, None)
-            shown = [_shared_file(f) for f in files if f.file_status is FileStatus.AVAILABLE]
+            files = files_dal.available_gallery_files(case.case_id, gallery_id, GALLERY_FILES_SHOWN)
+            shown = [_shared_file(f) for f in files]
             galleries.append(SharedGallery(gallery_id=gallery_id, name=name, files=shown))
         email = found.email if found else None
         now = iso(self._now())
@@ -318,7 +319,7 @@ class ShareService:
         )
 
     def _all_galleries(self, case_id: str) -> list[str]:
-        custom, _ = files_dal.list_galleries(case_id, 100, None)
+        custom = files_dal.all_galleries(case_id)
         return list(FIXED_GALLERIES) + [g.gallery_id for g in custom]
 
     def download(

@@ -10,8 +10,22 @@ from aws_lambda_powertools.event_handler.openapi.params import Body, Header, Pat
 
 from caseroom.access import Action
 from caseroom.auth import Principal
+from caseroom.errors import (
+    EmailCodeInvalid,
+    EmailCodeNotRequired,
+    EmailCodeRequired,
+    FileNotAvailable,
+    FileNotFound,
+    GalleryNotFound,
+    RoleNotAllowed,
+    ShareLinkExpired,
+    ShareLinkNotFound,
+    ShareLinkRevoked,
+    TooManyAttempts,
+    Unauthenticated,
+)
 from caseroom.http import current_principal, request_meta
-from caseroom.route_support import CaseIdPath, Cursor, PageSize, ServiceSlot, declares
+from caseroom.route_support import CaseIdPath, Cursor, PageSize, ServiceSlot, declares, raises
 from caseroom.sharing.logic import ShareService
 from caseroom.sharing.models import (
     ConfirmEmailCode,
@@ -39,6 +53,16 @@ ShareSession = Annotated[
     Header(max_length=128, description="The session a confirmed email code gave (X-Share-Session)"),
 ]
 
+# What every guest route answers: no/unknown/dead token, throttled guessing, outside the link.
+_GUEST = (
+    Unauthenticated,
+    ShareLinkNotFound,
+    ShareLinkExpired,
+    ShareLinkRevoked,
+    TooManyAttempts,
+    RoleNotAllowed,
+)
+
 _services = ServiceSlot(ShareService)
 service = _services.get
 use_service = _services.use
@@ -54,6 +78,7 @@ def _who() -> Principal:
     responses={201: {"description": "Created"}},
 )
 @declares(Action.SHARE_LINK_CREATE)
+@raises(GalleryNotFound)
 def create_link(caseId: CaseIdPath, body: Annotated[CreateShareLink, Body()]) -> tuple[CreatedShareLink, int]:
     return service().create_link(_who(), caseId, body, request_meta(router)), 201
 
@@ -68,6 +93,7 @@ def list_links(caseId: CaseIdPath, limit: PageSize = 25, cursor: Cursor = None) 
 
 @router.post("/cases/<caseId>/share-links/<linkId>/revoke", summary="Revoke a share link, at once")
 @declares(Action.SHARE_LINK_REVOKE)
+@raises(ShareLinkNotFound)
 def revoke_link(caseId: CaseIdPath, linkId: LinkIdPath) -> ShareLinkView:
     return service().revoke(_who(), caseId, linkId, request_meta(router))
 
@@ -77,6 +103,7 @@ def revoke_link(caseId: CaseIdPath, linkId: LinkIdPath) -> ShareLinkView:
     summary="Who opened the link and downloaded what: when, from which address and client",
 )
 @declares(Action.SHARE_LINK_LOG_READ)
+@raises(ShareLinkNotFound)
 def access_log(
     caseId: CaseIdPath, linkId: LinkIdPath, limit: PageSize = 50, cursor: Cursor = None
 ) -> LinkAccessPage:
@@ -88,6 +115,7 @@ def access_log(
     summary="Guest view of a share link: the case id, the chosen galleries and their files (no account)",
 )
 @declares(Action.SHARED_VIEW)
+@raises(*_GUEST, EmailCodeRequired, public=True)
 def shared_view(x_share_token: ShareToken = None, x_share_session: ShareSession = None) -> SharedCase:
     return service().view(x_share_token, x_share_session, request_meta(router))
 
@@ -97,6 +125,7 @@ def shared_view(x_share_token: ShareToken = None, x_share_session: ShareSession 
     summary="Guest download: a presigned GET (<= 15 minutes) minted after re-checking the link",
 )
 @declares(Action.SHARED_DOWNLOAD)
+@raises(*_GUEST, EmailCodeRequired, FileNotFound, FileNotAvailable, public=True)
 def shared_download(
     fileId: FileIdPath, x_share_token: ShareToken = None, x_share_session: ShareSession = None
 ) -> SharedDownload:
@@ -109,6 +138,7 @@ def shared_download(
     responses={201: {"description": "Sent"}},
 )
 @declares(Action.SHARED_EMAIL_CODE_SEND)
+@raises(*_GUEST, EmailCodeNotRequired, public=True)
 def send_email_code(
     body: Annotated[RequestEmailCode, Body()], x_share_token: ShareToken = None
 ) -> tuple[EmailCodeSent, int]:
@@ -120,6 +150,7 @@ def send_email_code(
     summary="Confirm the one-time code (limited attempts): a session for the view, as long as the link",
 )
 @declares(Action.SHARED_EMAIL_CODE_VERIFY)
+@raises(*_GUEST, EmailCodeNotRequired, EmailCodeInvalid, public=True)
 def confirm_email_code(
     body: Annotated[ConfirmEmailCode, Body()], x_share_token: ShareToken = None
 ) -> GuestSessionView:
