@@ -243,6 +243,7 @@ FUNCTIONS: tuple[Function, ...] = (
             Grant.EMAIL_SEND,  # the guest's one-time code
             Grant.SCHEDULE,  # the link's expiry warning
             Grant.WEBSOCKET_POST,  # the owner's live push when a link is first opened
+            Grant.CURSOR_KEY_READ,  # the owner's lists of links and of a link's log
         ),
     ),
     Function(
@@ -262,6 +263,7 @@ FUNCTIONS: tuple[Function, ...] = (
             Grant.FILES_READ_VERSION,
             Grant.EMAIL_SEND,  # the patient's invitation
             Grant.EVENTS_PUT,  # an export request
+            Grant.CURSOR_KEY_READ,  # the patient's lists (cases, who saw my records)
         ),
     ),
     Function(
