@@ -73,7 +73,9 @@ class HttpRoute:
     method: str
     path: str  # API Gateway syntax: /cases/{caseId}
     function: str
-    public: bool = False  # True: no JWT authorizer (health checks only)
+    # True: no JWT authorizer. Health checks, and the share-link guest routes, which have no
+    # account: those authorize every request inside, by the link's token (caseroom.sharing).
+    public: bool = False
 
     @property
     def route_key(self) -> str:
@@ -130,6 +132,9 @@ NOTIFIED_EVENT_TYPES = (
 NOTIFICATION_DIGEST_DUE = "NotificationDigestDue"
 WEBHOOK_DELIVERY_DUE = "WebhookDeliveryDue"
 WEBHOOK_SENDER_SOURCE = "caseroom.webhooks"  # the webhooks API asks for an attempt now
+SHARE_LINK_EXPIRING = "ShareLinkExpiring"  # caseroom.sharing.notices.EXPIRY_TIMER
+PASSPORT_EXPORT_SOURCE = "caseroom.passport"  # caseroom.passport.export.EXPORT_SOURCE
+PASSPORT_EXPORT_REQUESTED = "PassportExportRequested"
 
 FUNCTIONS: tuple[Function, ...] = (
     Function(
@@ -226,6 +231,55 @@ FUNCTIONS: tuple[Function, ...] = (
         timeout_s=90,
     ),
     Function(
+        name="sharing_api",
+        description=(
+            "Share links HTTP API: the owner's 24-hour links, revocation and access log; the guest's "
+            "token-authorized view, downloads and email one-time codes"
+        ),
+        grants=(
+            Grant.TABLE_READ,
+            Grant.TABLE_WRITE,
+            Grant.FILES_READ_VERSION,
+            Grant.EMAIL_SEND,  # the guest's one-time code
+            Grant.SCHEDULE,  # the link's expiry warning
+            Grant.WEBSOCKET_POST,  # the owner's live push when a link is first opened
+            Grant.CURSOR_KEY_READ,  # the owner's lists of links and of a link's log
+        ),
+    ),
+    Function(
+        name="share_link_notices",
+        description="Share links: an hour before a link expires, its owner is told (feed and live push)",
+        grants=(Grant.TABLE_READ, Grant.TABLE_WRITE, Grant.WEBSOCKET_POST),
+    ),
+    Function(
+        name="passport_api",
+        description=(
+            "Passport HTTP API: the clinician connects the patient and shares galleries; the patient "
+            "lists their cases, downloads shared files, exports them and sees who saw their records"
+        ),
+        grants=(
+            Grant.TABLE_READ,
+            Grant.TABLE_WRITE,
+            Grant.FILES_READ_VERSION,
+            Grant.EMAIL_SEND,  # the patient's invitation
+            Grant.EVENTS_PUT,  # an export request
+            Grant.CURSOR_KEY_READ,  # the patient's lists (cases, who saw my records)
+        ),
+    ),
+    Function(
+        name="passport_export",
+        description="Builds a patient's export: every shared file in one ZIP64, streamed to S3 (multipart)",
+        grants=(
+            Grant.TABLE_READ,
+            Grant.TABLE_WRITE,
+            Grant.FILES_READ_VERSION,
+            Grant.FILES_UPLOAD,  # s3:PutObject of the ZIP's parts
+            Grant.FILES_ABORT_UPLOAD,
+        ),
+        timeout_s=900,
+        memory_mb=1024,
+    ),
+    Function(
         name="realtime",
         description="WebSocket API: authenticated connections, kept for live pushes",
         grants=(Grant.TABLE_READ, Grant.TABLE_WRITE, Grant.WEBSOCKET_POST),
@@ -283,6 +337,26 @@ HTTP_ROUTES: tuple[HttpRoute, ...] = (
     HttpRoute("POST", "/webhooks/{endpointId}/test", "webhooks_api"),
     HttpRoute("GET", "/webhooks/{endpointId}/deliveries", "webhooks_api"),
     HttpRoute("POST", "/webhooks/{endpointId}/deliveries/{deliveryId}/redeliver", "webhooks_api"),
+    # share links (issue 14): the owner's side, then the guest's (public: no JWT, token inside)
+    HttpRoute("POST", "/cases/{caseId}/share-links", "sharing_api"),
+    HttpRoute("GET", "/cases/{caseId}/share-links", "sharing_api"),
+    HttpRoute("POST", "/cases/{caseId}/share-links/{linkId}/revoke", "sharing_api"),
+    HttpRoute("GET", "/cases/{caseId}/share-links/{linkId}/access-log", "sharing_api"),
+    HttpRoute("GET", "/shared", "sharing_api", public=True),
+    HttpRoute("GET", "/shared/files/{fileId}/download", "sharing_api", public=True),
+    HttpRoute("POST", "/shared/email-code", "sharing_api", public=True),
+    HttpRoute("POST", "/shared/email-code/confirm", "sharing_api", public=True),
+    # the Passport (issue 14): the clinician's side, then the patient's
+    HttpRoute("POST", "/cases/{caseId}/passport", "passport_api"),
+    HttpRoute("GET", "/cases/{caseId}/passport", "passport_api"),
+    HttpRoute("PUT", "/cases/{caseId}/passport/galleries/{galleryId}", "passport_api"),
+    HttpRoute("DELETE", "/cases/{caseId}/passport/galleries/{galleryId}", "passport_api"),
+    HttpRoute("GET", "/me/passport/cases", "passport_api"),
+    HttpRoute("GET", "/me/passport/cases/{caseId}", "passport_api"),
+    HttpRoute("GET", "/me/passport/cases/{caseId}/files/{fileId}/download", "passport_api"),
+    HttpRoute("GET", "/me/passport/cases/{caseId}/access-log", "passport_api"),
+    HttpRoute("POST", "/me/passport/cases/{caseId}/exports", "passport_api"),
+    HttpRoute("GET", "/me/passport/cases/{caseId}/exports/{exportId}", "passport_api"),
 )
 
 WEBSOCKET_ROUTES: tuple[WebSocketRoute, ...] = (
@@ -370,6 +444,18 @@ EVENT_RULES: tuple[EventRule, ...] = (
             "detail-type": [WEBHOOK_DELIVERY_DUE],
         },
         function="webhook_sender",
+    ),
+    EventRule(
+        name="share-link-expiring",
+        description="A share link's timer an hour before expiry: tell its owner unless revoked meanwhile",
+        pattern={"source": [SCHEDULER_SOURCE], "detail-type": [SHARE_LINK_EXPIRING]},
+        function="share_link_notices",
+    ),
+    EventRule(
+        name="passport-export-requested",
+        description="A patient asked for an export of what is shared with them: build the ZIP",
+        pattern={"source": [PASSPORT_EXPORT_SOURCE], "detail-type": [PASSPORT_EXPORT_REQUESTED]},
+        function="passport_export",
     ),
 )
 

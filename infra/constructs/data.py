@@ -186,6 +186,10 @@ class FilesBucket(Construct):
                     id="expire-noncurrent-versions",
                     noncurrent_version_expiration=NONCURRENT_FILE_VERSIONS_KEPT,
                 ),
+                # A patient's Passport export (caseroom.passport.export) is a copy: kept a day.
+                s3.LifecycleRule(
+                    id="expire-passport-exports", prefix="exports/", expiration=Duration.days(1)
+                ),
             ],
             removal_policy=config.removal_policy,
         )

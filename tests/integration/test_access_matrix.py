@@ -15,7 +15,7 @@ import hashlib
 import importlib
 import re
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from typing import Any
 
@@ -24,16 +24,20 @@ from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
 
 from caseroom import access, aws, dynamo
 from caseroom.access import Action, Relationship, Scope
-from caseroom.auth import Principal
+from caseroom.auth import Principal, Role
 from caseroom.cases import routes as case_routes
 from caseroom.cases.logic import CaseService
 from caseroom.clock import FixedClock
 from caseroom.files import routes as file_routes
 from caseroom.files.logic import FileService
+from caseroom.passport import routes as passport_routes
+from caseroom.passport.logic import PassportService
 from caseroom.planning import routes as planning_routes
 from caseroom.planning.logic import PlanningService
 from caseroom.route_support import declared_action
 from caseroom.settings import get_settings
+from caseroom.sharing import routes as sharing_routes
+from caseroom.sharing.logic import ShareService
 from infra import manifest
 from tests.conftest import (
     CLINICIAN,
@@ -52,6 +56,11 @@ CROWN = {"patientName": "Maria Garcia", "rxDescription": "Crown", "teeth": ["11"
 BLOCK = {"durationMinutes": 60, "timezone": "Europe/Madrid", "meetingUrl": "https://meet.lab.test/room"}
 
 Api = Callable[..., tuple[int, Any]]
+VERIFIED_PATIENT = replace(PATIENT, email_verified=True)
+OTHER_PATIENT = Principal(
+    user_id="u-patient-kim", email="kim@mail.test", name="Kim Lee", role=Role.PATIENT, email_verified=True
+)
+CONNECT_ROUTE = "POST /cases/{caseId}/passport"
 
 # What each caller holds, named by the test (never computed by the policy under test).
 CALLERS: dict[str, tuple[Principal | None, frozenset[Relationship]]] = {
@@ -81,10 +90,56 @@ CALLERS: dict[str, tuple[Principal | None, frozenset[Relationship]]] = {
         OTHER_LAB,
         frozenset({Relationship.ANYONE, Relationship.SIGNED_IN, Relationship.LAB_MEMBER}),
     ),
-    "patient": (PATIENT, frozenset({Relationship.ANYONE, Relationship.SIGNED_IN})),
+    # Patients: the world's case is connected to PATIENT's address. The same account with its
+    # email not verified holds nothing; another verified patient holds only their account.
+    "patient (email not verified)": (PATIENT, frozenset({Relationship.ANYONE, Relationship.SIGNED_IN})),
+    "connected patient": (
+        VERIFIED_PATIENT,
+        frozenset(
+            {
+                Relationship.ANYONE,
+                Relationship.SIGNED_IN,
+                Relationship.PATIENT,
+                Relationship.CONNECTED_PATIENT,
+            }
+        ),
+    ),
+    "unconnected patient": (
+        OTHER_PATIENT,
+        frozenset({Relationship.ANYONE, Relationship.SIGNED_IN, Relationship.PATIENT}),
+    ),
     "no token": (None, frozenset({Relationship.ANYONE})),
+    # Guests: no JWT, a share link's token in X-Share-Token (on every route; only the /shared
+    # routes read it). The world's valid link covers Initial Documentation, where its file is.
+    "guest (valid link)": (
+        None,
+        frozenset({Relationship.ANYONE, Relationship.LINK_HOLDER, Relationship.GUEST}),
+    ),
+    "guest (expired link)": (None, frozenset({Relationship.ANYONE})),
+    "guest (revoked link)": (None, frozenset({Relationship.ANYONE})),
+    "guest (another case's link)": (
+        None,
+        frozenset({Relationship.ANYONE, Relationship.LINK_HOLDER, Relationship.GUEST}),
+    ),
 }
-DENIAL_CODES = {"CASE_NOT_FOUND", "ROLE_NOT_ALLOWED", "UNAUTHENTICATED", "WEBHOOK_ENDPOINT_NOT_FOUND"}
+GUEST_LINKS = {
+    "guest (valid link)": "valid",
+    "guest (expired link)": "expired",
+    "guest (revoked link)": "revoked",
+    "guest (another case's link)": "other",
+}
+# What a guest whose link is dead gets on the /shared routes, whatever it asks.
+DEAD_LINKS = {"expired": (410, "SHARE_LINK_EXPIRED"), "revoked": (410, "SHARE_LINK_REVOKED")}
+DENIAL_CODES = {
+    "CASE_NOT_FOUND",
+    "ROLE_NOT_ALLOWED",
+    "UNAUTHENTICATED",
+    "WEBHOOK_ENDPOINT_NOT_FOUND",
+    "SHARE_LINK_EXPIRED",
+    "SHARE_LINK_REVOKED",
+    "SHARE_LINK_NOT_FOUND",
+    "EMAIL_CODE_REQUIRED",
+}
 
 
 @dataclass
@@ -102,9 +157,14 @@ class World:
     delivery_id: str = ""
     made_by: str = "owner"
     extra: dict[str, str] = field(default_factory=dict)
+    links: dict[str, str] = field(default_factory=dict)  # link state -> token
+    link_id: str = ""  # the valid link's id
+    export_id: str = ""  # the connected patient's export
 
     def ids(self) -> dict[str, str]:
         return {
+            "linkId": self.link_id,
+            "exportId": self.export_id,
             "caseId": self.case_id,
             "fileId": self.file_id,
             "galleryId": self.gallery_id,
@@ -135,6 +195,9 @@ def build_world(api: Api, route_key: str = "", *, planning: str = "", made_by: s
     case = _ok(api("POST", "/cases", who=CLINICIAN, body=CROWN), 201)
     assert case["labId"] == LAB_TECH.lab_id
     world.case_id, world.version = case["caseId"], case["version"]
+    if route_key != CONNECT_ROUTE:
+        path = f"/cases/{world.case_id}/passport"
+        _ok(api("POST", "/cases/{caseId}/passport", path, who=CLINICIAN, body={"email": PATIENT.email}), 201)
     uploader = CALLERS[made_by][0]
     if "{fileId}" in route_key and "/uploads/" not in route_key:
         world.file_id = _available_photo(api, world.case_id, uploader)
@@ -145,12 +208,44 @@ def build_world(api: Api, route_key: str = "", *, planning: str = "", made_by: s
     if "{endpointId}" in route_key:
         body = {"url": "https://hooks.clinic.test/in", "eventTypes": ["CaseCreated"]}
         world.endpoint_id = _ok(api("POST", "/webhooks", who=CLINICIAN, body=body), 201)["endpointId"]
+    if " /shared" in route_key or "{linkId}" in route_key:
+        _share(api, world, email_code="/email-code" in route_key)
+    if "{exportId}" in route_key:
+        path = f"/me/passport/cases/{world.case_id}/exports"
+        route = "/me/passport/cases/{caseId}/exports"
+        world.export_id = _ok(api("POST", route, path, who=VERIFIED_PATIENT), 202)["exportId"]
     if "{deliveryId}" in route_key:
         path = f"/webhooks/{world.endpoint_id}/test"
         world.delivery_id = _ok(api("POST", "/webhooks/{endpointId}/test", path, who=CLINICIAN), 202)[
             "deliveryId"
         ]
     return world
+
+
+def _share(api: Api, world: World, email_code: bool) -> None:
+    """The world's links: a valid one (Initial Documentation), an expired one (made 25 h ago), a
+    revoked one, and a valid link of another case."""
+    from caseroom.audit import RequestMeta
+    from caseroom.sharing.models import CreateShareLink
+
+    def create(case_id: str) -> dict[str, Any]:
+        body = {"galleryIds": ["initial-documentation"], "requireEmailCode": email_code}
+        path = f"/cases/{case_id}/share-links"
+        return dict(_ok(api("POST", "/cases/{caseId}/share-links", path, who=CLINICIAN, body=body), 201))
+
+    valid = create(world.case_id)
+    world.links["valid"], world.link_id = valid["token"], valid["linkId"]
+    revoked = create(world.case_id)
+    path = f"/cases/{world.case_id}/share-links/{revoked['linkId']}/revoke"
+    _ok(api("POST", "/cases/{caseId}/share-links/{linkId}/revoke", path, who=CLINICIAN))
+    world.links["revoked"] = revoked["token"]
+    earlier = ShareService(clock=FixedClock(START - timedelta(hours=25)))
+    meta = RequestMeta(request_id="req-expired-link", source_ip="198.51.100.1")
+    world.links["expired"] = earlier.create_link(
+        CLINICIAN, world.case_id, CreateShareLink(require_email_code=email_code), meta
+    ).token
+    other_case = _ok(api("POST", "/cases", who=CLINICIAN, body=CROWN), 201)["caseId"]
+    world.links["other"] = create(other_case)["token"]
 
 
 def _plan(api: Api, world: World, booked: bool) -> None:
@@ -298,6 +393,24 @@ REQUESTS: dict[str, Request] = {
     "POST /webhooks/{endpointId}/test": Request(),
     "GET /webhooks/{endpointId}/deliveries": Request(),
     "POST /webhooks/{endpointId}/deliveries/{deliveryId}/redeliver": Request(),
+    "POST /cases/{caseId}/share-links": Request(body=lambda w: {"galleryIds": ["rx"], "note": "For Dr. Lee"}),
+    "GET /cases/{caseId}/share-links": Request(),
+    "POST /cases/{caseId}/share-links/{linkId}/revoke": Request(),
+    "GET /cases/{caseId}/share-links/{linkId}/access-log": Request(),
+    "GET /shared": Request(),
+    "GET /shared/files/{fileId}/download": Request(),
+    "POST /shared/email-code": Request(body=lambda w: {"email": "guest@ortho.test"}),
+    "POST /shared/email-code/confirm": Request(body=lambda w: {"challengeId": "0" * 32, "code": "123456"}),
+    CONNECT_ROUTE: Request(body=lambda w: {"email": PATIENT.email}),
+    "GET /cases/{caseId}/passport": Request(),
+    "PUT /cases/{caseId}/passport/galleries/{galleryId}": Request(),
+    "DELETE /cases/{caseId}/passport/galleries/{galleryId}": Request(),
+    "GET /me/passport/cases": Request(),
+    "GET /me/passport/cases/{caseId}": Request(),
+    "GET /me/passport/cases/{caseId}/files/{fileId}/download": Request(),
+    "GET /me/passport/cases/{caseId}/access-log": Request(),
+    "POST /me/passport/cases/{caseId}/exports": Request(),
+    "GET /me/passport/cases/{caseId}/exports/{exportId}": Request(),
 }
 
 
@@ -328,12 +441,16 @@ def api(aws_backend: None, clock: FixedClock, monkeypatch: pytest.MonkeyPatch) -
     case_routes.use_service(CaseService(clock=clock))
     file_routes.use_service(FileService(clock=clock))
     planning_routes.use_service(PlanningService(clock=clock))
+    sharing_routes.use_service(ShareService(clock=clock))
+    passport_routes.use_service(PassportService(clock=clock))
 
     invoke = route_caller()
     yield invoke
     case_routes.use_service(None)
     file_routes.use_service(None)
     planning_routes.use_service(None)
+    sharing_routes.use_service(None)
+    passport_routes.use_service(None)
     get_settings.cache_clear()
 
 
@@ -342,6 +459,8 @@ def expected(action: Action, held: frozenset[Relationship]) -> tuple[bool, int, 
     rule = access.RIGHTS[action]
     if access.allows(action, held):
         return True, 0, ""
+    if rule.scope is Scope.LINK:  # public routes: no X-Share-Token (or a dead link: DEAD_LINKS)
+        return False, 401, "UNAUTHENTICATED"
     if Relationship.SIGNED_IN not in held and rule.scope is not Scope.PUBLIC:
         return False, 401, "UNAUTHENTICATED"
     if rule.scope is Scope.CASE:
@@ -358,6 +477,8 @@ def _held(caller: str, made_by: str, route_key: str) -> frozenset[Relationship]:
     # the case (the world's objects are made by `made_by`).
     if "{fileId}" in route_key and caller == made_by:
         held.add(Relationship.UPLOADER)
+    if route_key == CONNECT_ROUTE:  # that world has no patient connected yet
+        held.discard(Relationship.CONNECTED_PATIENT)
     return frozenset(held)
 
 
@@ -396,6 +517,13 @@ def test_the_matrix(api: Api, route_key: str, made_by: str) -> None:
     shared = build_world(api, route_key, planning=request.planning, made_by=made_by)
     for caller in callers:
         allowed, denial_status, denial_code = expected(action, _held(caller, made_by, route_key))
+        link_state = GUEST_LINKS.get(caller)
+        on_link_route = access.RIGHTS[action].scope is Scope.LINK
+        if on_link_route and link_state in DEAD_LINKS:
+            denial_status, denial_code = DEAD_LINKS[link_state]
+        if on_link_route and link_state == "other" and "{fileId}" in route_key:
+            # Their link opens their case: the world's file is not in it.
+            allowed, denial_status, denial_code = False, 404, "FILE_NOT_FOUND"
         # Denials change nothing, so they share one world; each allowed call gets a fresh one.
         world = build_world(api, route_key, planning=request.planning, made_by=made_by) if allowed else shared
         ids = world.ids()
@@ -403,7 +531,8 @@ def test_the_matrix(api: Api, route_key: str, made_by: str) -> None:
             ids["fileId"] = world.upload_id
         path = route.format(**ids)
         who = CALLERS[caller][0]
-        status, body = api(method, route, path, who=who, body=request.body(world))
+        headers = {"x-share-token": world.links[link_state]} if link_state and world.links else {}
+        status, body = api(method, route, path, who=who, body=request.body(world), headers=headers)
         code = body.get("code", "") if isinstance(body, dict) else ""
         outcomes[caller] = (status, code)
         if allowed:
@@ -428,6 +557,7 @@ EXPECTED_TO_FAIL_FOR_STATE = {
     "POST /cases/{caseId}/uploads/{fileId}/complete",  # no part was sent to S3
     "POST /me/notifications/{notificationId}/read",  # no such notification
     "POST /webhooks/{endpointId}/enable",  # enabling an enabled endpoint is a 200 no-op; listed for safety
+    "POST /shared/email-code/confirm",  # no code was sent for this challenge id
 }
 
 
@@ -436,10 +566,12 @@ def test_another_cases_file_under_my_case_is_not_found(api: Api) -> None:
     # Another clinician's case and file, on the same lab.
     theirs_case = _ok(api("POST", "/cases", who=CLINICIAN_2, body=CROWN), 201)["caseId"]
     theirs_file = _available_photo(api, theirs_case, CLINICIAN_2)
-    for route_key in [k for k in REQUESTS if "{fileId}" in k]:
+    for route_key in [k for k in REQUESTS if "{fileId}" in k and " /shared/" not in k]:
         method, route = route_key.split(" ", 1)
         path = route.format(**{**mine.ids(), "fileId": theirs_file})
-        status, body = api(method, route, path, who=CLINICIAN, body=REQUESTS[route_key].body(mine))
+        # The Passport's routes are the connected patient's (the world's case is connected).
+        who = VERIFIED_PATIENT if route.startswith("/me/passport/") else CLINICIAN
+        status, body = api(method, route, path, who=who, body=REQUESTS[route_key].body(mine))
         assert status == 404 and body["code"] == "FILE_NOT_FOUND", (route_key, status, body)
 
 

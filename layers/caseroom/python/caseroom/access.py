@@ -17,7 +17,7 @@ webhook endpoints) are decided on their account: 403 when their role does not gr
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 
 from caseroom import audit_store, ids
@@ -34,6 +34,7 @@ class Scope(StrEnum):
     ACCOUNT = "account"  # the caller's own things (their lists, feed, preferences)
     CASE = "case"  # a case, or something inside it (gallery, file, upload, planning session)
     ENDPOINT = "endpoint"  # a webhook endpoint, which belongs to one user
+    LINK = "link"  # a share link's guest view: no JWT, authorized by the link's token (public route)
 
 
 class Action(StrEnum):
@@ -93,6 +94,24 @@ class Action(StrEnum):
     WEBHOOK_TEST = "webhook.test"
     WEBHOOK_DELIVERIES_READ = "webhook.deliveries.read"
     WEBHOOK_REDELIVER = "webhook.redeliver"
+    # --- share links (guests without an account) -------------------------------------------
+    SHARE_LINK_CREATE = "share_link.create"
+    SHARE_LINK_LIST = "share_link.list"
+    SHARE_LINK_REVOKE = "share_link.revoke"
+    SHARE_LINK_LOG_READ = "share_link.log.read"
+    SHARED_EMAIL_CODE_SEND = "shared.email_code.send"
+    SHARED_EMAIL_CODE_VERIFY = "shared.email_code.verify"
+    SHARED_VIEW = "shared.view"
+    SHARED_DOWNLOAD = "shared.download"
+    # --- passport (connected patients) -----------------------------------------------------
+    PASSPORT_CONNECT = "passport.connect"
+    PASSPORT_READ = "passport.read"
+    PASSPORT_SHARE = "passport.share"
+    PATIENT_CASE_LIST = "patient.case.list"
+    PATIENT_CASE_READ = "patient.case.read"
+    PATIENT_FILE_DOWNLOAD = "patient.file.download"
+    PATIENT_ACCESS_LOG_READ = "patient.access_log.read"
+    PATIENT_EXPORT = "patient.export"
     # what event consumers do for a user: who is told about a case
     CASE_NOTICE_RECEIVE = "case.notice.receive"
     CASE_WEBHOOK_RECEIVE = "case.webhook.receive"
@@ -110,6 +129,11 @@ class Relationship(StrEnum):
     UPLOADER = "uploader"  # of the file or pending upload the request names
     # to a webhook endpoint
     ENDPOINT_OWNER = "endpoint owner"
+    # --- outside the care team: patients and guests (issue 14) -----------------------------
+    PATIENT = "patient"  # account: a patient whose email address is verified
+    CONNECTED_PATIENT = "connected patient"  # the case's patient; limited to the shared galleries
+    LINK_HOLDER = "link holder"  # holds a live share link of the case (not expired, not revoked)
+    GUEST = "guest"  # a link holder past the link's email check (if any); limited to its galleries
 
 
 _OWNER, _LAB, _UPLOADER = Relationship.OWNER, Relationship.CASE_LAB, Relationship.UPLOADER
@@ -182,10 +206,38 @@ RIGHTS: Mapping[Action, Rule] = {
     Action.WEBHOOK_REDELIVER: _rule(Scope.ENDPOINT, Relationship.ENDPOINT_OWNER),
     Action.CASE_NOTICE_RECEIVE: _rule(Scope.CASE, *_BOTH),
     Action.CASE_WEBHOOK_RECEIVE: _rule(Scope.CASE, _OWNER),
+    # --- outside the care team (issue 14): share links for guests, the patient's Passport -------
+    # A guest or a connected patient never gets a row above: not the case, its timeline, Rx,
+    # members, audit, uploads or other galleries. Their rows are limited to galleries: the
+    # relationship is held on a file only when its gallery is one the link / the patient was given.
+    Action.SHARE_LINK_CREATE: _rule(Scope.CASE, _OWNER),
+    Action.SHARE_LINK_LIST: _rule(Scope.CASE, _OWNER),
+    Action.SHARE_LINK_REVOKE: _rule(Scope.CASE, _OWNER),
+    Action.SHARE_LINK_LOG_READ: _rule(Scope.CASE, _OWNER),
+    Action.SHARED_EMAIL_CODE_SEND: _rule(Scope.LINK, Relationship.LINK_HOLDER),
+    Action.SHARED_EMAIL_CODE_VERIFY: _rule(Scope.LINK, Relationship.LINK_HOLDER),
+    Action.SHARED_VIEW: _rule(Scope.LINK, Relationship.GUEST),
+    Action.SHARED_DOWNLOAD: _rule(Scope.LINK, Relationship.GUEST),
+    Action.PASSPORT_CONNECT: _rule(Scope.CASE, _OWNER),
+    Action.PASSPORT_READ: _rule(Scope.CASE, _OWNER),
+    Action.PASSPORT_SHARE: _rule(Scope.CASE, _OWNER),
+    Action.PATIENT_CASE_LIST: _rule(Scope.ACCOUNT, Relationship.PATIENT),
+    Action.PATIENT_CASE_READ: _rule(Scope.CASE, Relationship.CONNECTED_PATIENT),
+    Action.PATIENT_FILE_DOWNLOAD: _rule(Scope.CASE, Relationship.CONNECTED_PATIENT),
+    Action.PATIENT_ACCESS_LOG_READ: _rule(Scope.CASE, Relationship.CONNECTED_PATIENT),
+    Action.PATIENT_EXPORT: _rule(Scope.CASE, Relationship.CONNECTED_PATIENT),
 }
 
-# Seeing a case at all (anything but a 404) is holding a relationship that may read it.
-SEES_CASE: frozenset[Relationship] = RIGHTS[Action.CASE_READ].granted_to
+# Seeing a case at all (anything but a 404) is holding a relationship that may read it: the
+# team reads the case, the connected patient their Passport view, a link holder the link's page.
+SEES_CASE: frozenset[Relationship] = (
+    RIGHTS[Action.CASE_READ].granted_to
+    | RIGHTS[Action.PATIENT_CASE_READ].granted_to
+    | RIGHTS[Action.SHARED_EMAIL_CODE_SEND].granted_to
+    | RIGHTS[Action.SHARED_VIEW].granted_to
+)
+# Relationships limited to some galleries of the case (Grant.galleries).
+GALLERY_LIMITED: frozenset[Relationship] = frozenset({Relationship.CONNECTED_PATIENT, Relationship.GUEST})
 
 
 @dataclass(frozen=True)
@@ -198,28 +250,84 @@ class Resource:
     gallery_id: str | None = None  # for rows limited to some galleries (patients, guests)
 
 
+@dataclass(frozen=True)
+class Grant:
+    """What the case's owner gave someone outside the team, from a consistent read made for this
+    decision: a patient connection (caseroom.passport) or a share link (caseroom.sharing)."""
+
+    case_id: str
+    galleries: frozenset[str] | None  # None: every gallery of the case (a whole-case link)
+    live: bool = True  # a link: not revoked, not expired at the decision's time
+    opens_view: bool = True  # a link that asks for an email code: the code was confirmed
+
+
 # --- relationships ---------------------------------------------------------------------------
 
 
 def account_relationships(who: Principal) -> frozenset[Relationship]:
+    if who.role is Role.GUEST:  # a share link's holder has no account
+        return frozenset({Relationship.ANYONE})
     found = {Relationship.ANYONE, Relationship.SIGNED_IN}
     if who.role is Role.CLINICIAN:
         found.add(Relationship.CLINICIAN)
     if who.role is Role.LAB and who.lab_id:
         found.add(Relationship.LAB_MEMBER)
+    if who.role is Role.PATIENT and who.email_verified:
+        found.add(Relationship.PATIENT)
     return frozenset(found)
 
 
-def relationships(who: Principal, case: Case, resource: Resource | None = None) -> frozenset[Relationship]:
-    """Every relationship `who` holds to `case` (and to `resource` inside it)."""
+def read_grant(who: Principal, case: Case, clock: Clock) -> Grant | None:
+    """The consistent read a patient's or a guest's relationship rests on (None for the team)."""
+    if who.role is Role.PATIENT and who.email_verified:
+        from caseroom.passport import dal as passport_dal
+
+        connection = passport_dal.get_connection(case.case_id)
+        if connection is None or connection.patient_email != passport_dal.normalize_email(who.email):
+            return None
+        return Grant(case.case_id, frozenset(connection.shared_galleries))
+    if who.role is Role.GUEST and who.share_link_id:
+        from caseroom.sharing import dal as sharing_dal
+
+        link = sharing_dal.get_link(case.case_id, who.share_link_id)
+        if link is None:
+            return None
+        now = iso(clock.now())
+        live = link.revoked_at is None and now < link.expires_at
+        confirmed = not link.require_email_code or (
+            who.share_session is not None
+            and sharing_dal.session_is_live(link.link_id, who.share_session, now)
+        )
+        galleries = None if link.galleries is None else frozenset(link.galleries)
+        return Grant(case.case_id, galleries, live=live, opens_view=confirmed)
+    return None
+
+
+def relationships(
+    who: Principal, case: Case, resource: Resource | None = None, grant: Grant | None = None
+) -> frozenset[Relationship]:
+    """Every relationship `who` holds to `case` (and to `resource` inside it). `grant` is the
+    consistent read of a patient connection or share link (read_grant) for those callers."""
     found: set[Relationship] = set()
     if who.role is Role.CLINICIAN and who.user_id == case.owner_id:
         found.add(_OWNER)
     if who.role is Role.LAB and who.lab_id is not None and who.lab_id == case.lab_id:
         found.add(_LAB)
+    if grant is not None and grant.case_id == case.case_id:
+        in_galleries = (
+            resource is None
+            or grant.galleries is None
+            or (resource.gallery_id is not None and resource.gallery_id in grant.galleries)
+        )
+        if who.role is Role.PATIENT and who.email_verified and in_galleries:
+            found.add(Relationship.CONNECTED_PATIENT)
+        if who.role is Role.GUEST and grant.live:
+            found.add(Relationship.LINK_HOLDER)
+            if grant.opens_view and in_galleries:
+                found.add(Relationship.GUEST)
     # Resource relationships count only for someone who sees the case: an uploader who lost
     # access to the case has lost access to their uploads too.
-    if found and resource is not None and resource.created_by == who.user_id:
+    if found & _BOTH and resource is not None and resource.created_by == who.user_id:
         found.add(_UPLOADER)
     return frozenset(found)
 
@@ -250,6 +358,16 @@ class Gate:
     who: Principal
     meta: RequestMeta
     clock: Clock
+    _grants: dict[str, Grant | None] = field(default_factory=dict, compare=False, repr=False)
+
+    def grant(self, case: Case) -> Grant | None:
+        """The patient's or guest's grant on `case`, read (consistently) once per request."""
+        if case.case_id not in self._grants:
+            self._grants[case.case_id] = read_grant(self.who, case, self.clock)
+        return self._grants[case.case_id]
+
+    def relationships(self, case: Case, resource: Resource | None = None) -> frozenset[Relationship]:
+        return relationships(self.who, case, resource, self.grant(case))
 
     def _deny(self, action: Action, case_id: str | None, object_type: str, object_id: str) -> None:
         audit_store.append(
@@ -267,14 +385,14 @@ class Gate:
 
     def visible(self, action: Action, case: Case | None, case_id: str | None) -> Case:
         """The case if the caller holds any relationship that sees it; else an audited 404."""
-        if case is None or SEES_CASE.isdisjoint(relationships(self.who, case)):
+        if case is None or SEES_CASE.isdisjoint(self.relationships(case)):
             self._deny(action, case_id, "case", case_id or "-")
             raise CaseNotFound()
         return case
 
     def require(self, action: Action, case: Case, resource: Resource | None = None) -> None:
         """403 (audited) unless the caller's relationships to the case and resource grant `action`."""
-        if not allows(action, relationships(self.who, case, resource)):
+        if not allows(action, self.relationships(case, resource)):
             target = resource or Resource("case", case.case_id)
             self._deny(action, case.case_id, target.kind, target.resource_id)
             raise RoleNotAllowed("You may not do this on this case.")

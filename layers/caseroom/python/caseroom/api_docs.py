@@ -16,7 +16,9 @@ from caseroom.files.routes import router as files_router
 from caseroom.http import build_http_app
 from caseroom.labs.routes import router as labs_router
 from caseroom.notifications.routes import router as notifications_router
+from caseroom.passport.routes import router as passport_router
 from caseroom.planning.routes import router as planning_router
+from caseroom.sharing.routes import router as sharing_router
 from caseroom.webhooks.routes import router as webhooks_router
 
 TITLE = "CaseRoom API"
@@ -25,15 +27,23 @@ VERSION = "1.0.0"
 
 def openapi_json() -> str:
     app = build_http_app(
-        cases_router, labs_router, files_router, planning_router, notifications_router, webhooks_router
+        cases_router,
+        labs_router,
+        files_router,
+        planning_router,
+        notifications_router,
+        webhooks_router,
+        sharing_router,
+        passport_router,
     )
     document = app.get_openapi_json_schema(
         title=TITLE,
         version=VERSION,
         description=(
-            "Dental case collaboration. Every route except /health needs a Cognito ID token "
-            "(locally: POST /_local/sign-in) as `Authorization: Bearer <token>`. Errors share one "
-            "shape: {code, message, requestId, details}; `code` is stable, and no error repeats "
+            "Dental case collaboration. Every route except /health and the guest's /shared routes "
+            "needs a Cognito ID token (locally: POST /_local/sign-in) as `Authorization: Bearer "
+            "<token>`; /shared takes a share link's token as `X-Share-Token` instead. Errors share "
+            "one shape: {code, message, requestId, details}; `code` is stable, and no error repeats "
             "what was sent. Each operation lists every status it can answer and, per status, its "
             "codes. Request bodies are JSON (also when sent without a Content-Type, or as "
             "application/x-www-form-urlencoded starting with `{`); other types get 415."

@@ -29,6 +29,7 @@ class RequestMeta:
     request_id: str
     source_ip: str
     correlation_id: str = ""
+    user_agent: str = ""  # the client, as it says; shown in a share link's access log
 
 
 SYSTEM_REQUEST = RequestMeta(request_id="system", source_ip="internal")
@@ -48,6 +49,7 @@ class AuditRecord:
     source_ip: str
     request_id: str
     outcome: Outcome = Outcome.ALLOWED
+    actor_name: str | None = None  # shown to a patient asking who saw their records
 
 
 def user_record(
@@ -73,6 +75,7 @@ def user_record(
         source_ip=meta.source_ip,
         request_id=meta.request_id,
         outcome=outcome,
+        actor_name=who.name,
     )
 
 

@@ -22,6 +22,9 @@ class Role(StrEnum):
     CLINICIAN = "clinician"
     LAB = "lab"
     PATIENT = "patient"
+    # No account and no JWT: someone holding a share link (caseroom.sharing builds this principal
+    # from the link's token on public routes; no Cognito group maps to it).
+    GUEST = "guest"
 
 
 # Cognito group name -> role. A user in several groups takes the first match in this order.
@@ -38,6 +41,12 @@ class Principal:
     name: str
     role: Role
     lab_id: str | None = None
+    # Cognito's email_verified claim: a patient's Passport is matched on a verified address only.
+    email_verified: bool = False
+    # A guest: the share link (id) whose token they presented, and the hash of the session a
+    # confirmed email code gave them (caseroom.sharing). Never set for signed-in users.
+    share_link_id: str | None = None
+    share_session: str | None = None
 
 
 def _parse_groups(raw: object) -> list[str]:
@@ -64,6 +73,8 @@ def principal_from_claims(claims: Mapping[str, Any]) -> Principal:
         name=str(claims.get("name", claims.get("email", ""))),
         role=role,
         lab_id=str(claims["custom:lab_id"]) if claims.get("custom:lab_id") else None,
+        # A verified token gives a boolean; API Gateway hands claims to the function as strings.
+        email_verified=str(claims.get("email_verified", "")).lower() == "true",
     )
 
 
@@ -76,6 +87,8 @@ def claims_for(who: Principal) -> dict[str, Any]:
         "name": who.name,
         "cognito:groups": [ROLE_GROUPS[who.role]],
     }
+    if who.email_verified:
+        claims["email_verified"] = True
     if who.lab_id:
         claims["custom:lab_id"] = who.lab_id
     return claims

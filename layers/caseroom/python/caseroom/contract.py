@@ -59,6 +59,8 @@ TAGS = {
     "planning": "Planning sessions: the lab's blocks, booking, calendar files",
     "notifications": "My notification feed and email preferences",
     "webhooks": "Signed webhooks: endpoints, secrets, delivery log",
+    "sharing": "Share links: 24-hour guest access to chosen galleries; the guest's token-authorized view",
+    "passport": "The patient's Passport: connection, shared galleries, downloads, export, who saw my records",
     "account": "The signed-in user",
     "system": "Public operational routes",
 }

@@ -437,3 +437,60 @@ class WebhookUrlForbiddenAddress(DomainError):
 
 class WebhookUrlUnresolvable(DomainError):
     code, status, message = "WEBHOOK_URL_UNRESOLVABLE", 400, "The URL's host name does not resolve."
+
+
+# --- share links and the patient's Passport (issue 14) -----------------------------------------
+
+
+class ShareLinkNotFound(DomainError):
+    # Unknown, malformed or tampered tokens alike: nothing tells them apart.
+    code, status, message = "SHARE_LINK_NOT_FOUND", 404, "No such share link."
+
+
+class ShareLinkExpired(DomainError):
+    code, status, message = "SHARE_LINK_EXPIRED", 410, "This share link has expired; ask for a new one."
+
+
+class ShareLinkRevoked(DomainError):
+    code, status, message = "SHARE_LINK_REVOKED", 410, "This share link was revoked; ask for a new one."
+
+
+class EmailCodeRequired(DomainError):
+    code, status, message = (
+        "EMAIL_CODE_REQUIRED",
+        403,
+        "This link asks you to confirm your email address with a one-time code first.",
+    )
+
+
+class EmailCodeNotRequired(DomainError):
+    code, status, message = "EMAIL_CODE_NOT_REQUIRED", 409, "This link does not ask for an email code."
+
+
+class EmailCodeInvalid(DomainError):
+    # Wrong, expired, used up or unknown: one answer, so a guesser learns nothing.
+    code, status, message = (
+        "EMAIL_CODE_INVALID",
+        400,
+        "The code is wrong, expired or used up; ask for a new one.",
+    )
+
+
+class TooManyAttempts(DomainError):
+    code, status, message = "TOO_MANY_ATTEMPTS", 429, "Too many attempts; wait a minute and try again."
+
+
+class PatientAlreadyConnected(DomainError):
+    code, status, message = "PATIENT_ALREADY_CONNECTED", 409, "A patient is already connected to this case."
+
+
+class PatientNotConnected(DomainError):
+    code, status, message = "PATIENT_NOT_CONNECTED", 404, "No patient is connected to this case."
+
+
+class GalleryNotShared(DomainError):
+    code, status, message = "GALLERY_NOT_SHARED", 403, "This gallery is not shared with you."
+
+
+class ExportNotFound(DomainError):
+    code, status, message = "EXPORT_NOT_FOUND", 404, "No such export."

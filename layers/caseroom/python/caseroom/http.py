@@ -301,6 +301,8 @@ def build_http_app(*routers: Router) -> APIGatewayHttpResolver:
     def domain_error(exc: DomainError) -> Response[str]:
         retry_later = exc.status == 503 or (exc.status == 409 and exc.code == "REQUEST_IN_PROGRESS")
         headers = {"Retry-After": "2"} if retry_later else None
+        if exc.status == 429:
+            headers = {"Retry-After": "60"}
         return error_response(app, exc.status, exc.code, exc.message, exc.details, headers, exc.allowed)
 
     @app.exception_handler(RequestValidationError)
@@ -343,5 +345,14 @@ def request_meta(router: Router) -> RequestMeta:
     context = _event(router).request_context
     request_id = str(context.request_id or "")
     return RequestMeta(
-        request_id=request_id, source_ip=str(context.http.source_ip or ""), correlation_id=request_id
+        request_id=request_id,
+        source_ip=str(context.http.source_ip or ""),
+        correlation_id=request_id,
+        user_agent=str(context.http.user_agent or "")[:256],
     )
+
+
+def header(router: Router, name: str) -> str | None:
+    """A request header (API Gateway lower-cases their names), or None."""
+    value = (router.current_event.headers or {}).get(name.lower())
+    return str(value) if value is not None else None

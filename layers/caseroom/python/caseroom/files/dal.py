@@ -118,6 +118,37 @@ def list_gallery_files(
     return [_file_from(values) for values in items], next_cursor
 
 
+def available_gallery_files(case_id: str, gallery_id: str, at_most: int) -> list[CaseFile]:
+    """Server-side read of a gallery's available files, newest first, at most `at_most` (what a
+    patient or guest is shown; the Passport export reads them all). No cursor leaves the server."""
+    index = GALLERY_FILES_INDEX
+    request = {
+        "IndexName": index.name,
+        "KeyConditionExpression": "#p = :p",
+        "ExpressionAttributeNames": {"#p": index.partition_key},
+        "ExpressionAttributeValues": {":p": {"S": gallery_list(case_id, gallery_id)}},
+        "ScanIndexForward": False,
+    }
+    found: list[CaseFile] = []
+    for values in dynamo.query_all(request):
+        file = _file_from(values)
+        if file.file_status is FileStatus.AVAILABLE:
+            found.append(file)
+            if len(found) >= at_most:
+                break
+    return found
+
+
+def all_galleries(case_id: str) -> list[Gallery]:
+    """Every user gallery of a case (server-side: a whole-case share link lists them)."""
+    request = {
+        "KeyConditionExpression": "pk = :pk AND begins_with(sk, :prefix)",
+        "ExpressionAttributeValues": {":pk": {"S": case_pk(case_id)}, ":prefix": {"S": "GALLERY#"}},
+        "ConsistentRead": True,
+    }
+    return [_gallery_from(values) for values in dynamo.query_all(request)]
+
+
 def get_gallery(case_id: str, gallery_id: str) -> Gallery | None:
     response = dynamo.dynamodb().get_item(
         TableName=dynamo.table_name(),

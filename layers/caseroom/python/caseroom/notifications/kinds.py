@@ -43,6 +43,9 @@ class NoticeKind(StrEnum):
     LAB_STATUS_CHANGED_BY_SYSTEM = "LabStatusChangedBySystem"
     # System notices to the owner of a webhook endpoint
     WEBHOOK_ENDPOINT_DISABLED = "WebhookEndpointDisabled"
+    # To the owner of a share link (feed and pushes: caseroom.sharing.notices)
+    SHARE_LINK_FIRST_OPENED = "ShareLinkFirstOpened"
+    SHARE_LINK_EXPIRING = "ShareLinkExpiring"
 
 
 CRITICAL: frozenset[NoticeKind] = frozenset(

@@ -92,6 +92,8 @@ def title(kind: NoticeKind, case: Case | None, case_id: str) -> str:
         NoticeKind.LAB_PLANNING_MISSED: f"Planning session missed on case {case_id}",
         NoticeKind.LAB_STATUS_CHANGED_BY_SYSTEM: f"Case {case_id} moved to {status}",
         NoticeKind.WEBHOOK_ENDPOINT_DISABLED: "A webhook endpoint was disabled",
+        NoticeKind.SHARE_LINK_FIRST_OPENED: f"A share link of case {case_id} was opened for the first time",
+        NoticeKind.SHARE_LINK_EXPIRING: f"A share link of case {case_id} expires within the hour",
     }[kind]
 
 

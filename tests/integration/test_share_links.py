@@ -1,0 +1,247 @@
+"""Share links end to end through the handlers: the owner creates, lists, revokes and reads the
+access log; a guest with no account opens the view and downloads, within the link's galleries
+only, and gets 410 once the link expired (at 24 h, even before TTL) or was revoked."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+
+from caseroom.clock import FixedClock
+from tests.conftest import CLINICIAN, CLINICIAN_2, LAB_TECH, SOURCE_IP
+from tests.integration.test_access_matrix import Api, _available_photo, _ok, api, build_world
+
+__all__ = ["api"]  # the fixture
+
+
+def _create(api: Api, case_id: str, **body: Any) -> dict[str, Any]:
+    path = f"/cases/{case_id}/share-links"
+    return _ok(api("POST", "/cases/{caseId}/share-links", path, who=CLINICIAN, body=body), 201)
+
+
+def _guest(
+    api: Api, token: str | None, route: str = "/shared", path: str | None = None, **kw: Any
+) -> tuple[int, Any]:
+    headers = {"x-share-token": token} if token is not None else {}
+    headers.update(kw.pop("headers", {}))
+    return api(kw.pop("method", "GET"), route, path or route, who=None, headers=headers, **kw)
+
+
+def _download(api: Api, token: str, file_id: str, **kw: Any) -> tuple[int, Any]:
+    route = "/shared/files/{fileId}/download"
+    return _guest(api, token, route, f"/shared/files/{file_id}/download", **kw)
+
+
+def test_a_guest_sees_the_chosen_galleries_and_downloads_within_them(api: Api) -> None:
+    # Given a case with a photo in Initial Documentation and another in a surgery gallery
+    world = build_world(api, "GET /cases/{caseId}/files/{fileId}")
+    gallery = _ok(
+        api(
+            "POST", "/cases/{caseId}/galleries", f"/cases/{world.case_id}/galleries", body={"name": "Surgery"}
+        ),
+        201,
+    )["galleryId"]
+    surgery_photo = _available_photo(api, world.case_id, CLINICIAN)
+    path = f"/cases/{world.case_id}/files/{surgery_photo}"
+    _ok(api("PATCH", "/cases/{caseId}/files/{fileId}", path, body={"galleryId": gallery}))
+    # When the owner shares Initial Documentation only, without the patient's name
+    link = _create(api, world.case_id, galleryIds=["initial-documentation"], note="For Dr. Lee")
+    assert link["state"] == "active" and len(link["token"]) == 43
+    assert link["expiresAt"] == "2026-11-03T09:00:00.000Z"  # 24 h from creation by default
+    # Then the guest sees that gallery and its file, never the patient's name, Rx or the other gallery
+    view = _ok(_guest(api, link["token"]))
+    assert view["caseId"] == world.case_id and view.get("patientName") is None
+    assert [g["galleryId"] for g in view["galleries"]] == ["initial-documentation"]
+    assert [f["fileId"] for f in view["galleries"][0]["files"]] == [world.file_id]
+    assert "rxDescription" not in str(view) and "Maria" not in str(view)
+    download = _ok(_download(api, link["token"], world.file_id))
+    assert download["expiresInSeconds"] == 600 and "X-Amz-Expires=600" in download["url"]
+    # ...and a file outside the link's galleries is refused
+    status, body = _download(api, link["token"], surgery_photo)
+    assert (status, body["code"]) == (403, "ROLE_NOT_ALLOWED")
+    # The owner sees who opened and downloaded what, from where
+    log_path = f"/cases/{world.case_id}/share-links/{link['linkId']}/access-log"
+    log = _ok(api("GET", "/cases/{caseId}/share-links/{linkId}/access-log", log_path))["items"]
+    assert [(e["action"], e.get("fileId")) for e in log][:2] == [
+        ("downloaded", world.file_id),
+        ("opened", None),
+    ]
+    assert all(e["sourceIp"] == SOURCE_IP for e in log)
+    links = _ok(api("GET", "/cases/{caseId}/share-links", f"/cases/{world.case_id}/share-links"))["items"]
+    assert links[0]["firstOpenedAt"] == "2026-11-02T09:00:00.000Z" and "token" not in links[0]
+
+
+def test_the_patient_name_only_when_the_owner_chose(api: Api) -> None:
+    world = build_world(api)
+    link = _create(api, world.case_id, showPatientName=True)
+    view = _ok(_guest(api, link["token"]))
+    assert view["patientName"] == "Maria Garcia"
+    assert [g["galleryId"] for g in view["galleries"]][:4] == [
+        "initial-documentation",
+        "rx",
+        "smile-design",
+        "video-simulation",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("moved_seconds", "status", "code"),
+    [(24 * 3600 - 1, 200, ""), (24 * 3600 + 1, 410, "SHARE_LINK_EXPIRED")],
+)
+def test_the_24_hour_boundary(
+    api: Api, clock: FixedClock, moved_seconds: int, status: int, code: str
+) -> None:
+    world = build_world(api, "GET /cases/{caseId}/files/{fileId}")
+    link = _create(api, world.case_id)
+    clock.advance(seconds=moved_seconds)
+    for result in (_guest(api, link["token"]), _download(api, link["token"], world.file_id)):
+        assert result[0] == status, result
+        if code:
+            assert result[1]["code"] == code
+
+
+def test_a_link_cannot_live_longer_than_24_hours(api: Api) -> None:
+    world = build_world(api)
+    path = f"/cases/{world.case_id}/share-links"
+    status, body = api("POST", "/cases/{caseId}/share-links", path, body={"expiresInMinutes": 24 * 60 + 1})
+    assert (status, body["code"]) == (422, "VALIDATION_FAILED")
+
+
+def test_revocation_is_immediate_and_final(api: Api) -> None:
+    world = build_world(api, "GET /cases/{caseId}/files/{fileId}")
+    link = _create(api, world.case_id)
+    _ok(_guest(api, link["token"]))
+    path = f"/cases/{world.case_id}/share-links/{link['linkId']}/revoke"
+    revoked = _ok(api("POST", "/cases/{caseId}/share-links/{linkId}/revoke", path))
+    assert revoked["state"] == "revoked"
+    for result in (_guest(api, link["token"]), _download(api, link["token"], world.file_id)):
+        assert (result[0], result[1]["code"]) == (410, "SHARE_LINK_REVOKED")
+    # Revoking again changes nothing; a new link works
+    assert (
+        _ok(api("POST", "/cases/{caseId}/share-links/{linkId}/revoke", path))["revokedAt"]
+        == revoked["revokedAt"]
+    )
+    _ok(_guest(api, _create(api, world.case_id)["token"]))
+
+
+def test_unknown_malformed_and_tampered_tokens_answer_alike_and_guessing_is_throttled(api: Api) -> None:
+    world = build_world(api)
+    token = _create(api, world.case_id)["token"]
+    tampered = token[:-1] + ("A" if token[-1] != "A" else "B")
+    answers = [_guest(api, t) for t in (tampered, "x" * 43, "short", token + "x")]
+    assert {(s, b["code"], b["message"]) for s, b in answers} == {
+        (404, "SHARE_LINK_NOT_FOUND", "No such share link.")
+    }
+    status, body = _guest(api, None)
+    assert (status, body["code"]) == (401, "UNAUTHENTICATED")
+    for _ in range(20):
+        _guest(api, "y" * 43)
+    status, body = _guest(api, token)  # the same address is now refused even with a good token
+    assert (status, body["code"]) == (429, "TOO_MANY_ATTEMPTS")
+
+
+def test_only_the_owner_manages_links(api: Api) -> None:
+    world = build_world(api)
+    path = f"/cases/{world.case_id}/share-links"
+    assert api("POST", "/cases/{caseId}/share-links", path, who=CLINICIAN_2, body={})[0] == 404
+    assert api("POST", "/cases/{caseId}/share-links", path, who=LAB_TECH, body={})[0] == 403
+    status, body = api("POST", "/cases/{caseId}/share-links", path, body={"galleryIds": ["g-000000000000"]})
+    assert (status, body["code"]) == (404, "GALLERY_NOT_FOUND")
+
+
+def test_an_email_code_opens_the_view_and_names_the_guest(api: Api) -> None:
+    from moto.core import DEFAULT_ACCOUNT_ID
+    from moto.ses.models import ses_backends
+
+    world = build_world(api)
+    link = _create(api, world.case_id, requireEmailCode=True)
+    status, body = _guest(api, link["token"])
+    assert (status, body["code"]) == (403, "EMAIL_CODE_REQUIRED")
+    sent = _ok(
+        _guest(api, link["token"], "/shared/email-code", method="POST", body={"email": "Lee@Ortho.test"}), 201
+    )
+    message = ses_backends[DEFAULT_ACCOUNT_ID]["us-east-1"].sent_messages[-1]
+    code = re.search(r"\b(\d{6})\b", message.body).group(1)  # type: ignore[union-attr]
+    confirm = "/shared/email-code/confirm"
+    wrong = "000000" if code != "000000" else "111111"
+    status, body = _guest(
+        api, link["token"], confirm, method="POST", body={"challengeId": sent["challengeId"], "code": wrong}
+    )
+    assert (status, body["code"]) == (400, "EMAIL_CODE_INVALID")
+    session = _ok(
+        _guest(
+            api,
+            link["token"],
+            confirm,
+            method="POST",
+            body={"challengeId": sent["challengeId"], "code": code},
+        )
+    )["session"]
+    # The code is used up; the session opens the view, and the log names the guest
+    status, _ = _guest(
+        api, link["token"], confirm, method="POST", body={"challengeId": sent["challengeId"], "code": code}
+    )
+    assert status == 400
+    _ok(_guest(api, link["token"], headers={"x-share-session": session}))
+    log_path = f"/cases/{world.case_id}/share-links/{link['linkId']}/access-log"
+    log = _ok(api("GET", "/cases/{caseId}/share-links/{linkId}/access-log", log_path))["items"]
+    assert log[0]["action"] == "opened" and log[0]["guestEmail"] == "lee@ortho.test"
+
+
+def test_email_code_attempts_are_limited(api: Api) -> None:
+    world = build_world(api)
+    link = _create(api, world.case_id, requireEmailCode=True)
+    sent = _ok(
+        _guest(api, link["token"], "/shared/email-code", method="POST", body={"email": "a@b.test"}), 201
+    )
+    from moto.core import DEFAULT_ACCOUNT_ID
+    from moto.ses.models import ses_backends
+
+    message = ses_backends[DEFAULT_ACCOUNT_ID]["us-east-1"].sent_messages[-1]
+    code = re.search(r"\b(\d{6})\b", message.body).group(1)  # type: ignore[union-attr]
+    wrong = "000000" if code != "000000" else "111111"
+    body = {"challengeId": sent["challengeId"], "code": wrong}
+    for _ in range(5):
+        assert _guest(api, link["token"], "/shared/email-code/confirm", method="POST", body=body)[0] == 400
+    right = {"challengeId": sent["challengeId"], "code": code}
+    status, answer = _guest(api, link["token"], "/shared/email-code/confirm", method="POST", body=right)
+    assert (status, answer["code"]) == (400, "EMAIL_CODE_INVALID")  # attempts used up: even the right code
+
+
+def _owner_notices(api: Api) -> list[tuple[str, str]]:
+    items = _ok(api("GET", "/me/notifications", who=CLINICIAN))["items"]
+    return [(n["kind"], n["subjectId"]) for n in items if n["kind"].startswith("ShareLink")]
+
+
+def test_the_owner_is_told_when_a_link_is_first_opened(api: Api) -> None:
+    world = build_world(api)
+    link = _create(api, world.case_id)
+    assert _owner_notices(api) == []
+    _ok(_guest(api, link["token"]))
+    _ok(_guest(api, link["token"]))
+    assert _owner_notices(api) == [("ShareLinkFirstOpened", link["linkId"])]  # once
+
+
+def test_the_owner_is_told_an_hour_before_a_link_expires_unless_revoked(api: Api, clock: FixedClock) -> None:
+    from caseroom import aws
+    from caseroom.settings import get_settings
+    from caseroom.sharing.notices import on_expiry_timer
+
+    world = build_world(api)
+    kept, revoked = _create(api, world.case_id), _create(api, world.case_id)
+    # The timer is set at expiry - 1 h
+    schedule = aws.client("scheduler").get_schedule(
+        Name=f"share-expiry-{kept['linkId']}", GroupName=get_settings().schedule_group
+    )
+    assert schedule["ScheduleExpression"] == "at(2026-11-03T08:00:00)"
+    path = f"/cases/{world.case_id}/share-links/{revoked['linkId']}/revoke"
+    _ok(api("POST", "/cases/{caseId}/share-links/{linkId}/revoke", path))
+    clock.advance(hours=23)
+    # When the timers fire (twice: timers are at least once)
+    for _ in range(2):
+        on_expiry_timer({"caseId": world.case_id, "linkId": kept["linkId"]}, clock)
+        assert not on_expiry_timer({"caseId": world.case_id, "linkId": revoked["linkId"]}, clock)
+    # Then the owner is told once, about the link still alive
+    assert _owner_notices(api) == [("ShareLinkExpiring", kept["linkId"])]
