@@ -292,7 +292,7 @@ def test_function_configuration(template: Template, dev_config: StageConfig, spe
     assert function["Timeout"] == spec.timeout_s
     assert function["ReservedConcurrentExecutions"] == dev_config.reserved_concurrency
     assert "TracingConfig" not in function  # dev: tracing off
-    assert len(function["Layers"]) == 2
+    assert len(function["Layers"]) == 2 + len(spec.layers)
     assert "Ref" in function["LoggingConfig"]["LogGroup"]
     assert function["DeadLetterConfig"]["TargetArn"]["Fn::GetAtt"][1] == "Arn"
 
