@@ -23,7 +23,7 @@ def _s3() -> Any:
 
 
 def _signer() -> Any:
-    return aws.client("s3", signature_version="s3v4")
+    return aws.presigner("s3")
 
 
 def _bucket() -> str:
