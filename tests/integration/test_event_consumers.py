@@ -38,6 +38,7 @@ def as_eventbridge(outbox: dict[str, Any]) -> dict[str, Any]:
         "caseId": outbox["caseId"],
         "actor": outbox["actor"],
         "correlationId": outbox["correlationId"],
+        "subjectId": outbox.get("subjectId", ""),
     }
     return {
         "version": "0",

@@ -18,7 +18,13 @@ from caseroom.events import EventType
 from caseroom.planning import dal as planning_dal
 from caseroom.planning import timers
 from caseroom.planning.logic import PlanningService
-from caseroom.planning.models import BookRequest, CancelRequest, PublishBlockRequest, RescheduleRequest
+from caseroom.planning.models import (
+    BookRequest,
+    CancelRequest,
+    HeldRequest,
+    PublishBlockRequest,
+    RescheduleRequest,
+)
 from caseroom.planning.records import Block, parse_utc
 from local.runtime import LocalRuntime
 from tests.conftest import CLINICIAN, LAB_TECH
@@ -80,6 +86,12 @@ def ready_to_plan_cases(count: int) -> list[str]:
         dynamo.put({"TableName": dynamo.table_name(), "Item": dynamo.to_item(cases_dal._case_values(case))})
         case_ids.append(case.case_id)
     return case_ids
+
+
+def version_of(case_id: str) -> int:
+    case = cases_dal.get_case(case_id)
+    assert case is not None
+    return case.version
 
 
 def test_fifty_concurrent_bookings_of_one_block_make_one_booking(runtime: LocalRuntime) -> None:
@@ -175,7 +187,7 @@ def test_a_held_session_cancels_the_timer_and_a_stale_firing_does_nothing(runtim
     session_id = book(case_id, block)
     runtime.pump()
     # When the lab marks the session held
-    PLANNING.mark_held(LAB_TECH, case_id, meta())
+    PLANNING.mark_held(LAB_TECH, case_id, HeldRequest(version=version_of(case_id)), meta())
     runtime.pump()
     # Then its timer is gone, and a late firing anyway changes nothing
     assert pending_timers(runtime, session_id) == {}
@@ -191,7 +203,9 @@ def test_a_rescheduled_session_keeps_only_the_new_blocks_timer(runtime: LocalRun
     first, second = publish(future_slot(days=7)), publish(future_slot(days=8))
     session_id = book(case_id, first)
     runtime.pump()
-    PLANNING.reschedule(LAB_TECH, case_id, RescheduleRequest(blockId=second.block_id), meta())
+    PLANNING.reschedule(
+        LAB_TECH, case_id, RescheduleRequest(blockId=second.block_id, version=version_of(case_id)), meta()
+    )
     runtime.pump()
     assert pending_timers(runtime, session_id) == {
         timers.timer_name(session_id, second.block_id): due_at(second)
@@ -213,7 +227,7 @@ def test_planning_events_out_of_order_leave_no_timer_for_a_cancelled_session(run
     case_id = new_case("Received", "Ready to Plan")
     block = publish(future_slot(days=9))
     session_id = book(case_id, block)
-    PLANNING.cancel(LAB_TECH, case_id, CancelRequest(), meta())
+    PLANNING.cancel(LAB_TECH, case_id, CancelRequest(version=version_of(case_id)), meta())
     # When the bus delivers PlanningCancelled before PlanningScheduled (and each twice)
     cancelled = domain_event(EventType.PLANNING_CANCELLED, case_id, session_id)
     scheduled = domain_event(EventType.PLANNING_SCHEDULED, case_id, session_id)

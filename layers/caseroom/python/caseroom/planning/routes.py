@@ -31,6 +31,7 @@ from caseroom.planning.models import (
     BookingView,
     BookRequest,
     CancelRequest,
+    HeldRequest,
     PublishBlockRequest,
     RescheduleRequest,
     SessionView,
@@ -126,5 +127,5 @@ def cancel(caseId: CaseIdPath, body: Annotated[CancelRequest, Body()]) -> Sessio
 )
 @declares(Action.PLANNING_HELD)
 @raises(NoPlanningSession, VersionConflict)
-def mark_held(caseId: CaseIdPath) -> SessionView:
-    return service().mark_held(_who(), caseId, request_meta(router))
+def mark_held(caseId: CaseIdPath, body: Annotated[HeldRequest, Body()]) -> SessionView:
+    return service().mark_held(_who(), caseId, body, request_meta(router))
