@@ -412,3 +412,30 @@ def test_session_changes_check_the_case_version(api: Api, action: str) -> None:
     assert body["caseVersion"] == booking["caseVersion"] + 1
     case = api("GET", "/cases/{caseId}", f"/cases/{case_id}")[1]
     assert case["version"] == body["caseVersion"]
+
+
+def test_a_publish_that_loses_the_race_checks_again_and_sees_the_overlap(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from caseroom.planning import dal as planning_dal
+
+    # Given a publish whose overlap check runs while another overlapping block is published
+    real_window = planning_dal.blocks_between
+    calls = []
+
+    def window_then_competitor(*args: Any) -> Any:
+        seen = real_window(*args)
+        calls.append(args)
+        if len(calls) == 1:  # between our check and our write, a colleague publishes 10:30
+            assert publish(api, start="2026-11-05T10:30")[0] == 201
+        return seen
+
+    monkeypatch.setattr(planning_dal, "blocks_between", window_then_competitor)
+    # When ours (10:00-11:00) is written
+    status, body = publish(api)
+    # Then its write did not hold, the check ran again and saw the competitor
+    assert (status, body["code"]) == (409, "BLOCK_OVERLAPS")
+    assert len(calls) == 3  # ours, the competitor's, ours again
+    monkeypatch.setattr(planning_dal, "blocks_between", real_window)
+    starts = [b["start"] for b in api("GET", "/lab/planning/blocks", who=LAB_TECH)[1]["items"]]
+    assert starts == ["2026-11-05T09:30:00Z"]  # 10:30 in Madrid

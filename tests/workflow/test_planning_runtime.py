@@ -4,6 +4,7 @@ and planning events delivered out of order."""
 
 from __future__ import annotations
 
+import itertools
 import json
 import threading
 from datetime import datetime, timedelta
@@ -92,6 +93,38 @@ def version_of(case_id: str) -> int:
     case = cases_dal.get_case(case_id)
     assert case is not None
     return case.version
+
+
+def test_overlapping_blocks_published_at_once_never_double_book_the_labs_time(runtime: LocalRuntime) -> None:
+    # Given twelve publishes at once: six overlap one another (the same hour, shifted by 5 to
+    # 25 minutes) and six are each in an hour of their own
+    base = future_slot(days=20, hour=6)
+    overlapping = [base + timedelta(minutes=5 * i) for i in range(6)]
+    separate = [base + timedelta(hours=2 + i) for i in range(6)]
+    start = threading.Barrier(12)
+    outcomes: dict[datetime, str] = {}
+
+    def attempt(when: datetime) -> None:
+        start.wait()
+        try:
+            publish(when)
+            outcomes[when] = "published"
+        except DomainError as error:
+            outcomes[when] = error.code
+
+    threads = [threading.Thread(target=attempt, args=(when,)) for when in overlapping + separate]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    # Then exactly one of the overlapping six exists, the others were told why; every separate one exists
+    assert [outcomes[w] for w in overlapping].count("published") == 1
+    assert sorted({outcomes[w] for w in overlapping}) == ["BLOCK_OVERLAPS", "published"]
+    assert [outcomes[w] for w in separate] == ["published"] * 6
+    # And no two stored blocks of the lab overlap
+    blocks = planning_dal.blocks_between("lab-1", "0", "9")
+    spans = sorted((b.starts_at, b.ends_at) for b in blocks)
+    assert all(end <= next_start for (_, end), (next_start, _) in itertools.pairwise(spans))
 
 
 def test_fifty_concurrent_bookings_of_one_block_make_one_booking(runtime: LocalRuntime) -> None:

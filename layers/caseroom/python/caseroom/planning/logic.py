@@ -29,6 +29,7 @@ from caseroom.errors import (
     BlockNotFound,
     BlockOverlaps,
     BlockTaken,
+    DatabaseBusy,
     InvalidRequest,
     NoPlanningSession,
     NotReadyToPlan,
@@ -57,6 +58,8 @@ from caseroom.planning.records import Block, BlockStatus, Session, SessionStatus
 from caseroom.settings import get_settings
 
 BOOKABLE = (CaseStatus.READY_TO_PLAN, CaseStatus.PLANNING_NO_SHOW)
+# Publishing re-checks overlaps when another publish of the same lab committed in between.
+PUBLISH_ATTEMPTS = 5
 
 
 def _id_prefix(moment: datetime) -> str:
@@ -103,12 +106,6 @@ class PlanningService:
         end = start + timedelta(minutes=request.duration_minutes)
         if start <= self.clock.now():
             raise BlockInPast()
-        # Any block that overlaps starts less than the longest block length before this one ends.
-        window = dal.blocks_between(
-            lab_id, _id_prefix(start - timedelta(minutes=MAX_BLOCK_MINUTES)), _id_prefix(end)
-        )
-        if any(other.starts_at < end and other.ends_at > start for other in window):
-            raise BlockOverlaps()
         block = Block(
             block_id=new_block_id(start),
             lab_id=lab_id,
@@ -117,9 +114,23 @@ class PlanningService:
             timezone=timezone_name,
             meeting_url=request.meeting_url,
         )
-        dal.put_new_block(block)
-        count("PlanningBlocksPublished")
-        return _block_view(block)
+        for _ in range(PUBLISH_ATTEMPTS):
+            # The check and the write are one snapshot: the write holds only if no block of
+            # this lab was published after the counter was read (optimistic, per lab).
+            seen = dal.calendar_version(lab_id)
+            # Any block that overlaps starts less than the longest block length before this one ends.
+            window = dal.blocks_between(
+                lab_id, _id_prefix(start - timedelta(minutes=MAX_BLOCK_MINUTES)), _id_prefix(end)
+            )
+            if any(other.starts_at < end and other.ends_at > start for other in window):
+                raise BlockOverlaps()
+            try:
+                dal.transact(dal.publish_block_actions(block, seen))
+            except dynamo.ConditionFailed:
+                continue  # another publish of this lab won the race: check again
+            count("PlanningBlocksPublished")
+            return _block_view(block)
+        raise DatabaseBusy()
 
     def lab_blocks(self, who: Principal, limit: int, cursor: str | None, meta: RequestMeta) -> BlockPage:
         """The lab's blocks from the lab's today on (midnight on the lab's wall), free and booked,
