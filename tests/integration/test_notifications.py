@@ -356,3 +356,28 @@ def test_email_audit_record_reads_back_through_the_audit_trail(call: Call) -> No
     page = PageRequest(CLINICIAN, RequestMeta("test", "127.0.0.1"), 50, None, FixedClock(START).now())
     records, _ = audit_store.list_for_case(case["caseId"], page)
     assert "email.notice" in [r.action for r in records]
+
+
+def test_on_hold_is_emailed_even_when_the_lab_moved_the_case_on_before_it_was_processed(
+    call: Call, me: Me, clock: FixedClock
+) -> None:
+    # Given a clinician who muted ordinary status emails
+    case = create(call)
+    notify(last_event(case["caseId"]))
+    me("PUT", "/me/notification-preferences", body={"email": {"CaseStatusChanged": "off"}})
+    before = len(sent_emails())
+    # When the lab puts the case On Hold and resumes it before the consumer runs
+    held = lab_sets(call, case, "On Hold", clock)
+    on_hold_event = last_event(case["caseId"])
+    lab_sets(call, held, "Processing", clock)
+    resumed_event = last_event(case["caseId"])
+    # Then the late On Hold event still sends the critical email (once, whatever the redelivery)
+    assert notify(on_hold_event)["emailed"] == 1
+    assert notify(on_hold_event)["emailed"] == 0
+    [email] = emails_to(CLINICIAN.email, before)
+    assert "on hold" in email.subject and case["caseId"] in email.subject
+    # And the resume is one ordinary notice (not emailed: muted), not a second On Hold
+    assert notify(resumed_event)["emailed"] == 0
+    _, page = me("GET", "/me/notifications")
+    kinds = [i["kind"] for i in page["items"]]
+    assert kinds.count("CaseOnHold") == 1 and kinds.count("CaseStatusChanged") == 1

@@ -108,6 +108,27 @@ def recipients(event: DomainEvent, case: Case) -> list[Recipient]:
     return []
 
 
+def missed_critical_notices(event: DomainEvent, case: Case) -> list[tuple[Recipient, str]]:
+    """The On Hold notice of a status change the case has already moved on from.
+
+    Status notices describe the case as it is when the consumer runs; but On Hold is critical
+    (the lab waits on the clinician): if the lab put the case On Hold and moved it on before
+    this event was processed, the clinician must still hear that it was held. The change's
+    timeline entry (the event's subject) says what the change was; its own source keeps the
+    notice to one per change, whatever the redelivery."""
+    if event.type is not EventType.CASE_STATUS_CHANGED or not event.subject_id:
+        return []
+    if case.status == CaseStatus.ON_HOLD:
+        return []  # the usual notice of the current state is the On Hold one
+    from caseroom.cases.dal import get_timeline_entry
+
+    entry = get_timeline_entry(case.case_id, event.subject_id)
+    if entry is None or entry.to_status != CaseStatus.ON_HOLD.value:
+        return []
+    owner = Recipient(NoticeKind.CASE_ON_HOLD, realtime.user_audience(case.owner_id), case.owner_id)
+    return [(owner, f"status:{case.case_id}:entry:{entry.entry_id}")]
+
+
 def source_of(event: DomainEvent, case: Case) -> str:
     if event.type is EventType.CASE_STATUS_CHANGED:
         return f"status:{case.case_id}:v{case.version}"
@@ -126,12 +147,14 @@ def on_event(event: DomainEvent, clock: Clock | None = None) -> Outcome:
     source = source_of(event, case)
     totals = Outcome()
     planning = planning_details(event, case, clock.now())
-    for recipient in recipients(event, case):
+    deliveries = [(recipient, source) for recipient in recipients(event, case)]
+    deliveries.extend(missed_critical_notices(event, case))
+    for recipient, notice_source in deliveries:
         title = templates.title(recipient.kind, case, case.case_id)
         email = templates.case_email(recipient.kind, case, planning) if recipient.user_id else None
         result = deliver(
             recipient,
-            source,
+            notice_source,
             title,
             email,
             clock,
