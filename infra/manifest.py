@@ -37,7 +37,8 @@ class Grant(StrEnum):
     FILES_WRITE = "files:write"  # s3:PutObject
     # Case file uploads, finer than FILES_WRITE so each function gets only the S3 actions it uses.
     FILES_UPLOAD = "files:upload"  # s3:PutObject (presigned POST / parts), s3:ListMultipartUploadParts
-    FILES_ABORT_UPLOAD = "files:abort-upload"  # s3:AbortMultipartUpload
+    # s3:AbortMultipartUpload, and s3:ListMultipartUploadParts to see whether it is still open
+    FILES_ABORT_UPLOAD = "files:abort-upload"
     FILES_READ_VERSION = "files:read-version"  # s3:GetObjectVersion (reads pinned to the verified version)
     FILES_DELETE = "files:delete"  # s3:DeleteObject (a delete marker: versions stay for the retention)
     FILES_DISCARD_VERSION = "files:discard-version"  # s3:DeleteObjectVersion (stray uploads only)

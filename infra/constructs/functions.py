@@ -117,7 +117,10 @@ def grant_policy(
                 FILES_WRITE_KEY_ACTIONS,
             )
         case Grant.FILES_ABORT_UPLOAD:
-            return GrantPolicy((_allow(["s3:AbortMultipartUpload"], [objects_arn]),))
+            # ListParts tells an upload still open (its completion never reached S3) from a done one.
+            return GrantPolicy(
+                (_allow(["s3:AbortMultipartUpload", "s3:ListMultipartUploadParts"], [objects_arn]),)
+            )
         case Grant.FILES_READ_VERSION:
             return GrantPolicy((_allow(["s3:GetObjectVersion"], [objects_arn]),), FILES_READ_KEY_ACTIONS)
         case Grant.FILES_DELETE:

@@ -42,7 +42,7 @@ GRANT_ACTIONS: dict[Grant, set[str]] = {
     Grant.FILES_READ: {"s3:GetObject"},
     Grant.FILES_WRITE: {"s3:PutObject"},
     Grant.FILES_UPLOAD: {"s3:PutObject", "s3:ListMultipartUploadParts"},
-    Grant.FILES_ABORT_UPLOAD: {"s3:AbortMultipartUpload"},
+    Grant.FILES_ABORT_UPLOAD: {"s3:AbortMultipartUpload", "s3:ListMultipartUploadParts"},
     Grant.FILES_READ_VERSION: {"s3:GetObjectVersion"},
     Grant.FILES_DELETE: {"s3:DeleteObject"},
     Grant.FILES_DISCARD_VERSION: {"s3:DeleteObjectVersion"},

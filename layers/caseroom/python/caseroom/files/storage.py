@@ -146,6 +146,16 @@ def complete_multipart(key: str, upload_id: str, parts: list[tuple[int, str, str
         raise StorageUnavailable() from None
 
 
+def multipart_open(key: str, upload_id: str) -> bool:
+    """True while the multipart upload exists in S3: not completed, not aborted."""
+    s3 = _s3()
+    try:
+        s3.list_parts(Bucket=_bucket(), Key=key, UploadId=upload_id, MaxParts=1)
+    except s3.exceptions.NoSuchUpload:
+        return False
+    return True
+
+
 def abort_multipart(key: str, upload_id: str) -> None:
     s3 = _s3()
     try:
