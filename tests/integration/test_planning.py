@@ -13,7 +13,7 @@ from caseroom.cases.logic import CaseService
 from caseroom.clock import FixedClock
 from caseroom.planning import routes as planning_routes
 from caseroom.planning.logic import PlanningService
-from tests.conftest import CLINICIAN, CLINICIAN_2, LAB_TECH, OTHER_LAB
+from tests.conftest import CLINICIAN, CLINICIAN_2, LAB_TECH, OTHER_LAB, lambda_context
 from tests.integration.test_cases_api import CROWN
 from tests.support.route_caller import route_caller
 
