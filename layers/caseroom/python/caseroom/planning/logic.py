@@ -58,8 +58,10 @@ from caseroom.planning.records import Block, BlockStatus, Session, SessionStatus
 from caseroom.settings import get_settings
 
 BOOKABLE = (CaseStatus.READY_TO_PLAN, CaseStatus.PLANNING_NO_SHOW)
-# Publishing re-checks overlaps when another publish of the same lab committed in between.
-PUBLISH_ATTEMPTS = 5
+# Publishing re-checks overlaps when another publish of the same lab committed in between. A
+# publish only loses to one that committed, so with fewer publishes of one lab at once than
+# this, every one completes (a lab publishing a week of blocks in parallel stays well below).
+PUBLISH_ATTEMPTS = 25
 
 
 def _id_prefix(moment: datetime) -> str:
