@@ -89,6 +89,9 @@ def test_rx_script_pdf_is_generated_and_downloadable(call: Call) -> None:
     text = "\n".join(page.extract_text() for page in pypdf.PdfReader(io.BytesIO(pdf)).pages)
     for expected in (case["caseId"], "Maria Garcia", "Zirconia crown, shade A2", "11, 21", "Dr. Ana Ortiz"):
         assert expected in text
+    # The clinic's and the lab's records are printed too (tests/conftest.py's directory)
+    for expected in ("Test Clinic", "1 Test Street", "Test Lab One"):
+        assert expected in text
 
 
 def test_stale_rx_event_never_replaces_a_newer_script(call: Call, clock: FixedClock) -> None:

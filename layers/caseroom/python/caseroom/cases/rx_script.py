@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from caseroom import audit_store, documents, rx_pdf
 from caseroom.audit import system_record
 from caseroom.cases import dal
@@ -49,6 +51,23 @@ def rx_document(
     )
 
 
+def rx_document_with_parties(case: Case) -> rx_pdf.RxDocument:
+    """The Rx of `case` with what the clinic's, the clinician's and the lab's records hold."""
+    from caseroom.labs.rx import rx_parties
+
+    parties = rx_parties(case.owner_id, case.clinic_id, case.lab_id)
+    document = rx_document(
+        case,
+        clinic_name=parties.clinic.name if parties.clinic else None,
+        clinic_address="\n".join(parties.clinic.address) if parties.clinic else None,
+        clinician_licence=parties.clinician.licence_number if parties.clinician else None,
+        clinic_timezone=parties.clinic_timezone,
+        lab_name=parties.lab.name if parties.lab else None,
+    )
+    display_name = parties.clinician.display_name if parties.clinician else None
+    return replace(document, clinician_name=display_name) if display_name else document
+
+
 def generate_for_event(event: DomainEvent, clock: Clock | None = None) -> bool:
     """Builds the script for the case's current Rx. Safe to run twice or out of order: the
     object key carries the Rx version and the document record only moves forward."""
@@ -58,7 +77,7 @@ def generate_for_event(event: DomainEvent, clock: Clock | None = None) -> bool:
         logger.warning("case of event not found", extra={"event_id": event.id})
         return False
     key = documents.rx_script_key(case.case_id, case.rx_version)
-    documents.store_pdf(key, rx_pdf.render(rx_document(case)))
+    documents.store_pdf(key, rx_pdf.render(rx_document_with_parties(case)))
     record = system_record(
         "rx_script", "rx_script.generate", case.case_id, "document", key, iso(now), event.id
     )
