@@ -424,6 +424,8 @@ def test_expired_feed_items_are_filtered_on_read_and_the_unread_count_follows(
 def test_expired_webhook_deliveries_are_filtered_on_read(aws_backend: None) -> None:
     from datetime import UTC, datetime, timedelta
 
+    from caseroom.audit import RequestMeta
+    from caseroom.paging import PageRequest
     from caseroom.webhooks import sender, store
 
     # Given a delivery stored 31 days ago (retention 30) that TTL has not deleted yet
@@ -439,7 +441,8 @@ def test_expired_webhook_deliveries_are_filtered_on_read(aws_backend: None) -> N
     before, after = created + retention - timedelta(seconds=1), created + retention
     # Then it is listed and found until its retention ends, and neither afterwards
     for moment, expected in ((before, 1), (after, 0)):
-        items, _ = store.list_deliveries(endpoint.endpoint_id, 25, None, int(moment.timestamp()))
+        page = PageRequest(CLINICIAN, RequestMeta("test", "127.0.0.1"), 25, None, moment)
+        items, _ = store.list_deliveries(endpoint.endpoint_id, page)
         assert len(items) == expected
         found = store.get_delivery(endpoint.endpoint_id, delivery.delivery_id, int(moment.timestamp()))
         assert (found is not None) == bool(expected)
