@@ -37,6 +37,8 @@ class StageConfig:
     # PLUS adds Cognito threat protection (compromised credentials, adaptive auth).
     cognito_feature_plan: cognito.FeaturePlan
     event_archive_retention: Duration
+    # The web app's origin: printed documents (the Rx script's QR code) link to its case pages.
+    app_url: str
     # Webhook targets on 127.0.0.1/localhost are refused unless a stage opts in (local runtime only).
     allow_loopback_webhooks: bool = False
 
@@ -61,6 +63,7 @@ DEV = StageConfig(
     http_5xx_threshold=10,
     cors_allowed_origins=("http://localhost:5173", "https://dev.caseroom.example"),
     email_sender="no-reply@dev.caseroom.example",
+    app_url="https://dev.caseroom.example",
     mfa=cognito.Mfa.OPTIONAL,
     cognito_feature_plan=cognito.FeaturePlan.ESSENTIALS,
     event_archive_retention=Duration.days(7),
@@ -81,6 +84,7 @@ PROD = StageConfig(
     http_5xx_threshold=5,
     cors_allowed_origins=("https://app.caseroom.example",),
     email_sender="no-reply@caseroom.example",
+    app_url="https://app.caseroom.example",
     mfa=cognito.Mfa.REQUIRED,
     cognito_feature_plan=cognito.FeaturePlan.PLUS,
     event_archive_retention=Duration.days(365),

@@ -37,7 +37,8 @@ class Grant(StrEnum):
     FILES_WRITE = "files:write"  # s3:PutObject
     # Case file uploads, finer than FILES_WRITE so each function gets only the S3 actions it uses.
     FILES_UPLOAD = "files:upload"  # s3:PutObject (presigned POST / parts), s3:ListMultipartUploadParts
-    FILES_ABORT_UPLOAD = "files:abort-upload"  # s3:AbortMultipartUpload
+    # s3:AbortMultipartUpload, and s3:ListMultipartUploadParts to see whether it is still open
+    FILES_ABORT_UPLOAD = "files:abort-upload"
     FILES_READ_VERSION = "files:read-version"  # s3:GetObjectVersion (reads pinned to the verified version)
     FILES_DELETE = "files:delete"  # s3:DeleteObject (a delete marker: versions stay for the retention)
     FILES_DISCARD_VERSION = "files:discard-version"  # s3:DeleteObjectVersion (stray uploads only)
@@ -50,6 +51,14 @@ class Grant(StrEnum):
     CURSOR_KEY_READ = "secret:cursor-key:read"  # secretsmanager:GetSecretValue of the cursor key
 
 
+class Layer(StrEnum):
+    """Layers beyond the two every function has (the caseroom package, its dependencies)."""
+
+    # fpdf2, uharfbuzz, segno and the fonts (layers/documents): ~51 MB of packages and 18 MB
+    # of fonts unzipped, which only a function that renders PDFs should carry.
+    DOCUMENTS = "documents"
+
+
 @dataclass(frozen=True)
 class Function:
     name: str  # logical name, also the folder under functions/
@@ -57,6 +66,7 @@ class Function:
     grants: tuple[Grant, ...]
     memory_mb: int = 512
     timeout_s: int = 10
+    layers: tuple[Layer, ...] = ()
 
     @property
     def module(self) -> str:
@@ -147,6 +157,7 @@ FUNCTIONS: tuple[Function, ...] = (
         description="Generates the Rx script PDF of a case when it is created or its Rx changes",
         grants=(Grant.TABLE_READ, Grant.TABLE_WRITE, Grant.FILES_WRITE),
         timeout_s=30,
+        layers=(Layer.DOCUMENTS,),
     ),
     Function(
         name="notifications",
@@ -530,6 +541,7 @@ FUNCTION_ENVIRONMENT_KEYS = (
     "CASEROOM_DEEP_TRACING",  # "true" imports the Powertools Tracer (X-Ray SDK); off by default
     # ARN of the list cursors' key (a Secrets Manager secret); only CURSOR_KEY_READ functions may read it.
     "CASEROOM_CURSOR_KEY_SECRET_ARN",
+    "CASEROOM_APP_URL",  # the web app; the Rx script's QR code links to its case page
     "POWERTOOLS_SERVICE_NAME",
     "POWERTOOLS_METRICS_NAMESPACE",
 )

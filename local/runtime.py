@@ -125,6 +125,7 @@ class LocalRuntime:
                 "CASEROOM_WEBSOCKET_ENDPOINT": self.base_url,
                 **(store.function_environment() if store else {}),
                 **({"CASEROOM_CURSOR_KEY_FILE": str(self._cursor_key_file)} if self._cursor_key_file else {}),
+                "CASEROOM_APP_URL": self.base_url,
             }
         )
         if store:

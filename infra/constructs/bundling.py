@@ -29,6 +29,10 @@ from infra.paths import REPO_ROOT
 
 DEPENDENCIES_DIR = REPO_ROOT / "layers" / "dependencies"
 REQUIREMENTS = DEPENDENCIES_DIR / "requirements.txt"
+# The documents layer (fpdf2 and the fonts), attached only to functions that render PDFs.
+DOCUMENTS_DIR = REPO_ROOT / "layers" / "documents"
+DOCUMENTS_REQUIREMENTS = DOCUMENTS_DIR / "requirements.txt"
+DOCUMENTS_FONTS = DOCUMENTS_DIR / "fonts"
 
 LAMBDA_PYTHON_VERSION = "3.13"
 RUNTIME = lambda_.Runtime.PYTHON_3_13
@@ -41,8 +45,9 @@ ASSET_EXCLUDES = ["**/__pycache__", "**/*.pyc", "**/tests", "**/.pytest_cache"]
 class PipInstallLocally:
     """pip install --target <out>/python, the layout Lambda puts on sys.path for layers."""
 
-    def __init__(self, requirements: Path) -> None:
+    def __init__(self, requirements: Path, copy_dirs: tuple[Path, ...] = ()) -> None:
         self._requirements = requirements
+        self._copy_dirs = copy_dirs  # copied to the layer's root: /opt/<name> in Lambda
 
     # jsii passes the bundling options as one positional struct; they are not needed here.
     def try_bundle(self, output_dir: str, _options: Any = None, **_kwargs: Any) -> bool:
@@ -63,6 +68,8 @@ class PipInstallLocally:
         if result.returncode != 0:
             # Returning False would make CDK fall back to Docker, which fails far less clearly.
             raise RuntimeError(f"pip could not build the dependency layer:\n{result.stderr}")
+        for folder in self._copy_dirs:
+            shutil.copytree(folder, Path(output_dir) / folder.name, dirs_exist_ok=True)
         precompile_for_runtime(Path(output_dir))
         return True
 
@@ -143,5 +150,28 @@ def dependencies_layer_code() -> lambda_.Code:
             # Never pulled: local bundling always succeeds or raises.
             image=DockerImage.from_registry("none"),
             local=PipInstallLocally(REQUIREMENTS),
+        ),
+    )
+
+
+def documents_asset_hash() -> str:
+    """The pins, the platform and every font file's bytes."""
+    digest = hashlib.sha256()
+    digest.update(DOCUMENTS_REQUIREMENTS.read_bytes())
+    digest.update(f"{PIP_PLATFORM}|{LAMBDA_PYTHON_VERSION}".encode())
+    for font in sorted(DOCUMENTS_FONTS.iterdir()):
+        digest.update(font.name.encode())
+        digest.update(hashlib.sha256(font.read_bytes()).digest())
+    return digest.hexdigest()
+
+
+def documents_layer_code() -> lambda_.Code:
+    return lambda_.Code.from_asset(
+        str(DOCUMENTS_DIR),
+        asset_hash_type=AssetHashType.CUSTOM,
+        asset_hash=documents_asset_hash(),
+        bundling=BundlingOptions(
+            image=DockerImage.from_registry("none"),
+            local=PipInstallLocally(DOCUMENTS_REQUIREMENTS, copy_dirs=(DOCUMENTS_FONTS,)),
         ),
     )

@@ -30,6 +30,7 @@ from infra.constructs.bundling import (
     ASSET_EXCLUDES,
     RUNTIME,
     dependencies_layer_code,
+    documents_layer_code,
     shared_layer_code,
 )
 from infra.constructs.nag import LAMBDA_OUTSIDE_VPC, LAMBDA_RUNTIME_PINNED, acknowledge, acknowledge_all
@@ -116,7 +117,10 @@ def grant_policy(
                 FILES_WRITE_KEY_ACTIONS,
             )
         case Grant.FILES_ABORT_UPLOAD:
-            return GrantPolicy((_allow(["s3:AbortMultipartUpload"], [objects_arn]),))
+            # ListParts tells an upload still open (its completion never reached S3) from a done one.
+            return GrantPolicy(
+                (_allow(["s3:AbortMultipartUpload", "s3:ListMultipartUploadParts"], [objects_arn]),)
+            )
         case Grant.FILES_READ_VERSION:
             return GrantPolicy((_allow(["s3:GetObjectVersion"], [objects_arn]),), FILES_READ_KEY_ACTIONS)
         case Grant.FILES_DELETE:
@@ -192,6 +196,7 @@ def environment(resources: FunctionResources, config: StageConfig) -> dict[str, 
         "CASEROOM_MULTIPART_THRESHOLD_BYTES": str(MULTIPART_THRESHOLD_BYTES),
         "CASEROOM_DEEP_TRACING": "false",
         "CASEROOM_CURSOR_KEY_SECRET_ARN": resources.cursor_key.secret_arn,
+        "CASEROOM_APP_URL": config.app_url,
         "POWERTOOLS_SERVICE_NAME": "caseroom",
         "POWERTOOLS_METRICS_NAMESPACE": "CaseRoom",
     }
@@ -235,6 +240,16 @@ class Functions(Construct):
                 compatible_architectures=[ARCHITECTURE],
             ),
         ]
+        self._extra_layers: dict[manifest.Layer, lambda_.ILayerVersion] = {}
+        if any(manifest.Layer.DOCUMENTS in spec.layers for spec in manifest.FUNCTIONS):
+            self._extra_layers[manifest.Layer.DOCUMENTS] = lambda_.LayerVersion(
+                self,
+                "DocumentsLayer",
+                description="fpdf2, uharfbuzz, segno and the fonts (layers/documents), for PDF documents",
+                code=documents_layer_code(),
+                compatible_runtimes=[RUNTIME],
+                compatible_architectures=[ARCHITECTURE],
+            )
         self._environment = environment(resources, config)
         self.by_name: dict[str, lambda_.Function] = {
             spec.name: self._function(spec) for spec in manifest.FUNCTIONS
@@ -280,7 +295,7 @@ class Functions(Construct):
             architecture=ARCHITECTURE,
             memory_size=spec.memory_mb,
             timeout=Duration.seconds(spec.timeout_s),
-            layers=self.layers,
+            layers=[*self.layers, *(self._extra_layers[layer] for layer in spec.layers)],
             environment=self._environment,
             log_group=log_group,
             role=role.without_policy_updates(),

@@ -122,5 +122,7 @@ def test_a_clinician_books_a_planning_session_and_gets_the_ics(base_url: str) ->
     # Booked is booked: the block is taken and the clinician cannot move it
     status, refused = ana.call("POST", f"/cases/{case_id}/planning", {"blockId": block["blockId"]})
     assert (status, refused["code"]) == (409, "CASE_NOT_READY_TO_PLAN")
-    status, refused = ana.call("POST", f"/cases/{case_id}/planning/cancel", {})
+    status, refused = ana.call(
+        "POST", f"/cases/{case_id}/planning/cancel", {"version": booking["caseVersion"]}
+    )
     assert (status, refused["code"]) == (403, "ROLE_NOT_ALLOWED")

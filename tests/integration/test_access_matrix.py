@@ -370,12 +370,12 @@ REQUESTS: dict[str, Request] = {
     "GET /cases/{caseId}/planning": Request(planning="booked"),
     "GET /cases/{caseId}/planning/ics": Request(planning="booked"),
     "POST /cases/{caseId}/planning/reschedule": Request(
-        body=lambda w: {"blockId": w.block_id}, planning="booked"
+        body=lambda w: {"blockId": w.block_id, "version": w.version}, planning="booked"
     ),
     "POST /cases/{caseId}/planning/cancel": Request(
-        body=lambda w: {"reason": "Lab closed"}, planning="booked"
+        body=lambda w: {"reason": "Lab closed", "version": w.version}, planning="booked"
     ),
-    "POST /cases/{caseId}/planning/held": Request(planning="booked"),
+    "POST /cases/{caseId}/planning/held": Request(body=lambda w: {"version": w.version}, planning="booked"),
     "GET /me/notification-preferences": Request(),
     "PUT /me/notification-preferences": Request(body=lambda w: {"digestHourUtc": 7}),
     "GET /me/notifications": Request(),

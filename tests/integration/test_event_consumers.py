@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import io
 from typing import Any
 
+import pypdf
 import pytest
 from moto.core import DEFAULT_ACCOUNT_ID
 from moto.ses.models import ses_backends
@@ -36,6 +38,7 @@ def as_eventbridge(outbox: dict[str, Any]) -> dict[str, Any]:
         "caseId": outbox["caseId"],
         "actor": outbox["actor"],
         "correlationId": outbox["correlationId"],
+        "subjectId": outbox.get("subjectId", ""),
     }
     return {
         "version": "0",
@@ -82,9 +85,13 @@ def test_rx_script_pdf_is_generated_and_downloadable(call: Call) -> None:
     _, rx = dal.get_case_and_rx_script(case["caseId"])
     assert rx is not None and rx.object_key
     pdf = aws.client("s3").get_object(Bucket=get_settings().files_bucket, Key=rx.object_key)["Body"].read()
-    assert pdf.startswith(b"%PDF-1.4") and pdf.rstrip().endswith(b"%%EOF")
+    assert pdf.startswith(b"%PDF-") and pdf.rstrip().endswith(b"%%EOF")
+    text = "\n".join(page.extract_text() for page in pypdf.PdfReader(io.BytesIO(pdf)).pages)
     for expected in (case["caseId"], "Maria Garcia", "Zirconia crown, shade A2", "11, 21", "Dr. Ana Ortiz"):
-        assert expected.encode() in pdf
+        assert expected in text
+    # The clinic's and the lab's records are printed too (tests/conftest.py's directory)
+    for expected in ("Test Clinic", "1 Test Street", "Test Lab One"):
+        assert expected in text
 
 
 def test_stale_rx_event_never_replaces_a_newer_script(call: Call, clock: FixedClock) -> None:

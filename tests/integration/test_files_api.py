@@ -696,3 +696,61 @@ def test_galleries_move_rename_and_soft_delete_are_audited(call: Call, clock: Fi
     assert len(versions["Versions"]) == 1 and len(versions["DeleteMarkers"]) == 1
     actions = {r["action"] for r in table_items("AUDIT#CASE#") if r.get("objectId") == ids[0]}
     assert {"file.move+file.rename", "file.delete"} <= actions
+
+
+def _complete(call: Call, case_id: str, file_id: str, chunks: list[bytes], etags: dict[int, str]) -> Any:
+    parts = [{"partNumber": n, "etag": etags[n], "sha256": sha(c)} for n, c in enumerate(chunks, 1)]
+    return call(
+        "POST",
+        "/cases/{caseId}/uploads/{fileId}/complete",
+        f"/cases/{case_id}/uploads/{file_id}/complete",
+        body={"parts": parts},
+    )
+
+
+def test_a_completion_that_died_between_claim_and_revert_still_expires(
+    call: Call, clock: FixedClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from caseroom.files import storage
+
+    # Given a multipart upload with every part in S3
+    case_id = new_case(call)
+    data = dicom(6 * MiB)
+    ticket = start_multipart(call, case_id, data)
+    file_id, chunks = ticket["fileId"], parts_of(data)
+    etags = {n: put_part(case_id, file_id, n, c) for n, c in enumerate(chunks, 1)}
+
+    # When the complete call claims the completion and then dies before S3 completes or the
+    # claim is released (a timeout, an out-of-memory kill: no revert runs)
+    def dies(*_: Any, **__: Any) -> None:
+        raise SystemExit("the function was killed")
+
+    monkeypatch.setattr(storage, "complete_multipart", dies)
+    with pytest.raises(SystemExit):
+        _complete(call, case_id, file_id, chunks, etags)
+    monkeypatch.undo()
+    stuck = dal.get_file(case_id, file_id)
+    assert stuck is not None and stuck.completed_at is not None and stuck.file_status is FileStatus.PENDING
+
+    # Then at its deadline the expiry sees the upload still open in S3 and expires it
+    detail = {"caseId": case_id, "fileId": file_id}
+    clock.advance(hours=25)
+    assert expire_upload(detail, "timer-1", clock) is True
+    stored = dal.get_file(case_id, file_id)
+    assert stored is not None and stored.file_status is FileStatus.EXPIRED
+    assert not s3().list_multipart_uploads(Bucket=bucket()).get("Uploads")
+
+
+def test_a_completed_upload_awaiting_its_verifier_is_not_expired(call: Call, clock: FixedClock) -> None:
+    # Given a multipart upload S3 completed, whose verification event has not arrived yet
+    case_id = new_case(call)
+    data = dicom(6 * MiB)
+    ticket = start_multipart(call, case_id, data)
+    file_id, chunks = ticket["fileId"], parts_of(data)
+    etags = {n: put_part(case_id, file_id, n, c) for n, c in enumerate(chunks, 1)}
+    assert _complete(call, case_id, file_id, chunks, etags)[0] == 200
+    # When its deadline passes, the expiry leaves it to the verifier
+    clock.advance(hours=25)
+    assert expire_upload({"caseId": case_id, "fileId": file_id}, "timer-1", clock) is False
+    stored = dal.get_file(case_id, file_id)
+    assert stored is not None and stored.file_status is FileStatus.PENDING

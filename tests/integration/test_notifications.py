@@ -356,3 +356,93 @@ def test_email_audit_record_reads_back_through_the_audit_trail(call: Call) -> No
     page = PageRequest(CLINICIAN, RequestMeta("test", "127.0.0.1"), 50, None, FixedClock(START).now())
     records, _ = audit_store.list_for_case(case["caseId"], page)
     assert "email.notice" in [r.action for r in records]
+
+
+def test_on_hold_is_emailed_even_when_the_lab_moved_the_case_on_before_it_was_processed(
+    call: Call, me: Me, clock: FixedClock
+) -> None:
+    # Given a clinician who muted ordinary status emails
+    case = create(call)
+    notify(last_event(case["caseId"]))
+    me("PUT", "/me/notification-preferences", body={"email": {"CaseStatusChanged": "off"}})
+    before = len(sent_emails())
+    # When the lab puts the case On Hold and resumes it before the consumer runs
+    held = lab_sets(call, case, "On Hold", clock)
+    on_hold_event = last_event(case["caseId"])
+    lab_sets(call, held, "Processing", clock)
+    resumed_event = last_event(case["caseId"])
+    # Then the late On Hold event still sends the critical email (once, whatever the redelivery)
+    assert notify(on_hold_event)["emailed"] == 1
+    assert notify(on_hold_event)["emailed"] == 0
+    [email] = emails_to(CLINICIAN.email, before)
+    assert "on hold" in email.subject and case["caseId"] in email.subject
+    # And the resume is one ordinary notice (not emailed: muted), not a second On Hold
+    assert notify(resumed_event)["emailed"] == 0
+    _, page = me("GET", "/me/notifications")
+    kinds = [i["kind"] for i in page["items"]]
+    assert kinds.count("CaseOnHold") == 1 and kinds.count("CaseStatusChanged") == 1
+
+
+def test_expired_feed_items_are_filtered_on_read_and_the_unread_count_follows(
+    call: Call, me: Me, clock: FixedClock
+) -> None:
+    from caseroom.notifications import store
+
+    # Given two unread notices ten days apart
+    case = create(call)
+    notify(last_event(case["caseId"]))
+    clock.advance(days=10)
+    held = lab_sets(call, case, "On Hold", clock)
+    notify(last_event(case["caseId"]))
+    assert me("GET", "/me/notifications/unread-count")[1] == {"unreadCount": 2}
+    _, page = me("GET", "/me/notifications")
+    older = page["items"][1]["notificationId"]
+
+    # When the first one passes its retention (DynamoDB has not deleted it yet)
+    clock.advance(days=store.FEED_RETENTION_DAYS - 9)
+    # Then the feed, the count and mark-read all treat it as gone
+    _, page = me("GET", "/me/notifications")
+    assert [i["kind"] for i in page["items"]] == ["CaseOnHold"]
+    assert page["unreadCount"] == 1
+    path = f"/me/notifications/{older}/read"
+    status, body = me("POST", "/me/notifications/{notificationId}/read", path)
+    assert (status, body["code"]) == (404, "NOTIFICATION_NOT_FOUND")
+    # And when TTL does delete it, nothing drifts
+    dynamo.dynamodb().delete_item(
+        TableName=get_settings().table_name, Key=dynamo.key(f"FEED#USER#{CLINICIAN.user_id}", f"N#{older}")
+    )
+    assert me("GET", "/me/notifications/unread-count")[1] == {"unreadCount": 1}
+    # A new notice counts once; when everything has expired the count is 0, not a stuck badge
+    lab_sets(call, held, "Processing", clock)
+    notify(last_event(case["caseId"]))
+    assert me("GET", "/me/notifications/unread-count")[1] == {"unreadCount": 2}
+    clock.advance(days=store.FEED_RETENTION_DAYS + 1)
+    assert me("GET", "/me/notifications/unread-count")[1] == {"unreadCount": 0}
+    assert me("GET", "/me/notifications")[1]["items"] == []
+
+
+def test_expired_webhook_deliveries_are_filtered_on_read(aws_backend: None) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from caseroom.audit import RequestMeta
+    from caseroom.paging import PageRequest
+    from caseroom.webhooks import sender, store
+
+    # Given a delivery stored 31 days ago (retention 30) that TTL has not deleted yet
+    created = datetime(2026, 10, 1, 9, 0, tzinfo=UTC)
+    endpoint = store.Endpoint(
+        endpoint_id="ep_0123456789abcdef0123", owner_id=CLINICIAN.user_id, owner_email=CLINICIAN.email,
+        owner_name="Ana", url="https://93.184.216.34/hook", event_types=("CaseCreated",), description="",
+        enabled=True, created_at="2026-10-01T09:00:00.000Z", secret="whsec_x",
+    )  # fmt: skip
+    delivery = sender.new_delivery(endpoint, "msg_1", "CaseCreated", "evt-1", "CASE-1", created, "{}")
+    assert store.create_delivery(delivery)
+    retention = timedelta(seconds=store.DELIVERY_RETENTION_SECONDS)
+    before, after = created + retention - timedelta(seconds=1), created + retention
+    # Then it is listed and found until its retention ends, and neither afterwards
+    for moment, expected in ((before, 1), (after, 0)):
+        page = PageRequest(CLINICIAN, RequestMeta("test", "127.0.0.1"), 25, None, moment)
+        items, _ = store.list_deliveries(endpoint.endpoint_id, page)
+        assert len(items) == expected
+        found = store.get_delivery(endpoint.endpoint_id, delivery.delivery_id, int(moment.timestamp()))
+        assert (found is not None) == bool(expected)

@@ -13,7 +13,7 @@ from caseroom.cases.logic import CaseService
 from caseroom.clock import FixedClock
 from caseroom.planning import routes as planning_routes
 from caseroom.planning.logic import PlanningService
-from tests.conftest import CLINICIAN, CLINICIAN_2, LAB_TECH, OTHER_LAB
+from tests.conftest import CLINICIAN, CLINICIAN_2, LAB_TECH, OTHER_LAB, lambda_context
 from tests.integration.test_cases_api import CROWN
 from tests.support.route_caller import route_caller
 
@@ -173,7 +173,10 @@ def test_bad_bookings_get_stable_codes(api: Api, clock: FixedClock) -> None:
     assert (status, body["code"]) == (409, "BLOCK_TAKEN")
     later = publish(api, start="2026-11-09T10:00")[1]
     assert book(api, case_id, later["blockId"])[1]["code"] == "CASE_NOT_READY_TO_PLAN"
-    for action, body in (("reschedule", {"blockId": later["blockId"]}), ("cancel", {})):
+    for action, body in (
+        ("reschedule", {"blockId": later["blockId"], "version": 4}),
+        ("cancel", {"version": 4}),
+    ):
         route = f"/cases/{{caseId}}/planning/{action}"
         status, reply = api("POST", route, f"/cases/{case_id}/planning/{action}", body=body)
         assert (status, reply["code"]) == (403, "ROLE_NOT_ALLOWED")
@@ -187,14 +190,15 @@ def test_the_lab_reschedules_and_cancels(api: Api) -> None:
     case_id = ready_to_plan_case(api)
     first = publish(api)[1]
     second = publish(api, start="2026-11-06T16:00", timezone="America/New_York")[1]
-    session = book(api, case_id, first["blockId"])[1]["session"]
+    booking = book(api, case_id, first["blockId"])[1]
+    session = booking["session"]
     # The lab moves it: the new block is taken, the old one is free again, the case stays scheduled
     status, moved = api(
         "POST",
         "/cases/{caseId}/planning/reschedule",
         f"/cases/{case_id}/planning/reschedule",
         who=LAB_TECH,
-        body={"blockId": second["blockId"]},
+        body={"blockId": second["blockId"], "version": booking["caseVersion"]},
     )
     assert status == 200, moved
     assert (moved["sessionId"], moved["start"], moved["timezone"]) == (
@@ -214,7 +218,7 @@ def test_the_lab_reschedules_and_cancels(api: Api) -> None:
         "/cases/{caseId}/planning/cancel",
         f"/cases/{case_id}/planning/cancel",
         who=LAB_TECH,
-        body={"reason": "Planner unavailable"},
+        body={"reason": "Planner unavailable", "version": moved["caseVersion"]},
     )
     assert (status, cancelled["status"]) == (200, "cancelled")
     case = api("GET", "/cases/{caseId}", f"/cases/{case_id}")[1]
@@ -222,11 +226,22 @@ def test_the_lab_reschedules_and_cancels(api: Api) -> None:
     last = api("GET", "/cases/{caseId}/timeline", f"/cases/{case_id}/timeline")[1]["items"][-1]
     assert (last["to"], last["reason"], last["by"]["role"]) == ("Ready to Plan", "Planner unavailable", "lab")
     # The clinician can book again
-    assert book(api, case_id, first["blockId"])[0] == 201
+    rebooked = book(api, case_id, first["blockId"])[1]
     # Nothing left to cancel twice
-    api("POST", "/cases/{caseId}/planning/held", f"/cases/{case_id}/planning/held", who=LAB_TECH)
+    status, held = api(
+        "POST",
+        "/cases/{caseId}/planning/held",
+        f"/cases/{case_id}/planning/held",
+        who=LAB_TECH,
+        body={"version": rebooked["caseVersion"]},
+    )
+    assert (status, held["status"]) == (200, "held")
     status, body = api(
-        "POST", "/cases/{caseId}/planning/cancel", f"/cases/{case_id}/planning/cancel", who=LAB_TECH, body={}
+        "POST",
+        "/cases/{caseId}/planning/cancel",
+        f"/cases/{case_id}/planning/cancel",
+        who=LAB_TECH,
+        body={"version": held["caseVersion"]},
     )
     assert (status, body["code"]) == (409, "NO_PLANNING_SESSION")
 
@@ -239,3 +254,188 @@ def test_planning_events_are_thin_and_in_the_outbox(api: Api) -> None:
     scheduled = [e for e in outbox_events(case_id) if e["eventType"] == "PlanningScheduled"]
     assert [e["subjectId"] for e in scheduled] == [session["sessionId"]]
     assert all("patientName" not in e for e in outbox_events(case_id))
+
+
+# --- calendar updates: a moved or cancelled session updates the event the clinician has -------
+
+
+def _notify_new_events(case_id: str, seen: set[str]) -> None:
+    """Runs the notifications consumer on the case's events it has not seen yet."""
+    from functions.notifications.handler import lambda_handler as notifications
+    from tests.integration.test_event_consumers import as_eventbridge, outbox_events
+
+    for event in outbox_events(case_id):
+        if event["eventId"] not in seen:
+            seen.add(event["eventId"])
+            notifications(as_eventbridge(event), lambda_context("notifications"))
+
+
+def _calendar_emails(case_id: str) -> list[tuple[str, Any]]:
+    """(subject, the text/calendar part) of each email about the case that carries one."""
+    import email
+    import email.policy
+
+    from moto.core import DEFAULT_ACCOUNT_ID
+    from moto.ses.models import ses_backends
+
+    found = []
+    for message in ses_backends[DEFAULT_ACCOUNT_ID]["us-east-1"].sent_messages:
+        if not hasattr(message, "raw_data"):
+            continue
+        parsed = email.message_from_string(message.raw_data, policy=email.policy.default)
+        if case_id not in str(parsed["Subject"]):
+            continue
+        inline = [p for p in parsed.walk() if p.get_content_type() == "text/calendar"]
+        attached = [p for p in parsed.walk() if p.get_filename() and p.get_filename().endswith(".ics")]
+        assert len(inline) == 1 and len(attached) == 1, parsed
+        assert inline[0].get_content() == attached[0].get_content().decode()
+        found.append((str(parsed["Subject"]), inline[0]))
+    return found
+
+
+def _event(ics: str) -> Any:
+    import icalendar
+
+    calendar = icalendar.Calendar.from_ical(ics)
+    [event] = calendar.walk("VEVENT")
+    return calendar, event
+
+
+def test_a_moved_then_cancelled_session_updates_then_removes_the_calendar_event(api: Api) -> None:
+    seen: set[str] = set()
+    case_id = ready_to_plan_case(api)
+    first, second = publish(api)[1], publish(api, start="2026-11-06T16:00")[1]
+    booking = book(api, case_id, first["blockId"])[1]
+    _notify_new_events(case_id, seen)
+    uid = f"{booking['session']['sessionId']}@caseroom"
+
+    # Booked: the email carries the event (PUBLISH, SEQUENCE 0), like the booking's .ics
+    [(subject, part)] = _calendar_emails(case_id)
+    assert "booked" in subject and part.get_param("method") == "PUBLISH"
+    calendar, event = _event(part.get_content())
+    assert (str(calendar["METHOD"]), str(event["UID"]), int(event["SEQUENCE"])) == ("PUBLISH", uid, 0)
+    assert _event(booking["ics"])[1]["UID"] == uid
+
+    # Moved: same UID, the new time, a higher SEQUENCE, by email and in the .ics link
+    status, moved = api(
+        "POST",
+        "/cases/{caseId}/planning/reschedule",
+        f"/cases/{case_id}/planning/reschedule",
+        who=LAB_TECH,
+        body={"blockId": second["blockId"], "version": booking["caseVersion"]},
+    )
+    assert status == 200 and moved["sequence"] == 1
+    _notify_new_events(case_id, seen)
+    subject, part = _calendar_emails(case_id)[-1]
+    assert "moved" in subject and part.get_param("method") == "PUBLISH"
+    calendar, event = _event(part.get_content())
+    assert (str(event["UID"]), int(event["SEQUENCE"])) == (uid, 1)
+    assert event["DTSTART"].dt.isoformat() == "2026-11-06T15:00:00+00:00"  # 16:00 in Madrid
+    status, link = api("GET", "/cases/{caseId}/planning/ics", f"/cases/{case_id}/planning/ics")
+    calendar, event = _event(link["body"])
+    assert (str(calendar["METHOD"]), str(event["UID"]), int(event["SEQUENCE"])) == ("PUBLISH", uid, 1)
+
+    # Cancelled: METHOD:CANCEL for the same UID, SEQUENCE higher again, by email and in the link
+    status, cancelled = api(
+        "POST",
+        "/cases/{caseId}/planning/cancel",
+        f"/cases/{case_id}/planning/cancel",
+        who=LAB_TECH,
+        body={"version": moved["caseVersion"]},
+    )
+    assert status == 200 and cancelled["sequence"] == 2
+    _notify_new_events(case_id, seen)
+    subject, part = _calendar_emails(case_id)[-1]
+    assert "cancelled" in subject and part.get_param("method") == "CANCEL"
+    for text in (
+        part.get_content(),
+        api("GET", "/cases/{caseId}/planning/ics", f"/cases/{case_id}/planning/ics")[1]["body"],
+    ):
+        calendar, event = _event(text)
+        assert str(calendar["METHOD"]) == "CANCEL"
+        assert (str(event["UID"]), int(event["SEQUENCE"]), str(event["STATUS"])) == (uid, 2, "CANCELLED")
+        # RFC 5546 3.2.5: a CANCEL names its organizer and the attendees it cancels for
+        assert (
+            str(event["ORGANIZER"]).startswith("mailto:")
+            and str(event["ATTENDEE"]) == f"mailto:{CLINICIAN.email}"
+        )
+    # Three calendar emails in all, one per change; the patient is never named
+    assert len(_calendar_emails(case_id)) == 3
+    assert all("Maria" not in part.get_content() for _, part in _calendar_emails(case_id))
+
+
+def test_a_late_booked_notice_after_a_cancel_sends_no_stale_calendar_entry(api: Api) -> None:
+    from functions.notifications.handler import lambda_handler as notifications
+    from tests.integration.test_event_consumers import as_eventbridge, outbox_events
+
+    case_id = ready_to_plan_case(api)
+    booking = book(api, case_id, publish(api)[1]["blockId"])[1]
+    api(
+        "POST",
+        "/cases/{caseId}/planning/cancel",
+        f"/cases/{case_id}/planning/cancel",
+        who=LAB_TECH,
+        body={"version": booking["caseVersion"]},
+    )
+    events = {e["eventType"]: e for e in outbox_events(case_id)}
+    # The cancellation is delivered first, the booking after it
+    for kind in ("PlanningCancelled", "PlanningScheduled"):
+        notifications(as_eventbridge(events[kind]), lambda_context("notifications"))
+    [(subject, part)] = _calendar_emails(case_id)
+    assert "cancelled" in subject and part.get_param("method") == "CANCEL"
+
+
+@pytest.mark.parametrize("action", ["reschedule", "held", "cancel"])
+def test_session_changes_check_the_case_version(api: Api, action: str) -> None:
+    case_id = ready_to_plan_case(api)
+    first, second = publish(api)[1], publish(api, start="2026-11-06T16:00")[1]
+    booking = book(api, case_id, first["blockId"])[1]
+    extra = {"blockId": second["blockId"]} if action == "reschedule" else {}
+    route = f"/cases/{{caseId}}/planning/{action}"
+    # A stale version is refused and changes nothing
+    status, body = api(
+        "POST", route, f"/cases/{case_id}/planning/{action}", who=LAB_TECH,
+        body={**extra, "version": booking["caseVersion"] - 1},
+    )  # fmt: skip
+    assert (status, body["code"]) == (409, "VERSION_CONFLICT")
+    session = api("GET", "/cases/{caseId}/planning", f"/cases/{case_id}/planning")[1]
+    assert (session["status"], session["blockId"], session["sequence"]) == ("booked", first["blockId"], 0)
+    # No version at all is a validation error
+    status, body = api("POST", route, f"/cases/{case_id}/planning/{action}", who=LAB_TECH, body=extra)
+    assert (status, body["code"]) == (422, "VALIDATION_FAILED")
+    # The current one works, and moves the case's version on
+    status, body = api(
+        "POST", route, f"/cases/{case_id}/planning/{action}", who=LAB_TECH,
+        body={**extra, "version": booking["caseVersion"]},
+    )  # fmt: skip
+    assert status == 200, body
+    assert body["caseVersion"] == booking["caseVersion"] + 1
+    case = api("GET", "/cases/{caseId}", f"/cases/{case_id}")[1]
+    assert case["version"] == body["caseVersion"]
+
+
+def test_a_publish_that_loses_the_race_checks_again_and_sees_the_overlap(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from caseroom.planning import dal as planning_dal
+
+    # Given a publish whose overlap check runs while another overlapping block is published
+    real_window = planning_dal.blocks_between
+    calls = []
+
+    def window_then_competitor(*args: Any) -> Any:
+        seen = real_window(*args)
+        calls.append(args)
+        if len(calls) == 1:  # between our check and our write, a colleague publishes 10:30
+            assert publish(api, start="2026-11-05T10:30")[0] == 201
+        return seen
+
+    monkeypatch.setattr(planning_dal, "blocks_between", window_then_competitor)
+    # When ours (10:00-11:00) is written
+    status, body = publish(api)
+    # Then its write did not hold, the check ran again and saw the competitor
+    assert (status, body["code"]) == (409, "BLOCK_OVERLAPS")
+    assert len(calls) == 3  # ours, the competitor's, ours again
+    monkeypatch.setattr(planning_dal, "blocks_between", real_window)
+    starts = [b["start"] for b in api("GET", "/lab/planning/blocks", who=LAB_TECH)[1]["items"]]
+    assert starts == ["2026-11-05T09:30:00Z"]  # 10:30 in Madrid

@@ -74,7 +74,8 @@ def test_lambda_layer_pins_match_pyproject() -> None:
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
     layer = [
         line.strip()
-        for line in (ROOT / "layers/dependencies/requirements.txt").read_text().splitlines()
+        for name in ("dependencies", "documents")
+        for line in (ROOT / f"layers/{name}/requirements.txt").read_text().splitlines()
         if line.strip() and not line.startswith("#")
     ]
     pinned = {d.split("==")[0].lower(): d for d in project}

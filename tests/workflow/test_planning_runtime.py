@@ -4,6 +4,7 @@ and planning events delivered out of order."""
 
 from __future__ import annotations
 
+import itertools
 import json
 import threading
 from datetime import datetime, timedelta
@@ -18,7 +19,13 @@ from caseroom.events import EventType
 from caseroom.planning import dal as planning_dal
 from caseroom.planning import timers
 from caseroom.planning.logic import PlanningService
-from caseroom.planning.models import BookRequest, CancelRequest, PublishBlockRequest, RescheduleRequest
+from caseroom.planning.models import (
+    BookRequest,
+    CancelRequest,
+    HeldRequest,
+    PublishBlockRequest,
+    RescheduleRequest,
+)
 from caseroom.planning.records import Block, parse_utc
 from local.runtime import LocalRuntime
 from tests.conftest import CLINICIAN, LAB_TECH
@@ -80,6 +87,44 @@ def ready_to_plan_cases(count: int) -> list[str]:
         dynamo.put({"TableName": dynamo.table_name(), "Item": dynamo.to_item(cases_dal._case_values(case))})
         case_ids.append(case.case_id)
     return case_ids
+
+
+def version_of(case_id: str) -> int:
+    case = cases_dal.get_case(case_id)
+    assert case is not None
+    return case.version
+
+
+def test_overlapping_blocks_published_at_once_never_double_book_the_labs_time(runtime: LocalRuntime) -> None:
+    # Given twelve publishes at once: six overlap one another (the same hour, shifted by 5 to
+    # 25 minutes) and six are each in an hour of their own
+    base = future_slot(days=20, hour=6)
+    overlapping = [base + timedelta(minutes=5 * i) for i in range(6)]
+    separate = [base + timedelta(hours=2 + i) for i in range(6)]
+    start = threading.Barrier(12)
+    outcomes: dict[datetime, str] = {}
+
+    def attempt(when: datetime) -> None:
+        start.wait()
+        try:
+            publish(when)
+            outcomes[when] = "published"
+        except DomainError as error:
+            outcomes[when] = error.code
+
+    threads = [threading.Thread(target=attempt, args=(when,)) for when in overlapping + separate]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    # Then exactly one of the overlapping six exists, the others were told why; every separate one exists
+    assert [outcomes[w] for w in overlapping].count("published") == 1
+    assert sorted({outcomes[w] for w in overlapping}) == ["BLOCK_OVERLAPS", "published"]
+    assert [outcomes[w] for w in separate] == ["published"] * 6
+    # And no two stored blocks of the lab overlap
+    blocks = planning_dal.blocks_between("lab-1", "0", "9")
+    spans = sorted((b.starts_at, b.ends_at) for b in blocks)
+    assert all(end <= next_start for (_, end), (next_start, _) in itertools.pairwise(spans))
 
 
 def test_fifty_concurrent_bookings_of_one_block_make_one_booking(runtime: LocalRuntime) -> None:
@@ -175,7 +220,7 @@ def test_a_held_session_cancels_the_timer_and_a_stale_firing_does_nothing(runtim
     session_id = book(case_id, block)
     runtime.pump()
     # When the lab marks the session held
-    PLANNING.mark_held(LAB_TECH, case_id, meta())
+    PLANNING.mark_held(LAB_TECH, case_id, HeldRequest(version=version_of(case_id)), meta())
     runtime.pump()
     # Then its timer is gone, and a late firing anyway changes nothing
     assert pending_timers(runtime, session_id) == {}
@@ -191,7 +236,9 @@ def test_a_rescheduled_session_keeps_only_the_new_blocks_timer(runtime: LocalRun
     first, second = publish(future_slot(days=7)), publish(future_slot(days=8))
     session_id = book(case_id, first)
     runtime.pump()
-    PLANNING.reschedule(LAB_TECH, case_id, RescheduleRequest(blockId=second.block_id), meta())
+    PLANNING.reschedule(
+        LAB_TECH, case_id, RescheduleRequest(blockId=second.block_id, version=version_of(case_id)), meta()
+    )
     runtime.pump()
     assert pending_timers(runtime, session_id) == {
         timers.timer_name(session_id, second.block_id): due_at(second)
@@ -213,7 +260,7 @@ def test_planning_events_out_of_order_leave_no_timer_for_a_cancelled_session(run
     case_id = new_case("Received", "Ready to Plan")
     block = publish(future_slot(days=9))
     session_id = book(case_id, block)
-    PLANNING.cancel(LAB_TECH, case_id, CancelRequest(), meta())
+    PLANNING.cancel(LAB_TECH, case_id, CancelRequest(version=version_of(case_id)), meta())
     # When the bus delivers PlanningCancelled before PlanningScheduled (and each twice)
     cancelled = domain_event(EventType.PLANNING_CANCELLED, case_id, session_id)
     scheduled = domain_event(EventType.PLANNING_SCHEDULED, case_id, session_id)

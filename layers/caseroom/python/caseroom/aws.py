@@ -38,7 +38,18 @@ def client(service: str, endpoint_url: str | None = None, signature_version: str
                 if signature_version:
                     from botocore.config import Config
 
-                    config = Config(signature_version=signature_version)
+                    config = Config(
+                        signature_version=signature_version,
+                        s3={
+                            # Without these, presigned URLs name the global s3.amazonaws.com
+                            # host (measured: us-east-1 always, ap-southeast-2 with "auto"
+                            # addressing) while the signature is scoped to the region; every
+                            # URL names its region's own endpoint instead.
+                            "us_east_1_regional_endpoint": "regional",
+                            # moto on 127.0.0.1 has no bucket subdomains: path style there.
+                            "addressing_style": "path" if endpoint else "virtual",
+                        },
+                    )
                 found = _shared_session().create_client(service, endpoint_url=endpoint, config=config)
                 _clients[key] = found
     return found
@@ -49,6 +60,14 @@ def service_endpoint(service: str) -> str | None:
     (e.g. AWS_ENDPOINT_URL_DYNAMODB); it wins over the runtime-wide CASEROOM_AWS_ENDPOINT_URL,
     as botocore's own per-service setting wins over AWS_ENDPOINT_URL. Unset in AWS."""
     return os.environ.get("AWS_ENDPOINT_URL_" + service.upper().replace("-", "_")) or None
+
+
+def presigner(service: str = "s3") -> Any:
+    """The client every presigned URL and POST is made with: SigV4 (S3 refuses SigV2 for
+    KMS-encrypted objects, and botocore may still presign with SigV2 by default) on the
+    region's own endpoint. tests/integration/test_presigned_urls.py checks every URL the API
+    returns."""
+    return client(service, signature_version="s3v4")
 
 
 def _shared_session() -> Any:

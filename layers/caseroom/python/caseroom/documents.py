@@ -19,7 +19,7 @@ def store_pdf(key: str, body: bytes) -> None:
 
 def download_url(key: str, file_name: str, expires_in: int) -> str:
     """A presigned GET minted per request after authorization; it lives minutes, not days."""
-    url: str = aws.client("s3").generate_presigned_url(
+    url: str = aws.presigner("s3").generate_presigned_url(
         "get_object",
         Params={
             "Bucket": get_settings().files_bucket,

@@ -128,6 +128,12 @@ def transact(actions: list[dict[str, Any]]) -> None:
         dynamodb().transact_write_items(TransactItems=actions)
 
 
+def update(request: dict[str, Any]) -> None:
+    """UpdateItem; raises ConditionFailed when its ConditionExpression did not hold."""
+    with _condition_failures():
+        dynamodb().update_item(**request)
+
+
 def put(request: dict[str, Any]) -> None:
     """PutItem; raises ConditionFailed when its ConditionExpression did not hold."""
     with _condition_failures():

@@ -9,7 +9,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated, Any, Generic, TypeVar
 
-from aws_lambda_powertools.event_handler.openapi.params import Path, Query
+from aws_lambda_powertools.event_handler.openapi.params import Header, Path, Query
+from pydantic import BaseModel
 
 from caseroom.access import Action
 from caseroom.errors import DomainError
@@ -17,6 +18,17 @@ from caseroom.errors import DomainError
 CaseIdPath = Annotated[str, Path(min_length=1, max_length=20, description="Case id, e.g. 7KQ2-M9XD-4RTA")]
 PageSize = Annotated[int, Query(ge=1, le=100, description="Items per page")]
 Cursor = Annotated[str | None, Query(max_length=2048, description="nextCursor of the previous page")]
+
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        alias="idempotency-key",
+        description=(
+            "A retry with the same key and the same request returns the first answer instead of "
+            "creating again (kept 24 h); the same key with another request is refused."
+        ),
+    ),
+]
 
 _Service = TypeVar("_Service")
 _Route = TypeVar("_Route", bound=Callable[..., Any])
@@ -39,6 +51,27 @@ def declares(action: Action) -> Callable[[_Route], _Route]:
 def declared_action(route: Callable[..., Any]) -> Action | None:
     found = getattr(route, ACTION_ATTRIBUTE, None)
     return found if isinstance(found, Action) else None
+
+
+_Model = TypeVar("_Model", bound=BaseModel)
+
+
+def create_once(
+    namespace: str,
+    user_id: str,
+    key: str | None,
+    request: dict[str, Any],
+    output: type[_Model],
+    action: Callable[[], _Model],
+    lambda_context: Any = None,
+) -> _Model:
+    """Runs a creating action at most once per Idempotency-Key (when one was sent). `request`
+    is what identifies the request: its path parameters and body, compared on a retry."""
+    if key is None:
+        return action()
+    from caseroom import idempotency
+
+    return idempotency.run_once(namespace, user_id, key, request, output, action, lambda_context)
 
 
 class ServiceSlot(Generic[_Service]):

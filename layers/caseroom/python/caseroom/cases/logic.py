@@ -145,6 +145,7 @@ class CaseService:
             patient_name=request.patient_name,
             rx_description=request.rx_description,
             teeth=teeth,
+            tooth_notation=request.tooth_notation.value,
             case_type=request.case_type,
             status=status,
             attention=attention,
@@ -183,6 +184,7 @@ class CaseService:
             changes["rx_description"] = request.rx_description
         if request.teeth is not None:
             changes["teeth"] = to_canonical(request.teeth, request.tooth_notation)
+            changes["tooth_notation"] = request.tooth_notation.value
         if request.version != case.version:
             raise VersionConflict()
         if not transitions.rx_editable(case.status):

@@ -28,7 +28,7 @@ class Case:
     lab_id: str
     patient_name: str
     rx_description: str
-    teeth: list[str]
+    teeth: list[str]  # FDI, always
     case_type: CaseType
     status: CaseStatus
     attention: Attention
@@ -50,6 +50,8 @@ class Case:
     planning_session_id: str | None = None
     # The clinician's clinic when the case was opened (its address and zone go on the Rx script).
     clinic_id: str | None = None
+    # The notation the clinician wrote the teeth in (FDI | UNIVERSAL): documents print it.
+    tooth_notation: str = "FDI"
 
 
 @dataclass(frozen=True)

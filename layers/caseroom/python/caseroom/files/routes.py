@@ -44,7 +44,16 @@ from caseroom.files.models import (
     UploadTicket,
 )
 from caseroom.http import current_principal, request_meta
-from caseroom.route_support import CaseIdPath, Cursor, PageSize, ServiceSlot, declares, raises
+from caseroom.route_support import (
+    CaseIdPath,
+    Cursor,
+    IdempotencyKey,
+    PageSize,
+    ServiceSlot,
+    create_once,
+    declares,
+    raises,
+)
 
 router = Router()
 
@@ -67,8 +76,20 @@ def _who() -> Principal:
 )
 @declares(Action.UPLOAD_REQUEST)
 @raises(GalleryNotFound, EmptyFile, FileTooLarge, ContentTypeNotAllowed, InvalidPartSize)
-def request_upload(caseId: CaseIdPath, body: Annotated[RequestUpload, Body()]) -> tuple[UploadTicket, int]:
-    return service().request_upload(_who(), caseId, body, request_meta(router)), 201
+def request_upload(
+    caseId: CaseIdPath, body: Annotated[RequestUpload, Body()], idempotency_key: IdempotencyKey = None
+) -> tuple[UploadTicket, int]:
+    who, meta = _who(), request_meta(router)
+    ticket = create_once(
+        "request_upload",
+        who.user_id,
+        idempotency_key,
+        {"caseId": caseId, "body": body.model_dump(mode="json", by_alias=True)},
+        UploadTicket,
+        lambda: service().request_upload(who, caseId, body, meta),
+        router.lambda_context,
+    )
+    return ticket, 201
 
 
 @router.get("/cases/<caseId>/uploads/<fileId>", summary="An upload's state and the parts S3 has received")
@@ -134,8 +155,20 @@ def list_galleries(caseId: CaseIdPath, limit: PageSize = 50, cursor: Cursor = No
     "/cases/<caseId>/galleries", summary="Create a gallery", responses={201: {"description": "Created"}}
 )
 @declares(Action.GALLERY_CREATE)
-def create_gallery(caseId: CaseIdPath, body: Annotated[CreateGallery, Body()]) -> tuple[GalleryView, int]:
-    return service().create_gallery(_who(), caseId, body, request_meta(router)), 201
+def create_gallery(
+    caseId: CaseIdPath, body: Annotated[CreateGallery, Body()], idempotency_key: IdempotencyKey = None
+) -> tuple[GalleryView, int]:
+    who, meta = _who(), request_meta(router)
+    gallery = create_once(
+        "create_gallery",
+        who.user_id,
+        idempotency_key,
+        {"caseId": caseId, "body": body.model_dump(mode="json", by_alias=True)},
+        GalleryView,
+        lambda: service().create_gallery(who, caseId, body, meta),
+        router.lambda_context,
+    )
+    return gallery, 201
 
 
 @router.get("/cases/<caseId>/galleries/<galleryId>/files", summary="Files of a gallery, newest first")

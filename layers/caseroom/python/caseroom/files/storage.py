@@ -23,7 +23,7 @@ def _s3() -> Any:
 
 
 def _signer() -> Any:
-    return aws.client("s3", signature_version="s3v4")
+    return aws.presigner("s3")
 
 
 def _bucket() -> str:
@@ -144,6 +144,16 @@ def complete_multipart(key: str, upload_id: str, parts: list[tuple[int, str, str
         raise StorageUnavailable() from None
     except BotoCoreError:
         raise StorageUnavailable() from None
+
+
+def multipart_open(key: str, upload_id: str) -> bool:
+    """True while the multipart upload exists in S3: not completed, not aborted."""
+    s3 = _s3()
+    try:
+        s3.list_parts(Bucket=_bucket(), Key=key, UploadId=upload_id, MaxParts=1)
+    except s3.exceptions.NoSuchUpload:
+        return False
+    return True
 
 
 def abort_multipart(key: str, upload_id: str) -> None:

@@ -172,7 +172,13 @@ def expire_upload(detail: dict[str, Any], timer_event_id: str, clock: Clock | No
     if file is None or file.file_status is not FileStatus.PENDING or file.expires_at > iso(now):
         return False
     if file.completed_at is not None:
-        return False  # completed: the verifier decides (its event may still be on the way)
+        # The completion was claimed. If S3 completed it, the verifier decides (its event may
+        # still be on the way). If the multipart upload is still open, the completion never
+        # reached S3 and its claim was never released (the function died between the two
+        # writes): without this the file would stay pending for good.
+        if not file.upload_id or not storage.multipart_open(file.object_key, file.upload_id):
+            return False
+        logger.warning("completion claimed but never done: expiring", extra={"file_id": file_id})
     expired = replace(file, status=FileStatus.EXPIRED.value, version=file.version + 1)
     try:
         dal.replace_file(

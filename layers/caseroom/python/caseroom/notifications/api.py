@@ -101,12 +101,12 @@ class NotificationService:
                 for i in items
             ],
             next_cursor=next_cursor,
-            unread_count=store.unread_count(audience),
+            unread_count=store.unread_count(audience, self.clock.now()),
         )
 
     def unread(self, who: Principal) -> UnreadCount:
         require_account(who, Action.NOTIFICATION_FEED_READ)
-        return UnreadCount(unread_count=store.unread_count(feed_audience(who)))
+        return UnreadCount(unread_count=store.unread_count(feed_audience(who), self.clock.now()))
 
     def mark_read(self, who: Principal, notification_id: str) -> MarkedRead:
         require_account(who, Action.NOTIFICATION_MARK_READ)
@@ -115,13 +115,15 @@ class NotificationService:
             raise NotificationNotFound()
         if store.mark_read(audience, notification_id, self.clock.now()) is None:
             raise NotificationNotFound()
-        return MarkedRead(notification_id=notification_id, unread_count=store.unread_count(audience))
+        return MarkedRead(
+            notification_id=notification_id, unread_count=store.unread_count(audience, self.clock.now())
+        )
 
     def mark_all_read(self, who: Principal) -> MarkedRead:
         require_account(who, Action.NOTIFICATION_MARK_READ)
         audience = feed_audience(who)
         store.mark_all_read(audience, self.clock.now())
-        return MarkedRead(unread_count=store.unread_count(audience))
+        return MarkedRead(unread_count=store.unread_count(audience, self.clock.now()))
 
 
 __all__ = ["NoticeKind", "NotificationService", "feed_audience"]

@@ -26,7 +26,7 @@ from caseroom.clock import Clock, SystemClock
 from caseroom.events import DomainEvent, EventType, is_system_actor
 from caseroom.notifications import store, templates
 from caseroom.notifications.kinds import DEFAULT_DIGEST_HOUR_UTC, EmailMode, NoticeKind, effective_mode
-from caseroom.notifications.templates import Email
+from caseroom.notifications.templates import CalendarPart, Email, PlanningDetails
 from caseroom.settings import get_settings
 
 DIGEST_DETAIL_TYPE = "NotificationDigestDue"
@@ -108,6 +108,27 @@ def recipients(event: DomainEvent, case: Case) -> list[Recipient]:
     return []
 
 
+def missed_critical_notices(event: DomainEvent, case: Case) -> list[tuple[Recipient, str]]:
+    """The On Hold notice of a status change the case has already moved on from.
+
+    Status notices describe the case as it is when the consumer runs; but On Hold is critical
+    (the lab waits on the clinician): if the lab put the case On Hold and moved it on before
+    this event was processed, the clinician must still hear that it was held. The change's
+    timeline entry (the event's subject) says what the change was; its own source keeps the
+    notice to one per change, whatever the redelivery."""
+    if event.type is not EventType.CASE_STATUS_CHANGED or not event.subject_id:
+        return []
+    if case.status == CaseStatus.ON_HOLD:
+        return []  # the usual notice of the current state is the On Hold one
+    from caseroom.cases.dal import get_timeline_entry
+
+    entry = get_timeline_entry(case.case_id, event.subject_id)
+    if entry is None or entry.to_status != CaseStatus.ON_HOLD.value:
+        return []
+    owner = Recipient(NoticeKind.CASE_ON_HOLD, realtime.user_audience(case.owner_id), case.owner_id)
+    return [(owner, f"status:{case.case_id}:entry:{entry.entry_id}")]
+
+
 def source_of(event: DomainEvent, case: Case) -> str:
     if event.type is EventType.CASE_STATUS_CHANGED:
         return f"status:{case.case_id}:v{case.version}"
@@ -125,12 +146,15 @@ def on_event(event: DomainEvent, clock: Clock | None = None) -> Outcome:
         return Outcome()
     source = source_of(event, case)
     totals = Outcome()
-    for recipient in recipients(event, case):
+    planning = planning_details(event, case, clock.now())
+    deliveries = [(recipient, source) for recipient in recipients(event, case)]
+    deliveries.extend(missed_critical_notices(event, case))
+    for recipient, notice_source in deliveries:
         title = templates.title(recipient.kind, case, case.case_id)
-        email = templates.case_email(recipient.kind, case) if recipient.user_id else None
+        email = templates.case_email(recipient.kind, case, planning) if recipient.user_id else None
         result = deliver(
             recipient,
-            source,
+            notice_source,
             title,
             email,
             clock,
@@ -145,6 +169,38 @@ def on_event(event: DomainEvent, clock: Clock | None = None) -> Outcome:
             totals.digested + result.digested,
         )
     return totals
+
+
+PLANNING_EVENTS = frozenset(
+    {EventType.PLANNING_SCHEDULED, EventType.PLANNING_CANCELLED, EventType.PLANNING_MISSED}
+)
+
+
+def planning_details(event: DomainEvent, case: Case, now: datetime) -> PlanningDetails | None:
+    """The session a planning event is about, as it is NOW (events arrive late and out of
+    order; the calendar entry always carries the session's latest state and SEQUENCE)."""
+    if event.type not in PLANNING_EVENTS or not event.subject_id:
+        return None
+    from zoneinfo import ZoneInfo
+
+    from caseroom.planning import dal as planning_dal
+    from caseroom.planning import ical
+    from caseroom.planning.records import SessionStatus
+
+    session = planning_dal.get_session(case.case_id, event.subject_id)
+    if session is None:
+        return None
+    local = session.starts_at.astimezone(ZoneInfo(session.timezone))
+    cancelled = session.status is SessionStatus.CANCELLED
+    ics = ical.session_ics(session, now, organizer=get_settings().email_from, attendee=case.owner_email)
+    return PlanningDetails(
+        starts_at=f"{local:%A %d %B %Y, %H:%M}",
+        timezone=session.timezone,
+        meeting_link=session.meeting_url,
+        moved=session.sequence > 0 and not cancelled,
+        cancelled=cancelled,
+        calendar=CalendarPart(ical.ics_file_name(session), ics, ical.method_of(session)),
+    )
 
 
 def deliver(
@@ -229,6 +285,13 @@ def _email_once(email: Email, source: str, user_id: str, case_id: str, clock: Cl
 def send(email: Email) -> None:
     from caseroom import aws
 
+    if email.calendar is not None:
+        aws.client("ses").send_raw_email(
+            Source=get_settings().email_from,
+            Destinations=[email.to],
+            RawMessage={"Data": mime_message(email, get_settings().email_from)},
+        )
+        return
     aws.client("ses").send_email(
         Source=get_settings().email_from,
         Destination={"ToAddresses": [email.to]},
@@ -240,6 +303,36 @@ def send(email: Email) -> None:
             },
         },
     )
+
+
+def mime_message(email: Email, sender: str) -> bytes:
+    """The email with its calendar entry, the way calendar invitations travel (RFC 6047):
+    multipart/mixed [ multipart/alternative [text, html, text/calendar;method=...], .ics file ].
+    Mail apps offer the inline part to the calendar, which applies it to the event with the
+    same UID; the attachment is the same text for apps that only look at attachments."""
+    from email.message import EmailMessage
+
+    assert email.calendar is not None
+    calendar = email.calendar
+    message = EmailMessage()
+    message["Subject"] = email.subject
+    message["From"] = sender
+    message["To"] = email.to
+    message.set_content(email.text)
+    message.add_alternative(email.html, subtype="html")
+    message.add_alternative(
+        calendar.ics.encode("utf-8"),
+        maintype="text",
+        subtype="calendar",
+        params={"method": calendar.method, "charset": "UTF-8"},
+    )
+    message.add_attachment(
+        calendar.ics.encode("utf-8"),
+        maintype="application",
+        subtype="ics",
+        filename=calendar.file_name,
+    )
+    return bytes(message)
 
 
 # --- daily digest ----------------------------------------------------------------------------

@@ -3,23 +3,30 @@
 Key design (single table):
   preferences   pk=USER#<userId>              sk=NOTIFY#PREFS      prefs (kind -> mode), digestHourUtc
   feed item     pk=FEED#<audience>            sk=N#<feedId>        feedId = <epoch ms, 13 digits>-<noticeId>
-  feed counter  pk=FEED#<audience>            sk=COUNTER           unread, readUpTo (a feedId watermark)
+  feed counter  pk=FEED#<audience>            sk=COUNTER           unreadByDay, readUpTo (a feedId watermark)
   digest item   pk=DIGEST#<userId>#<day>      sk=<feedId>          title, email
   claims        pk=EVENT#<source>             sk=CONSUMER#<what>   (caseroom.consumers' shape)
 Audiences: USER#<userId> (a user's own feed) and LAB#<labId> (the lab's shared feed).
 Access patterns:
   my feed, newest first             Query FEED#<audience>, sk begins_with N#, descending, Limit = page
-  unread count                      consistent GetItem of the counter
+  unread count                      consistent GetItem of the counter (sum of its live days)
   mark all read                     one UpdateItem: unread = 0, readUpTo = now (items up to it read)
   a day's digest                    Query DIGEST#<userId>#<day>
+Expiry: a feed item lives FEED_RETENTION_DAYS whole days counted from the start of the UTC day
+it was created; its `ttl` is the first second it is gone. DynamoDB deletes it "typically within
+two days" after that, so every read filters on `ttl` itself. The unread count cannot drift
+when unread items expire: the counter keeps unread counts per creation day (unreadByDay) and
+the count sums only the days still alive, the same rule the feed filters by. Mark-all-read
+empties the map in the same update that moves the watermark.
 """
 
 from __future__ import annotations
 
+import contextlib
 import re
 import secrets
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from caseroom import dynamo, paging
@@ -28,7 +35,8 @@ from caseroom.clock import iso
 PREFS_SK = "NOTIFY#PREFS"
 COUNTER_SK = "COUNTER"
 FEED_PREFIX = "N#"
-FEED_RETENTION_SECONDS = 365 * 24 * 3600
+FEED_RETENTION_DAYS = 365
+DAY_SECONDS = 24 * 3600
 DIGEST_RETENTION_SECONDS = 14 * 24 * 3600
 CLAIM_RETENTION_SECONDS = 7 * 24 * 3600
 FEED_ID = re.compile(r"^\d{13}-[0-9a-f]{20}$")
@@ -59,6 +67,23 @@ def feed_pk(audience: str) -> str:
 
 def feed_id_at(moment: datetime, notice_id: str) -> str:
     return f"{int(moment.timestamp() * 1000):013d}-{notice_id}"
+
+
+def feed_day(feed_id: str) -> str:
+    """The UTC creation day of a feed item (YYYYMMDD), from its id's epoch milliseconds."""
+    return datetime.fromtimestamp(int(feed_id[:13]) // 1000, UTC).strftime("%Y%m%d")
+
+
+def feed_expiry(feed_id: str) -> int:
+    """The first second (epoch) the item is gone: its creation day's start + the retention."""
+    day_start = int(feed_id[:13]) // 1000 // DAY_SECONDS * DAY_SECONDS
+    return day_start + FEED_RETENTION_DAYS * DAY_SECONDS
+
+
+def first_live_day(now: datetime) -> str:
+    """Items created on this UTC day or later are alive at `now`."""
+    today = int(now.timestamp()) // DAY_SECONDS * DAY_SECONDS
+    return datetime.fromtimestamp(today - (FEED_RETENTION_DAYS - 1) * DAY_SECONDS, UTC).strftime("%Y%m%d")
 
 
 def _watermark(moment: datetime) -> str:
@@ -138,25 +163,34 @@ def add_to_feed(
         "kind": "feed-item",
         "feedId": feed_id,
         "createdAt": iso(now),
-        "ttl": now_epoch + FEED_RETENTION_SECONDS,
+        "ttl": feed_expiry(feed_id),
         **item,
     }
     count_unread = {
         "Update": {
             "TableName": table,
             "Key": dynamo.key(feed_pk(audience), COUNTER_SK),
-            "UpdateExpression": "ADD unread :one",
+            # The map exists from the counter's first write on (see _ensure_counter).
+            "UpdateExpression": "ADD unreadByDay.#day :one",
             # After a "mark all read" newer than this item, the item is read already: not counted.
-            "ConditionExpression": "attribute_not_exists(readUpTo) OR readUpTo < :id",
+            "ConditionExpression": "attribute_exists(unreadByDay) AND "
+            "(attribute_not_exists(readUpTo) OR readUpTo < :id)",
+            "ExpressionAttributeNames": {"#day": feed_day(feed_id)},
             "ExpressionAttributeValues": {":one": {"N": "1"}, ":id": {"S": feed_id}},
         }
     }
-    try:
-        dynamo.transact([claim, {"Put": {"TableName": table, "Item": dynamo.to_item(values)}}, count_unread])
-        return feed_id
-    except dynamo.ConditionFailed:
-        if _claimed(source, f"feed:{audience}"):
-            return None
+    for _attempt in range(2):
+        try:
+            dynamo.transact(
+                [claim, {"Put": {"TableName": table, "Item": dynamo.to_item(values)}}, count_unread]
+            )
+            return feed_id
+        except dynamo.ConditionFailed:
+            if _claimed(source, f"feed:{audience}"):
+                return None
+        if "unreadByDay" in _counter(audience):
+            break
+        _ensure_counter(audience)  # the audience's first notice: create the counter, then again
     # Lost a race with "mark all read": store the item as read, uncounted.
     values["readAt"] = iso(now)
     try:
@@ -173,17 +207,43 @@ def _counter(audience: str) -> dict[str, Any]:
     return dynamo.from_item(response["Item"]) if "Item" in response else {}
 
 
-def unread_count(audience: str) -> int:
-    return max(0, int(_counter(audience).get("unread", 0)))
+def _ensure_counter(audience: str) -> None:
+    """Creates the counter with an empty per-day map if it has none (a nested ADD needs the
+    map to exist); never touches an existing one."""
+    with contextlib.suppress(dynamo.ConditionFailed):  # created meanwhile by another notice
+        dynamo.update(
+            {
+                "TableName": dynamo.table_name(),
+                "Key": dynamo.key(feed_pk(audience), COUNTER_SK),
+                "UpdateExpression": "SET unreadByDay = :empty",
+                "ConditionExpression": "attribute_not_exists(unreadByDay)",
+                "ExpressionAttributeValues": {":empty": {"M": {}}},
+            }
+        )
+
+
+def unread_count(audience: str, now: datetime) -> int:
+    """Unread items still alive at `now`: expired days drop out by themselves."""
+    by_day = _counter(audience).get("unreadByDay") or {}
+    live = first_live_day(now)
+    return sum(max(0, int(count)) for day, count in by_day.items() if day >= live)
+
+
+def _alive(values: dict[str, Any], now: datetime) -> bool:
+    return int(values.get("ttl", 0)) > int(now.timestamp())
 
 
 def list_feed(audience: str, page: paging.PageRequest) -> tuple[list[FeedItem], str | None]:
+    """Newest first; expired items are left out (a page may then come back short)."""
     partition = feed_pk(audience)
     query: dict[str, Any] = {
         "KeyConditionExpression": "pk = :pk AND begins_with(sk, :prefix)",
         "ExpressionAttributeValues": {":pk": {"S": partition}, ":prefix": {"S": FEED_PREFIX}},
         "ScanIndexForward": False,
+        "FilterExpression": "#ttl > :now",
+        "ExpressionAttributeNames": {"#ttl": "ttl"},
     }
+    query["ExpressionAttributeValues"][":now"] = {"N": str(int(page.now.timestamp()))}
     listing = paging.Listing("notifications", paging.TABLE_KEY, pinned={"pk": partition})
     items, next_cursor = paging.query_page(query, listing, page)
     watermark = str(_counter(audience).get("readUpTo", ""))
@@ -213,7 +273,7 @@ def mark_read(audience: str, feed_id: str, now: datetime) -> bool | None:
         counter = _counter(audience)
         watermark = str(counter.get("readUpTo", ""))
         item = dynamo.dynamodb().get_item(TableName=table, Key=key, ConsistentRead=True).get("Item")
-        if item is None:
+        if item is None or not _alive(dynamo.from_item(item), now):
             return None
         if "readAt" in item or (watermark and feed_id <= watermark):
             return False
@@ -238,8 +298,9 @@ def mark_read(audience: str, feed_id: str, now: datetime) -> bool | None:
                         "Update": {
                             "TableName": table,
                             "Key": dynamo.key(feed_pk(audience), COUNTER_SK),
-                            "UpdateExpression": "ADD unread :minus",
-                            "ConditionExpression": f"unread > :zero AND {same_watermark[0]}",
+                            "UpdateExpression": "ADD unreadByDay.#day :minus",
+                            "ConditionExpression": f"unreadByDay.#day > :zero AND {same_watermark[0]}",
+                            "ExpressionAttributeNames": {"#day": feed_day(feed_id)},
                             "ExpressionAttributeValues": {
                                 ":minus": {"N": "-1"},
                                 ":zero": {"N": "0"},
@@ -259,8 +320,8 @@ def mark_all_read(audience: str, now: datetime) -> None:
     dynamo.dynamodb().update_item(
         TableName=dynamo.table_name(),
         Key=dynamo.key(feed_pk(audience), COUNTER_SK),
-        UpdateExpression="SET unread = :zero, readUpTo = :w",
-        ExpressionAttributeValues={":zero": {"N": "0"}, ":w": {"S": _watermark(now)}},
+        UpdateExpression="SET unreadByDay = :empty, readUpTo = :w",
+        ExpressionAttributeValues={":empty": {"M": {}}, ":w": {"S": _watermark(now)}},
     )
 
 

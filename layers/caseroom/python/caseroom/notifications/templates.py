@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import html
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from caseroom.cases.records import Case
 from caseroom.notifications.kinds import NoticeKind
@@ -24,6 +24,17 @@ class Email:
     subject: str
     text: str
     html: str
+    calendar: CalendarPart | None = None  # sent as a text/calendar part and an .ics attachment
+
+
+@dataclass(frozen=True)
+class CalendarPart:
+    """An iCalendar entry for the reader's calendar app: `method` (PUBLISH or CANCEL) is also
+    the text/calendar part's method parameter, as iTIP over email (RFC 6047) asks."""
+
+    file_name: str
+    ics: str
+    method: str
 
 
 @dataclass(frozen=True)
@@ -40,6 +51,9 @@ class PlanningDetails:
     starts_at: str
     timezone: str
     meeting_link: str | None = None
+    moved: bool = False  # the lab rescheduled the session (its calendar SEQUENCE rose)
+    cancelled: bool = False  # the session is cancelled now, whatever the event said
+    calendar: CalendarPart | None = None
 
 
 def render(to: str, subject: str, greeting_name: str, paragraphs: Sequence[Paragraph]) -> Email:
@@ -154,17 +168,32 @@ def case_email(kind: NoticeKind, case: Case, planning: PlanningDetails | None = 
             ]
             subject = f"CaseRoom: case {case.case_id} has shipped"
         case NoticeKind.PLANNING_SCHEDULED:
+            if planning is not None and planning.cancelled:
+                # A late "booked" notice for a session cancelled since: the cancellation's own
+                # email carries the calendar update; this one would only confuse.
+                return None
             when = (
                 Paragraph(f"When: {planning.starts_at} ({planning.timezone}).", link=planning.meeting_link)
                 if planning
                 else Paragraph("The time and the meeting link are in CaseRoom, with a calendar file.")
             )
-            paragraphs = [Paragraph(f"A planning session for your case {about} is booked."), when]
-            subject = f"CaseRoom: planning session booked for case {case.case_id}"
+            if planning is not None and planning.moved:
+                paragraphs = [
+                    Paragraph(f"The lab moved the planning session of your case {about}."),
+                    when,
+                    Paragraph("The attached calendar entry updates the one you have."),
+                ]
+                subject = f"CaseRoom: planning session moved for case {case.case_id}"
+            else:
+                paragraphs = [Paragraph(f"A planning session for your case {about} is booked."), when]
+                subject = f"CaseRoom: planning session booked for case {case.case_id}"
         case NoticeKind.PLANNING_CANCELLED:
             paragraphs = [
                 Paragraph(f"The lab cancelled the planning session of your case {about}."),
-                Paragraph("Sign in to CaseRoom to book another session."),
+                Paragraph(
+                    "The attached calendar update removes it from your calendar. "
+                    "Sign in to CaseRoom to book another session."
+                ),
             ]
             subject = f"CaseRoom: planning session cancelled for case {case.case_id}"
         case NoticeKind.PLANNING_MISSED:
@@ -187,7 +216,14 @@ def case_email(kind: NoticeKind, case: Case, planning: PlanningDetails | None = 
             subject = f"CaseRoom: an upload to case {case.case_id} was quarantined"
         case _:
             return None
-    return render(case.owner_email, subject, case.owner_name, paragraphs)
+    email = render(case.owner_email, subject, case.owner_name, paragraphs)
+    if planning is not None and planning.calendar is not None and kind in CALENDAR_KINDS:
+        email = replace(email, calendar=planning.calendar)
+    return email
+
+
+# The notices whose email carries the session's calendar entry.
+CALENDAR_KINDS = frozenset({NoticeKind.PLANNING_SCHEDULED, NoticeKind.PLANNING_CANCELLED})
 
 
 def endpoint_disabled_email(to: str, name: str, endpoint_id: str, host: str, reason: str) -> Email:

@@ -2,11 +2,15 @@
 
 Key design (single table):
   block    pk=PLANNING#LAB#<lab>  sk=BLOCK#<blockId>      blockId starts with its UTC start time
+  calendar pk=PLANNING#LAB#<lab>  sk=#CALENDAR            the lab's publish counter (sorts before
+                                                          every BLOCK#, so no block query sees it)
   session  pk=CASE#<case>         sk=PLANNING#<session>   lives with its case
 Access patterns:
   a lab's blocks in time order (list, overlap check)   Query pk, sk between two block-id prefixes
   one block (booking, authorization by the case's lab) consistent GetItem
   a case's session                                     consistent GetItem (id on the case)
+Publishing is one transaction: the new block and the lab's publish counter, conditioned on the
+counter the overlap check read; two overlapping blocks published at once cannot both pass.
 Booking is one transaction: the block's "still free" condition, the case's version, the
 session, the timeline entry, the events and the audit record.
 """
@@ -49,14 +53,47 @@ def _session_from(values: dict[str, Any]) -> Session:
     return stored.from_values(Session, values)
 
 
-def put_new_block(block: Block) -> None:
-    dynamo.put(
-        {
-            "TableName": dynamo.table_name(),
-            "Item": dynamo.to_item(_block_values(block)),
-            "ConditionExpression": "attribute_not_exists(pk)",
-        }
+CALENDAR_SK = "#CALENDAR"
+
+
+def calendar_version(lab_id: str) -> int:
+    """How many blocks the lab has published (0 before the first): the overlap check's snapshot."""
+    response = dynamo.dynamodb().get_item(
+        TableName=dynamo.table_name(),
+        Key=dynamo.key(lab_blocks_pk(lab_id), CALENDAR_SK),
+        ConsistentRead=True,
     )
+    item = response.get("Item")
+    return int(item["publishes"]["N"]) if item else 0
+
+
+def publish_block_actions(block: Block, seen_version: int) -> list[dict[str, Any]]:
+    """The block, written only if no block was published since the overlap check read
+    `seen_version` (the counter moves with every publish of the lab)."""
+    counter: dict[str, Any] = {
+        "TableName": dynamo.table_name(),
+        "Key": dynamo.key(lab_blocks_pk(block.lab_id), CALENDAR_SK),
+        "UpdateExpression": "SET publishes = :next, kind = :kind",
+        "ExpressionAttributeValues": {
+            ":next": {"N": str(seen_version + 1)},
+            ":kind": {"S": "planning-calendar"},
+        },
+    }
+    if seen_version == 0:
+        counter["ConditionExpression"] = "attribute_not_exists(pk)"
+    else:
+        counter["ConditionExpression"] = "publishes = :seen"
+        counter["ExpressionAttributeValues"][":seen"] = {"N": str(seen_version)}
+    return [
+        {
+            "Put": {
+                "TableName": dynamo.table_name(),
+                "Item": dynamo.to_item(_block_values(block)),
+                "ConditionExpression": "attribute_not_exists(pk)",
+            }
+        },
+        {"Update": counter},
+    ]
 
 
 def get_block(lab_id: str, block_id: str) -> Block | None:

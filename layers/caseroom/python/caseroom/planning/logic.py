@@ -20,7 +20,7 @@ from caseroom.audit import AuditRecord, RequestMeta, user_record
 from caseroom.auth import Principal
 from caseroom.cases import dal as cases_dal
 from caseroom.cases import workflow
-from caseroom.cases.records import Case
+from caseroom.cases.records import Case, evolve
 from caseroom.cases.statuses import CaseStatus
 from caseroom.cases.transitions import Mover, Via
 from caseroom.clock import Clock, SystemClock, iso
@@ -29,6 +29,7 @@ from caseroom.errors import (
     BlockNotFound,
     BlockOverlaps,
     BlockTaken,
+    DatabaseBusy,
     InvalidRequest,
     NoPlanningSession,
     NotReadyToPlan,
@@ -48,13 +49,19 @@ from caseroom.planning.models import (
     BookingView,
     BookRequest,
     CancelRequest,
+    HeldRequest,
     PublishBlockRequest,
     RescheduleRequest,
     SessionView,
 )
 from caseroom.planning.records import Block, BlockStatus, Session, SessionStatus, utc_text
+from caseroom.settings import get_settings
 
 BOOKABLE = (CaseStatus.READY_TO_PLAN, CaseStatus.PLANNING_NO_SHOW)
+# Publishing re-checks overlaps when another publish of the same lab committed in between. A
+# publish only loses to one that committed, so with fewer publishes of one lab at once than
+# this, every one completes (a lab publishing a week of blocks in parallel stays well below).
+PUBLISH_ATTEMPTS = 25
 
 
 def _id_prefix(moment: datetime) -> str:
@@ -101,12 +108,6 @@ class PlanningService:
         end = start + timedelta(minutes=request.duration_minutes)
         if start <= self.clock.now():
             raise BlockInPast()
-        # Any block that overlaps starts less than the longest block length before this one ends.
-        window = dal.blocks_between(
-            lab_id, _id_prefix(start - timedelta(minutes=MAX_BLOCK_MINUTES)), _id_prefix(end)
-        )
-        if any(other.starts_at < end and other.ends_at > start for other in window):
-            raise BlockOverlaps()
         block = Block(
             block_id=new_block_id(start),
             lab_id=lab_id,
@@ -115,9 +116,23 @@ class PlanningService:
             timezone=timezone_name,
             meeting_url=request.meeting_url,
         )
-        dal.put_new_block(block)
-        count("PlanningBlocksPublished")
-        return _block_view(block)
+        for _ in range(PUBLISH_ATTEMPTS):
+            # The check and the write are one snapshot: the write holds only if no block of
+            # this lab was published after the counter was read (optimistic, per lab).
+            seen = dal.calendar_version(lab_id)
+            # Any block that overlaps starts less than the longest block length before this one ends.
+            window = dal.blocks_between(
+                lab_id, _id_prefix(start - timedelta(minutes=MAX_BLOCK_MINUTES)), _id_prefix(end)
+            )
+            if any(other.starts_at < end and other.ends_at > start for other in window):
+                raise BlockOverlaps()
+            try:
+                dal.transact(dal.publish_block_actions(block, seen))
+            except dynamo.ConditionFailed:
+                continue  # another publish of this lab won the race: check again
+            count("PlanningBlocksPublished")
+            return _block_view(block)
+        raise DatabaseBusy()
 
     def lab_blocks(self, who: Principal, limit: int, cursor: str | None, meta: RequestMeta) -> BlockPage:
         """The lab's blocks from the lab's today on (midnight on the lab's wall), free and booked,
@@ -206,7 +221,7 @@ class PlanningService:
             case_status=change.updated.status,
             attention=change.updated.attention,
             case_version=change.updated.version,
-            ics=ical.session_ics(session, now),
+            ics=_ics(session, case, now),
             ics_file_name=ical.ics_file_name(session),
             google_calendar_url=view.google_calendar_url,
         )
@@ -232,23 +247,32 @@ class PlanningService:
         case = authorized_case(who, case_id, meta, Action.PLANNING_ICS_DOWNLOAD, self.clock)
         session = self._session_of(case)
         audit_store.append(self._audit(who, meta, "planning.ics.download", case.case_id, session.session_id))
-        return ical.ics_file_name(session), ical.session_ics(session, self.clock.now())
+        return ical.ics_file_name(session), _ics(session, case, self.clock.now())
 
     # --- the lab changes a booking ---------------------------------------------------------------
 
     def _booked(
-        self, who: Principal, case_id: str, meta: RequestMeta, action: Action
+        self, who: Principal, case_id: str, version: int, meta: RequestMeta, action: Action
     ) -> tuple[Case, Session]:
+        """The case and its booked session, if `who` may change it and read the case's current
+        version (like every other state change: a stale one is 409 VERSION_CONFLICT)."""
         case = authorized_case(who, case_id, meta, action, self.clock)
         session = self._session_of(case)
         if session.status is not SessionStatus.BOOKED or case.status is not CaseStatus.PLANNING_SCHEDULED:
             raise NoPlanningSession()
+        if version != case.version:
+            raise VersionConflict()
         return case, session
+
+    def _touched(self, case: Case, now: datetime) -> Case:
+        """The case at its next version (a session change is a change of the case's state, so
+        a client holding the old version cannot act on what it no longer sees)."""
+        return evolve(case, version=case.version + 1, updated_at=iso(now))
 
     def reschedule(
         self, who: Principal, case_id: str, request: RescheduleRequest, meta: RequestMeta
     ) -> SessionView:
-        case, session = self._booked(who, case_id, meta, Action.PLANNING_RESCHEDULE)
+        case, session = self._booked(who, case_id, request.version, meta, Action.PLANNING_RESCHEDULE)
         now = self.clock.now()
         block = dal.get_block(case.lab_id, request.block_id)
         if block is None:
@@ -277,8 +301,10 @@ class PlanningService:
             now,
             session.session_id,
         )
+        touched = self._touched(case, now)
         actions: list[dict[str, Any]] = [
             dal.take_block_action(block, case.case_id, session.session_id),
+            cases_dal.replace_case_action(touched, case.version),
             dal.put_session_action(moved, session.version),
             scheduled,
             audit_store.audit_put_action(
@@ -294,11 +320,11 @@ class PlanningService:
             if current is None or current.status is not BlockStatus.FREE:
                 raise BlockTaken() from lost
             raise VersionConflict() from lost
-        return _session_view(moved)
+        return _session_view(moved, touched.version)
 
     def cancel(self, who: Principal, case_id: str, request: CancelRequest, meta: RequestMeta) -> SessionView:
         """The lab cancels the booking: the block is free again, the case Ready to Plan."""
-        case, session = self._booked(who, case_id, meta, Action.PLANNING_CANCEL)
+        case, session = self._booked(who, case_id, request.version, meta, Action.PLANNING_CANCEL)
         now = self.clock.now()
         correlation_id = meta.correlation_id or meta.request_id
         change = workflow.change_status(
@@ -311,7 +337,8 @@ class PlanningService:
             correlation_id=correlation_id,
             reason=request.reason,
         )
-        cancelled = session.evolve(status=SessionStatus.CANCELLED)
+        # A higher SEQUENCE: calendar apps apply the CANCEL to the event they hold (RFC 5546 3.2.5).
+        cancelled = session.evolve(status=SessionStatus.CANCELLED, sequence=session.sequence + 1)
         _, event = workflow.event_action(
             EventType.PLANNING_CANCELLED, case.case_id, who.user_id, correlation_id, now, session.session_id
         )
@@ -331,13 +358,14 @@ class PlanningService:
             dal.transact(actions)
         except dynamo.ConditionFailed as lost:
             raise VersionConflict() from lost
-        return _session_view(cancelled)
+        return _session_view(cancelled, change.updated.version)
 
-    def mark_held(self, who: Principal, case_id: str, meta: RequestMeta) -> SessionView:
+    def mark_held(self, who: Principal, case_id: str, request: HeldRequest, meta: RequestMeta) -> SessionView:
         """The session took place: the missed-session timer will find it held and do nothing."""
-        case, session = self._booked(who, case_id, meta, Action.PLANNING_HELD)
+        case, session = self._booked(who, case_id, request.version, meta, Action.PLANNING_HELD)
         now = self.clock.now()
         held = session.evolve(status=SessionStatus.HELD)
+        touched = self._touched(case, now)
         _, event = workflow.event_action(
             EventType.PLANNING_HELD,
             case.case_id,
@@ -349,6 +377,7 @@ class PlanningService:
         try:
             dal.transact(
                 [
+                    cases_dal.replace_case_action(touched, case.version),
                     dal.put_session_action(held, session.version),
                     event,
                     audit_store.audit_put_action(
@@ -358,7 +387,7 @@ class PlanningService:
             )
         except dynamo.ConditionFailed as lost:
             raise VersionConflict() from lost
-        return _session_view(held)
+        return _session_view(held, touched.version)
 
 
 def _actor(who: Principal) -> workflow.ActorRef:
@@ -386,7 +415,11 @@ def _block_view(block: Block) -> BlockView:
     )
 
 
-def _session_view(session: Session) -> SessionView:
+def _ics(session: Session, case: Case, now: datetime) -> str:
+    return ical.session_ics(session, now, organizer=get_settings().email_from, attendee=case.owner_email)
+
+
+def _session_view(session: Session, case_version: int | None = None) -> SessionView:
     return SessionView(
         session_id=session.session_id,
         case_id=session.case_id,
@@ -399,4 +432,6 @@ def _session_view(session: Session) -> SessionView:
         status=session.status.value,
         meeting_url=session.meeting_url,
         google_calendar_url=ical.google_calendar_url(session),
+        sequence=session.sequence,
+        case_version=case_version,
     )

@@ -7,7 +7,7 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from caseroom.api_types import BoundedDateTime, StrictInt
-from caseroom.cases.models import HttpsUrl, Reason, StrictModel
+from caseroom.cases.models import MAX_VERSION, HttpsUrl, Reason, StrictModel
 from caseroom.cases.statuses import Attention, CaseStatus
 
 BlockId = Annotated[str, StringConstraints(min_length=1, max_length=40, pattern=r"^[0-9A-Za-z-]+$")]
@@ -50,12 +50,28 @@ class BookRequest(StrictModel):
     block_id: BlockId = Field(alias="blockId")
 
 
+CaseVersion = Annotated[
+    StrictInt,
+    Field(
+        ge=1,
+        le=MAX_VERSION,
+        description="The case version you read; a stale one gets 409 VERSION_CONFLICT.",
+    ),
+]
+
+
 class RescheduleRequest(StrictModel):
     block_id: BlockId = Field(alias="blockId")
+    version: CaseVersion
 
 
 class CancelRequest(StrictModel):
+    version: CaseVersion
     reason: Reason | None = Field(default=None, description="Shown on the case timeline")
+
+
+class HeldRequest(StrictModel):
+    version: CaseVersion
 
 
 class BlockView(BaseModel):
@@ -91,6 +107,12 @@ class SessionView(BaseModel):
     status: str = Field(description="booked | held | missed | cancelled")
     meeting_url: str = Field(alias="meetingUrl")
     google_calendar_url: str = Field(alias="googleCalendarUrl")
+    sequence: int = Field(description="iCalendar SEQUENCE: rises with every change the lab makes")
+    case_version: int | None = Field(
+        default=None,
+        alias="caseVersion",
+        description="The case's version after a reschedule, cancel or held (send it with the next change)",
+    )
 
 
 class BookingView(BaseModel):

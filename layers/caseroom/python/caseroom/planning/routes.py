@@ -31,11 +31,21 @@ from caseroom.planning.models import (
     BookingView,
     BookRequest,
     CancelRequest,
+    HeldRequest,
     PublishBlockRequest,
     RescheduleRequest,
     SessionView,
 )
-from caseroom.route_support import CaseIdPath, Cursor, PageSize, ServiceSlot, declares, raises
+from caseroom.route_support import (
+    CaseIdPath,
+    Cursor,
+    IdempotencyKey,
+    PageSize,
+    ServiceSlot,
+    create_once,
+    declares,
+    raises,
+)
 
 router = Router()
 
@@ -56,8 +66,20 @@ def _who() -> Principal:
 )
 @declares(Action.PLANNING_BLOCK_PUBLISH)
 @raises(InvalidTimezone, InvalidStartTime, AmbiguousStartTime, BlockInPast, BlockOverlaps)
-def publish_block(body: Annotated[PublishBlockRequest, Body()]) -> tuple[BlockView, int]:
-    return service().publish_block(_who(), body), 201
+def publish_block(
+    body: Annotated[PublishBlockRequest, Body()], idempotency_key: IdempotencyKey = None
+) -> tuple[BlockView, int]:
+    who = _who()
+    block = create_once(
+        "publish_block",
+        who.user_id,
+        idempotency_key,
+        {"body": body.model_dump(mode="json", by_alias=True)},
+        BlockView,
+        lambda: service().publish_block(who, body),
+        router.lambda_context,
+    )
+    return block, 201
 
 
 @router.get("/lab/planning/blocks", summary="The lab's planning blocks from today on, free and booked")
@@ -79,8 +101,20 @@ def free_blocks(caseId: CaseIdPath, limit: PageSize = 50, cursor: Cursor = None)
 )
 @declares(Action.PLANNING_BOOK)
 @raises(NotReadyToPlan, BlockNotFound, BlockTaken, BlockInPast, VersionConflict)
-def book(caseId: CaseIdPath, body: Annotated[BookRequest, Body()]) -> tuple[BookingView, int]:
-    return service().book(_who(), caseId, body, request_meta(router)), 201
+def book(
+    caseId: CaseIdPath, body: Annotated[BookRequest, Body()], idempotency_key: IdempotencyKey = None
+) -> tuple[BookingView, int]:
+    who, meta = _who(), request_meta(router)
+    booking = create_once(
+        "book_planning",
+        who.user_id,
+        idempotency_key,
+        {"caseId": caseId, "body": body.model_dump(mode="json", by_alias=True)},
+        BookingView,
+        lambda: service().book(who, caseId, body, meta),
+        router.lambda_context,
+    )
+    return booking, 201
 
 
 @router.get("/cases/<caseId>/planning", summary="The case's planning session")
@@ -126,5 +160,5 @@ def cancel(caseId: CaseIdPath, body: Annotated[CancelRequest, Body()]) -> Sessio
 )
 @declares(Action.PLANNING_HELD)
 @raises(NoPlanningSession, VersionConflict)
-def mark_held(caseId: CaseIdPath) -> SessionView:
-    return service().mark_held(_who(), caseId, request_meta(router))
+def mark_held(caseId: CaseIdPath, body: Annotated[HeldRequest, Body()]) -> SessionView:
+    return service().mark_held(_who(), caseId, body, request_meta(router))

@@ -211,7 +211,12 @@ class WebhookService:
 
     def redeliver(self, who: Principal, endpoint_id: str, delivery_id: str) -> DeliveryView:
         endpoint = self._endpoint(who, endpoint_id, Action.WEBHOOK_REDELIVER)
-        delivery = store.get_delivery(endpoint.endpoint_id, delivery_id) if delivery_id.isalnum() else None
+        now_epoch = int(self.clock.now().timestamp())
+        delivery = (
+            store.get_delivery(endpoint.endpoint_id, delivery_id, now_epoch)
+            if delivery_id.isalnum()
+            else None
+        )
         if delivery is None:
             raise WebhookDeliveryNotFound()
         if not endpoint.enabled:

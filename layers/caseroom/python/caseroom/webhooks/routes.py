@@ -20,7 +20,15 @@ from caseroom.errors import (
     WebhookUrlUnresolvable,
 )
 from caseroom.http import current_principal, request_meta
-from caseroom.route_support import Cursor, PageSize, ServiceSlot, declares, raises
+from caseroom.route_support import (
+    Cursor,
+    IdempotencyKey,
+    PageSize,
+    ServiceSlot,
+    create_once,
+    declares,
+    raises,
+)
 from caseroom.webhooks.api import WebhookService
 from caseroom.webhooks.models import (
     CreateEndpointRequest,
@@ -57,8 +65,22 @@ use_service = _services.use  # tests inject a service with a fixed clock
     WebhookUrlForbiddenAddress,
     WebhookUrlUnresolvable,
 )
-def create_endpoint(body: Annotated[CreateEndpointRequest, Body()]) -> tuple[EndpointCreated, int]:
-    return service().create(current_principal(router), body, request_meta(router)), 201
+def create_endpoint(
+    body: Annotated[CreateEndpointRequest, Body()], idempotency_key: IdempotencyKey = None
+) -> tuple[EndpointCreated, int]:
+    who, meta = current_principal(router), request_meta(router)
+    # A replay returns the first answer, secret included: the idempotency record lives in the
+    # same table as the endpoint's secret itself, for 24 h.
+    created = create_once(
+        "create_webhook",
+        who.user_id,
+        idempotency_key,
+        {"body": body.model_dump(mode="json", by_alias=True)},
+        EndpointCreated,
+        lambda: service().create(who, body, meta),
+        router.lambda_context,
+    )
+    return created, 201
 
 
 @router.get("/webhooks", summary="My webhook endpoints")
@@ -105,8 +127,21 @@ def rotate_secret(endpointId: EndpointIdPath, body: Annotated[RotateSecretReques
 )
 @declares(Action.WEBHOOK_TEST)
 @raises(WebhookEndpointNotFound, WebhookEndpointDisabled)
-def test_endpoint(endpointId: EndpointIdPath) -> tuple[DeliveryView, int]:
-    return service().test_ping(current_principal(router), endpointId), 202
+def test_endpoint(
+    endpointId: EndpointIdPath,
+    idempotency_key: IdempotencyKey = None,  # noqa: PT028 (a route, not a test)
+) -> tuple[DeliveryView, int]:
+    who = current_principal(router)
+    delivery = create_once(
+        "webhook_test",
+        who.user_id,
+        idempotency_key,
+        {"endpointId": endpointId},
+        DeliveryView,
+        lambda: service().test_ping(who, endpointId),
+        router.lambda_context,
+    )
+    return delivery, 202
 
 
 @router.get("/webhooks/<endpointId>/deliveries", summary="The endpoint's delivery log, newest first")
@@ -123,5 +158,17 @@ def list_deliveries(endpointId: EndpointIdPath, limit: PageSize = 25, cursor: Cu
 )
 @declares(Action.WEBHOOK_REDELIVER)
 @raises(WebhookEndpointNotFound, WebhookDeliveryNotFound, WebhookEndpointDisabled, VersionConflict)
-def redeliver(endpointId: EndpointIdPath, deliveryId: DeliveryIdPath) -> tuple[DeliveryView, int]:
-    return service().redeliver(current_principal(router), endpointId, deliveryId), 202
+def redeliver(
+    endpointId: EndpointIdPath, deliveryId: DeliveryIdPath, idempotency_key: IdempotencyKey = None
+) -> tuple[DeliveryView, int]:
+    who = current_principal(router)
+    delivery = create_once(
+        "webhook_redeliver",
+        who.user_id,
+        idempotency_key,
+        {"endpointId": endpointId, "deliveryId": deliveryId},
+        DeliveryView,
+        lambda: service().redeliver(who, endpointId, deliveryId),
+        router.lambda_context,
+    )
+    return delivery, 202

@@ -285,11 +285,17 @@ def create_delivery(delivery: Delivery) -> bool:
     return True
 
 
-def get_delivery(endpoint_id: str, delivery_id: str) -> Delivery | None:
+def get_delivery(endpoint_id: str, delivery_id: str, now_epoch: int | None = None) -> Delivery | None:
+    """One delivery; with `now_epoch`, None once it is past its retention (not yet deleted)."""
     response = dynamo.dynamodb().get_item(
         TableName=dynamo.table_name(), Key=delivery_key(endpoint_id, delivery_id), ConsistentRead=True
     )
-    return _delivery_from(dynamo.from_item(response["Item"])) if "Item" in response else None
+    if "Item" not in response:
+        return None
+    values = dynamo.from_item(response["Item"])
+    if now_epoch is not None and int(values.get("ttl", 0)) <= now_epoch:
+        return None
+    return _delivery_from(values)
 
 
 def save_delivery(updated: Delivery, expected_attempts: int) -> bool:
@@ -309,10 +315,19 @@ def save_delivery(updated: Delivery, expected_attempts: int) -> bool:
 
 
 def list_deliveries(endpoint_id: str, page: paging.PageRequest) -> tuple[list[Delivery], str | None]:
+    """Newest first. Deliveries past their retention are left out: DynamoDB's TTL deletes them
+    "typically within two days", so the read filters itself (a page may come back short)."""
+    now_epoch = int(page.now.timestamp())
     partition = f"WHEP#{endpoint_id}"
     query: dict[str, Any] = {
         "KeyConditionExpression": "pk = :pk AND begins_with(sk, :prefix)",
-        "ExpressionAttributeValues": {":pk": {"S": partition}, ":prefix": {"S": DELIVERY_PREFIX}},
+        "ExpressionAttributeValues": {
+            ":pk": {"S": partition},
+            ":prefix": {"S": DELIVERY_PREFIX},
+            ":now": {"N": str(now_epoch)},
+        },
+        "FilterExpression": "#ttl > :now",
+        "ExpressionAttributeNames": {"#ttl": "ttl"},
         "ScanIndexForward": False,
     }
     listing = paging.Listing("webhook-deliveries", paging.TABLE_KEY, pinned={"pk": partition})
