@@ -16,7 +16,7 @@ for _root in (_REPO_ROOT / "layers" / "caseroom" / "python", _REPO_ROOT):
     if str(_root) not in sys.path:
         sys.path.insert(0, str(_root))
 
-PARTS = ("cold-start", "capacity", "load", "workflow")
+PARTS = ("cold-start", "capacity", "load", "workflow", "sandboxes")
 # Run on demand only (`python -m bench upload`): it writes and sends a 1 GB file.
 ON_DEMAND_PARTS = ("upload",)
 
@@ -25,7 +25,9 @@ def _parse(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument("part", nargs="?", default="all", choices=("all", *PARTS, *ON_DEMAND_PARTS))
     parser.add_argument("--runs", type=int, help="cold start: runs per program (default 11, at least 7)")
-    parser.add_argument("--duration", type=float, help="load: seconds per operation (default 10)")
+    parser.add_argument(
+        "--duration", type=float, help="load: seconds per operation (default 10); sandboxes: per cell (5)"
+    )
     return parser.parse_args(argv)
 
 
@@ -50,6 +52,10 @@ def _run_part(part: str, args: argparse.Namespace) -> dict[str, Any]:
         from bench import workflow
 
         return workflow.run()
+    if part == "sandboxes":
+        from bench import sandboxes
+
+        return sandboxes.run(args.duration if args.duration is not None else sandboxes.DEFAULT_DURATION_S)
     from bench import load
 
     return load.run(args.duration if args.duration is not None else load.DEFAULT_DURATION_S)

@@ -178,7 +178,120 @@ def summary_rows(parts: dict[str, Any]) -> list[dict[str, str]]:
                     "verdict": "INFO",
                 }
             )
+    sandboxes = parts.get("sandboxes")
+    if sandboxes:
+        rows += _sandboxes_rows(sandboxes)
     return rows
+
+
+def _sandboxes_rows(sandboxes: dict[str, Any]) -> list[dict[str, str]]:
+    rows: list[dict[str, str]] = []
+
+    def failed(name: str, target: str) -> bool:
+        phase = sandboxes.get(name, {"error": "not run"})
+        if "error" in phase:
+            rows.append({"target": target, "measured": f"phase failed: {phase['error']}", "verdict": "FAIL"})
+            return True
+        return False
+
+    target = "sandboxes: 100 concurrent case creations, no 5xx"
+    if not failed("concurrent_creations", target):
+        creations = sandboxes["concurrent_creations"]
+        rows.append(
+            {
+                "target": target,
+                "measured": f"statuses {creations['statuses']} in {_num(creations['seconds'], 1)} s",
+                "verdict": "PASS" if creations["server_errors"] == 0 else "FAIL",
+            }
+        )
+    target = "sandboxes: 50 concurrent bookings of a block: no 5xx, 1 wins"
+    if not failed("concurrent_bookings", target):
+        bookings = sandboxes["concurrent_bookings"]
+        rows.append(
+            {
+                "target": target,
+                "measured": f"statuses {bookings['statuses']}, refusals {bookings['refusal_codes']}",
+                "verdict": "PASS" if bookings["server_errors"] == 0 and bookings["winners"] == 1 else "FAIL",
+            }
+        )
+    if not failed("latency", "sandboxes: status change -> signed webhook / WebSocket push, p99 < 1000 ms"):
+        latency = sandboxes["latency"]
+        for name, key in (
+            ("signed webhook", "status_change_to_signed_webhook"),
+            ("WebSocket push", "status_change_to_websocket_push"),
+        ):
+            value = latency[key]
+            rows.append(
+                {
+                    "target": f"sandboxes: status change -> {name}, p99 < {value['target_p99_ms']:.0f} ms",
+                    "measured": f"p50 {_num(value['p50_ms'], 0)} ms, p99 {_num(value['p99_ms'], 0)} ms",
+                    "verdict": "PASS" if value["passed"] and not latency["bad_signatures"] else "FAIL",
+                }
+            )
+    if not failed("throughput", "sandboxes: create/get/list rps, gateway vs in-process (tracked)"):
+        for row in sandboxes["throughput"]["rows"]:
+            if row["clients"] == 1:
+                rows.append(
+                    {
+                        "target": f"sandboxes: {row['operation']} rps, gateway / in-process (tracked)",
+                        "measured": ", ".join(
+                            f"{r['clients']} clients {_ratio(r['gateway_rps_over_in_process'])}"
+                            for r in sandboxes["throughput"]["rows"]
+                            if r["operation"] == row["operation"]
+                        ),
+                        "verdict": "INFO",
+                    }
+                )
+    rows.append(
+        {
+            "target": "sandboxes: Ctrl-C (stop) within 3 s",
+            "measured": f"{_num(sandboxes['stop_seconds'], 2)} s",
+            "verdict": "PASS" if sandboxes["stop_seconds"] <= 3 else "FAIL",
+        }
+    )
+    return rows
+
+
+def _sandboxes_section(sandboxes: dict[str, Any]) -> list[str]:
+    lines = [
+        "## 6. Sandboxes: concurrency, notification latency, gateway throughput",
+        "",
+        f"{sandboxes['runtime']}. Clients are threads of the benchmark process.",
+        "",
+    ]
+    if "error" in sandboxes.get("throughput", {"error": "not run"}):
+        return [*lines, f"Throughput: {sandboxes.get('throughput', {}).get('error', 'not run')}"]
+    rows = []
+    for row in sandboxes["throughput"]["rows"]:
+        gateway, direct = row["gateway"], row["in_process"]
+        rows.append(
+            [
+                row["operation"],
+                str(row["clients"]),
+                _num(gateway["rps"], 1),
+                _num(gateway["p50_ms"], 1),
+                _num(gateway["p99_ms"], 1),
+                str(gateway["errors"]),
+                _num(direct["rps"], 1),
+                _num(direct["p50_ms"], 1),
+                _ratio(row["gateway_rps_over_in_process"]),
+            ]
+        )
+    lines += _table(
+        [
+            "Operation",
+            "Clients",
+            "Gateway rps",
+            "p50 ms",
+            "p99 ms",
+            "Errors",
+            "In-process rps",
+            "p50 ms",
+            "Gateway / in-process",
+        ],
+        rows,
+    )
+    return lines
 
 
 def _upload_section(upload: dict[str, Any]) -> list[str]:
@@ -437,6 +550,8 @@ def to_markdown(results: dict[str, Any]) -> str:
         lines += ["", *_upload_section(parts["upload"])]
     if "workflow" in parts:
         lines += ["", *_workflow_section(parts["workflow"])]
+    if "sandboxes" in parts:
+        lines += ["", *_sandboxes_section(parts["sandboxes"])]
     return "\n".join(lines) + "\n"
 
 

@@ -27,7 +27,20 @@ def main(argv: list[str]) -> int:
     with LocalRuntime().start(port=0) as runtime:
         ready_file = Path(argv[1])
         partial = ready_file.with_suffix(".partial")
-        partial.write_text(json.dumps({"baseUrl": runtime.base_url, "motoUrl": runtime.backend.endpoint_url}))
+        # The functions' environment too: a part may call a handler in its own process against
+        # this runtime's backends, to compare with the same call through the gateway.
+        environment = {
+            k: v for k, v in os.environ.items() if k.startswith(("CASEROOM_", "AWS_", "POWERTOOLS_"))
+        }
+        partial.write_text(
+            json.dumps(
+                {
+                    "baseUrl": runtime.base_url,
+                    "motoUrl": runtime.backend.endpoint_url,
+                    "environment": environment,
+                }
+            )
+        )
         partial.replace(ready_file)  # atomic: the parent never reads half a file
         sys.stdin.read()  # the parent closes our stdin to stop us
     return 0

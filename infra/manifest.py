@@ -96,6 +96,33 @@ class HttpRoute:
 class WebSocketRoute:
     route_key: str  # $connect, $disconnect, $default or an action name
     function: str
+    # True: the route has a route response, so API Gateway sends the integration's reply back to
+    # the client. Without one, AWS drops the function's return value silently; the function must
+    # post to the connection through the management API instead. The stack and the local gateway
+    # both follow this flag.
+    returns_response: bool = False
+
+
+# CORS of the HTTP API, as every stage declares it (origins differ per stage: infra/config.py,
+# and LOCAL_STAGE below for the local runtime).
+CORS_ALLOWED_HEADERS: tuple[str, ...] = ("Authorization", "Content-Type", "Idempotency-Key")
+CORS_EXPOSED_HEADERS: tuple[str, ...] = ("Retry-After",)  # sent with 409 REQUEST_IN_PROGRESS
+CORS_MAX_AGE_S = 60 * 60
+
+
+@dataclass(frozen=True)
+class LocalStage:
+    """The stage the local runtime plays, declared as plain data like infra/config.py's stages
+    (which need aws_cdk to import). Never deployed."""
+
+    name: str = "local"
+    # Each function's reserved concurrency: one more invocation in flight is throttled.
+    reserved_concurrency: int = 100
+    # The web app's dev server (Vite) on this machine.
+    cors_allowed_origins: tuple[str, ...] = ("http://localhost:5173", "http://127.0.0.1:5173")
+
+
+LOCAL_STAGE = LocalStage()
 
 
 EVENT_SOURCE = "caseroom"
@@ -373,7 +400,8 @@ HTTP_ROUTES: tuple[HttpRoute, ...] = (
 WEBSOCKET_ROUTES: tuple[WebSocketRoute, ...] = (
     WebSocketRoute("$connect", "realtime"),
     WebSocketRoute("$disconnect", "realtime"),
-    WebSocketRoute("$default", "realtime"),
+    # ping -> pong and error replies are the integration's return value: a route response sends them.
+    WebSocketRoute("$default", "realtime", returns_response=True),
 )
 
 EVENT_RULES: tuple[EventRule, ...] = (
@@ -486,6 +514,10 @@ def rule_pattern(rule: EventRule, files_bucket_name: str) -> dict[str, object]:
     detail = dict(rule.pattern.get("detail", {}))  # type: ignore[call-overload]
     detail["bucket"] = {"name": [files_bucket_name]}
     return {**rule.pattern, "detail": detail}
+
+
+def cors_allowed_methods() -> tuple[str, ...]:
+    return tuple(sorted({route.method for route in HTTP_ROUTES} | {"OPTIONS"}))
 
 
 def routes_of(function_name: str) -> tuple[HttpRoute, ...]:

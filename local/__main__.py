@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import signal
 import sys
 import threading
@@ -18,6 +19,8 @@ from types import FrameType
 
 from local.data_dir import DEFAULT_DATA_DIR, DataDirError
 from local.paths import ensure_import_paths
+
+DEFAULT_MAX_SANDBOXES = 4  # local.sandboxes.DEFAULT_MAX_SANDBOXES (not imported before the paths are set)
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -57,6 +60,17 @@ def build_parser() -> argparse.ArgumentParser:
         help="uploads above this size (MiB) go multipart, smaller ones one presigned POST (default 100)",
     )
     start.add_argument(
+        "--sandboxes",
+        type=int,
+        default=DEFAULT_MAX_SANDBOXES,
+        help=f"sandbox processes per function (default {DEFAULT_MAX_SANDBOXES}); more invocations wait",
+    )
+    start.add_argument(
+        "--verbose",
+        action="store_true",
+        help="also show the runtime's and the handlers' logs, Powertools metrics output and warnings",
+    )
+    start.add_argument(
         "--no-timeouts",
         action="store_true",
         help="never time out a handler (for stepping through in a debugger)",
@@ -78,12 +92,8 @@ def main(argv: list[str] | None = None) -> int:
     if not any(arg in ("start", "invoke") for arg in args_list) and not {"-h", "--help"} & set(args_list):
         args_list.insert(_first_start_option(args_list), "start")
     args = build_parser().parse_args(args_list)
-    logging.basicConfig(
-        level=getattr(logging, args.log_level),
-        format="%(asctime)s %(levelname)-7s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
-    logging.getLogger("botocore").setLevel(logging.WARNING)  # "Found credentials" on every client
+    verbose = args.command != "start" or args.verbose
+    configure_logging(args.log_level, verbose=verbose)
     ensure_import_paths()
     if args.command == "invoke":
         return invoke_command(args.function, args.event_file, args.handler_module)
@@ -95,7 +105,33 @@ def main(argv: list[str] | None = None) -> int:
         multipart_threshold_bytes=args.multipart_threshold_mb * 1024 * 1024,
         data_dir=args.data_dir,
         fresh=args.fresh,
+        verbose=args.verbose,
+        max_sandboxes=args.sandboxes,
     )
+
+
+def configure_logging(level: str, *, verbose: bool) -> None:
+    """The calm console by default: one line per request and per delivered event (the
+    local.console logger), plus warnings and errors. --verbose shows every INFO line."""
+    logging.basicConfig(
+        level=getattr(logging, level) if verbose else logging.WARNING,
+        format="%(asctime)s %(levelname)-7s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    console = logging.getLogger("local.console")
+    console.propagate = False
+    handler = logging.StreamHandler(sys.stdout)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(message)s", datefmt="%H:%M:%S"))
+    console.addHandler(handler)
+    console.setLevel(logging.INFO)
+    if not verbose:
+        import warnings
+
+        warnings.simplefilter("ignore")
+        # A throttle or timeout already shows as its request's line; say why only when asked.
+        for name in ("local.gateway", "local.sandboxes"):
+            logging.getLogger(name).setLevel(logging.ERROR)
+    logging.getLogger("botocore").setLevel(logging.WARNING)  # "Found credentials" on every client
 
 
 def _first_start_option(args: list[str]) -> int:
@@ -115,8 +151,11 @@ def start_command(
     multipart_threshold_bytes: int = 100 * 1024 * 1024,
     data_dir: Path = DEFAULT_DATA_DIR,
     fresh: bool = False,
+    verbose: bool = False,
+    max_sandboxes: int = DEFAULT_MAX_SANDBOXES,
 ) -> int:
     from local.runtime import LocalRuntime  # imported after the paths are set up
+    from local.sandboxes import SandboxSettings
     from local.seed import seed_demo_clinic
 
     stop_requested = threading.Event()
@@ -133,6 +172,7 @@ def start_command(
         multipart_threshold_bytes=multipart_threshold_bytes,
         data_dir=data_dir,
         fresh=fresh,
+        sandboxes=SandboxSettings(max_sandboxes=max_sandboxes, verbose=verbose, enforce_timeouts=timeouts),
     )
     try:
         runtime.start(port)
@@ -196,6 +236,7 @@ def _print_banner(base_url: str, ws_url: str, moto_url: str, background: bool) -
         f"  Sign in       {sign_in}",
         f"  Users         {base_url}/_local/users  (clinician, clinician2, lab, patient)",
         f"  Mailbox       {base_url}/_local/mailbox",
+        f'  Clock         POST {base_url}/_local/clock  {{"advanceSeconds": 3600}}',
         f"  AWS (moto)    {moto_url}  (S3, EventBridge, SQS, SES, Scheduler)",
     ]
     if not background:
@@ -232,5 +273,16 @@ def invoke_command(function_name: str, event_file: Path, handler_module: str | N
     return EXIT_OK
 
 
+def run_and_exit(argv: list[str] | None = None) -> None:
+    """main(), then exit at once: LocalRuntime.stop() has stopped and flushed all that matters,
+    and a thread still waiting on a backend that is gone must not hold the exit (Ctrl-C stops
+    the runtime within 3 s, whatever was queued)."""
+    code = main(argv)
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    run_and_exit()

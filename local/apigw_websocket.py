@@ -113,6 +113,11 @@ class WebSocketRoutes:
 
     def __init__(self, routes: Sequence[manifest.WebSocketRoute] = manifest.WEBSOCKET_ROUTES) -> None:
         self._functions = {route.route_key: route.function for route in routes}
+        self._with_response = {route.route_key for route in routes if route.returns_response}
+
+    def returns_response(self, route_key: str) -> bool:
+        """Whether the stack gives this route a route response (the reply reaches the client)."""
+        return route_key in self._with_response
 
     def function_for(self, route_key: str) -> str | None:
         return self._functions.get(route_key)

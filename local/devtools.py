@@ -7,6 +7,8 @@ import html
 import importlib
 import json
 import logging
+from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +19,13 @@ from local.openapi_compat import to_openapi_30
 from local.tokens import SEEDED_USERS, TOKEN_LIFETIME_S, DevIdentityProvider, UnknownUser
 
 LOG = logging.getLogger(__name__)
+
+
+def _clock_view() -> dict[str, Any]:
+    from caseroom.clock import SystemClock, iso, local_clock_offset
+
+    return {"now": iso(SystemClock().now()), "offsetSeconds": local_clock_offset().total_seconds()}
+
 
 SWAGGER_STATIC_PREFIX = "/_local/swagger"
 
@@ -40,21 +49,61 @@ def load_openapi_document() -> dict[str, Any]:
     return document
 
 
+MAX_CLOCK_ADVANCE_S = 400 * 24 * 3600  # a bit over a year per call
+
+
 class DevTools:
-    def __init__(self, identity: DevIdentityProvider) -> None:
+    def __init__(
+        self, identity: DevIdentityProvider, advance_clock: Callable[[float], datetime] | None = None
+    ) -> None:
         self._identity = identity
+        self._advance_clock = advance_clock
 
     def register(self, app: web.Application) -> None:
         app.router.add_post("/_local/sign-in", self.sign_in)
         app.router.add_get("/_local/users", self.users)
         app.router.add_get("/_local/jwks.json", self.jwks)
         app.router.add_get("/.well-known/jwks.json", self.jwks)
+        app.router.add_post("/_local/clock", self.move_clock)
+        app.router.add_get("/_local/clock", self.read_clock)
         app.router.add_get("/_local/mailbox", self.mailbox)
         app.router.add_get("/_local/mailbox.json", self.mailbox_json)
         app.router.add_get("/docs", self.docs)
         app.router.add_get("/openapi.json", self.openapi)
         app.router.add_get("/_local/openapi-3.0.json", self.openapi_for_swagger_ui)
         app.router.add_static(SWAGGER_STATIC_PREFIX, _swagger_ui_dir())
+
+    async def read_clock(self, _request: web.Request) -> web.Response:
+        return web.json_response(_clock_view())
+
+    async def move_clock(self, request: web.Request) -> web.Response:
+        """POST {"advanceSeconds": N}: every function, the scheduler and the token issuer see the
+        clock N seconds later from now on (local stage only; the clock never goes back)."""
+        if self._advance_clock is None:
+            return web.json_response(
+                {"code": "CLOCK_FIXED", "message": "This runtime's clock cannot be moved."}, status=409
+            )
+        try:
+            payload = await request.json()
+            seconds = payload["advanceSeconds"]
+            if isinstance(seconds, bool) or not isinstance(seconds, int | float):
+                raise TypeError
+        except (ValueError, KeyError, TypeError):
+            return web.json_response(
+                {"code": "VALIDATION_ERROR", "message": 'Send JSON like {"advanceSeconds": 3600}.'},
+                status=400,
+            )
+        if not 0 < seconds <= MAX_CLOCK_ADVANCE_S:
+            return web.json_response(
+                {
+                    "code": "VALIDATION_ERROR",
+                    "message": f"advanceSeconds must be above 0 and at most {MAX_CLOCK_ADVANCE_S}.",
+                },
+                status=400,
+            )
+        await asyncio.to_thread(self._advance_clock, float(seconds))
+        LOG.info("clock moved forward by %s s", seconds)
+        return web.json_response(_clock_view())
 
     async def sign_in(self, request: web.Request) -> web.Response:
         try:

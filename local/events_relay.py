@@ -15,6 +15,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from infra import manifest
@@ -23,6 +24,7 @@ from local.event_patterns import matches, render_template, value_at
 from local.functions import FunctionRegistry
 
 LOG = logging.getLogger(__name__)
+CONSOLE = logging.getLogger("local.console")  # one line per delivered event
 
 
 class BackgroundLoop:
@@ -38,7 +40,10 @@ class BackgroundLoop:
         self._min_idle_s = min_idle_s
         self._max_idle_s = max_idle_s
         self._stop = threading.Event()
+        self._wake = threading.Event()
         self._thread: threading.Thread | None = None
+        # Called after a step that did work (the runtime wakes the next loop downstream with it).
+        self.after_work: Callable[[], None] | None = None
 
     @property
     def running(self) -> bool:
@@ -51,15 +56,28 @@ class BackgroundLoop:
         self._thread = threading.Thread(target=self._run, name=self._name, daemon=True)
         self._thread.start()
 
-    def stop(self, timeout_s: float = 10.0) -> None:
+    def signal_stop(self) -> None:
+        """Asks the loop to stop after its current step, without waiting for it."""
         self._stop.set()
+        self._wake.set()
+
+    def wake(self) -> None:
+        """Ends the current idle wait now: something upstream has just produced work."""
+        self._wake.set()
+
+    def stop(self, timeout_s: float = 1.0) -> None:
+        """Waits at most timeout_s for the current step: a step stuck on a slow backend call is
+        left behind (a daemon thread), so stopping the runtime stays within seconds."""
+        self._stop.set()
+        self._wake.set()
         if self._thread is not None:
             self._thread.join(timeout_s)
             self._thread = None
 
     def _run(self) -> None:
+        stop = self._stop  # this thread's own: a later start() makes a new one
         idle_s = self._min_idle_s
-        while not self._stop.is_set():
+        while not stop.is_set():
             try:
                 worked = self._step()
             except Exception:  # a loop that dies silently is worse than a logged error
@@ -67,9 +85,12 @@ class BackgroundLoop:
                 worked = 0
             if worked:
                 idle_s = self._min_idle_s
+                if self.after_work is not None:
+                    self.after_work()
             else:
-                self._stop.wait(idle_s)
-                idle_s = min(idle_s * 2, self._max_idle_s)
+                self._wake.wait(idle_s)
+                idle_s = self._min_idle_s if self._wake.is_set() else min(idle_s * 2, self._max_idle_s)
+            self._wake.clear()
 
 
 class RelayError(RuntimeError):
@@ -231,13 +252,25 @@ class RuleDispatcher:
             for rule in backend.names.rules
         }
         self._lock = threading.Lock()
-        self.loop = BackgroundLoop("rule-dispatcher", self.pump_once)
+        # In the background, rules deliver side by side (each rule's function has its own
+        # sandboxes): one slow consumer does not hold up the others, as in EventBridge.
+        self._parallel: ThreadPoolExecutor | None = None
+        self.loop = BackgroundLoop("rule-dispatcher", self._pump_rules_in_parallel)
 
     def start(self) -> None:
         self.loop.start()
 
     def stop(self) -> None:
         self.loop.stop()
+        if self._parallel is not None:
+            self._parallel.shutdown(wait=False, cancel_futures=True)
+            self._parallel = None
+
+    def _pump_rules_in_parallel(self) -> int:
+        with self._lock:
+            if self._parallel is None:
+                self._parallel = ThreadPoolExecutor(max_workers=len(self._rules), thread_name_prefix="rule")
+            return sum(self._parallel.map(self._pump_rule, self._rules))
 
     def pump_once(self) -> int:
         """Delivers what is visible in every rule queue now; returns how many deliveries were tried."""
@@ -308,10 +341,10 @@ class RuleDispatcher:
                 )
             return
         self._sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
-        LOG.info(
-            "rule %s -> %s: %s delivered in %.0f ms",
-            rule,
-            function_name,
+        CONSOLE.info(
+            "EVENT %s -> %s %s %.0f ms",
             event.get("detail-type"),
+            function_name,
+            rule,
             (time.perf_counter() - started) * 1000,
         )

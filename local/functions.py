@@ -1,4 +1,6 @@
-"""Runs the manifest's Lambda handlers in-process, the way the Lambda runtime would call them."""
+"""Runs the manifest's Lambda handlers the way the Lambda runtime would call them: in sandbox
+processes (local.sandboxes, the runtime's default) or in this process (inline: tests that patch
+handler modules or inject a clock, and `python -m local invoke`)."""
 
 from __future__ import annotations
 
@@ -13,6 +15,7 @@ from typing import Any
 
 from infra import manifest
 from local.aws_backend import ACCOUNT_ID, REGION
+from local.sandboxes import Invocation, Sandboxes, SandboxSettings
 
 LOG = logging.getLogger(__name__)
 
@@ -55,16 +58,37 @@ class FunctionRegistry:
     """Resolves each manifest function to its handler module on first use.
 
     Lazy on purpose: a function whose module does not exist (yet) only fails its own routes.
-    Invocations of one function are serialized, like one warm Lambda container, so module-level
-    state in a handler is never touched by two requests at once (as in the cloud).
+    With `sandboxes`, every function runs in Lambda-like worker processes (local.sandboxes).
+    Inline, invocations of one function are serialized, like one warm Lambda container, so
+    module-level state in a handler is never touched by two requests at once (as in the cloud).
     """
 
-    def __init__(self, module_overrides: Mapping[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        module_overrides: Mapping[str, str] | None = None,
+        sandboxes: SandboxSettings | None = None,
+        environment: Mapping[str, str] | None = None,
+    ) -> None:
         self._functions = {fn.name: fn for fn in manifest.FUNCTIONS}
         self._module_overrides = dict(module_overrides or {})
         self._handlers: dict[str, Handler] = {}
         self._locks = {name: threading.Lock() for name in self._functions}
         self._import_lock = threading.Lock()
+        self._sandboxes = (
+            Sandboxes(
+                {name: self.module_name(name) for name in self._functions}, environment or {}, sandboxes
+            )
+            if sandboxes is not None
+            else None
+        )
+
+    @property
+    def sandboxes(self) -> Sandboxes | None:
+        return self._sandboxes
+
+    def close(self) -> None:
+        if self._sandboxes is not None:
+            self._sandboxes.close()
 
     def function(self, name: str) -> manifest.Function:
         return self._functions[name]
@@ -86,23 +110,42 @@ class FunctionRegistry:
         return LambdaContext(function_name=fn.name, memory_limit_in_mb=fn.memory_mb, timeout_s=fn.timeout_s)
 
     def invoke(self, name: str, event: Any, context: LambdaContext | None = None) -> Any:
-        """Calls the handler; its exceptions propagate to the caller, which maps them as AWS does."""
+        """Calls the handler, as an asynchronous invocation (events, timers): a throttled one waits
+        for capacity, as Lambda's own event queue retries it. Exceptions propagate to the caller."""
+        if self._sandboxes is not None:
+            return self.invoke_detailed(name, event, throttle=False).result
+        return self._invoke_inline(name, event, context).result
+
+    def invoke_detailed(
+        self, name: str, event: Any, *, wait_limit_s: float | None = None, throttle: bool = True
+    ) -> Invocation:
+        """A synchronous invocation (the gateway's): throttled beyond the reserved concurrency
+        (local.sandboxes.Throttled); timeouts raise local.sandboxes.FunctionTimedOut."""
+        if self._sandboxes is None:
+            return self._invoke_inline(name, event, None)
+        invocation = self._sandboxes.pool(name).invoke(event, wait_limit_s=wait_limit_s, throttle=throttle)
+        _log_invocation(name, event, invocation.duration_ms, invocation.cpu_ms)
+        return invocation
+
+    def _invoke_inline(self, name: str, event: Any, context: LambdaContext | None) -> Invocation:
+        cold = name not in self._handlers
         handler = self.handler(name)
         context = context or self.new_context(name)
         with self._locks[name]:
             started, cpu_started = time.perf_counter(), time.thread_time()
             try:
-                return handler(event, context)
+                result = handler(event, context)
             finally:
-                # Wall time includes waiting on moto; the handler thread's CPU time is CaseRoom's own
-                # work (bench/uploads.py reads both from this line).
-                LOG.info(
-                    "invoked %s (%s): %.0f ms wall, %.1f ms CPU",
-                    name,
-                    _trigger(event),
-                    (time.perf_counter() - started) * 1000,
-                    (time.thread_time() - cpu_started) * 1000,
-                )
+                wall_ms = (time.perf_counter() - started) * 1000
+                cpu_ms = (time.thread_time() - cpu_started) * 1000
+                _log_invocation(name, event, wall_ms, cpu_ms)
+        return Invocation(result, cold, wall_ms, cpu_ms)
+
+
+def _log_invocation(name: str, event: Any, wall_ms: float, cpu_ms: float) -> None:
+    # Wall time includes waiting on moto; the handler's CPU time is CaseRoom's own work
+    # (bench/uploads.py reads both from this line).
+    LOG.info("invoked %s (%s): %.0f ms wall, %.1f ms CPU", name, _trigger(event), wall_ms, cpu_ms)
 
 
 def _trigger(event: Any) -> str:

@@ -7,6 +7,7 @@ import asyncio
 import json
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -27,13 +28,24 @@ from local.apigw_http import (
     new_request_id,
     translate_lambda_response,
 )
+from local.cors import CorsPolicy, is_cors_header
 from local.devtools import DevTools
 from local.functions import FunctionRegistry
+from local.sandboxes import FunctionFailed, FunctionTimedOut, Invocation, NoSandboxInTime, Throttled
 from local.tokens import DevIdentityProvider
 
 LOG = logging.getLogger(__name__)
+# One line per request and per delivered event: what `make start` shows without --verbose.
+CONSOLE = logging.getLogger("local.console")
 
 HTTP_INTEGRATION_TIMEOUT_S = 30  # HTTP API's hard limit
+WEBSOCKET_INTEGRATION_TIMEOUT_S = 29  # WebSocket API's
+
+
+class GatewayTimeout(Exception):
+    """API Gateway's own integration timeout passed (the function may still be running)."""
+
+
 LOOPBACK_ADDRESSES = ("127.0.0.1", "::1", "::ffff:127.0.0.1")
 _HOP_BY_HOP_HEADERS = {"content-length", "transfer-encoding", "connection", "keep-alive", "upgrade"}
 
@@ -54,8 +66,15 @@ class Gateway:
         identity: DevIdentityProvider,
         clock: Clock,
         enforce_timeouts: bool = True,
+        cors: CorsPolicy | None = None,
+        devtools: DevTools | None = None,
+        on_change: Callable[[], None] | None = None,
     ) -> None:
+        """on_change: called after a request that may have written (anything but GET/HEAD/OPTIONS)
+        and after each WebSocket message; the runtime wakes its stream relay with it."""
+        self._on_change = on_change
         self._functions = functions
+        self._cors = cors or CorsPolicy()
         self._identity = identity
         self._clock = clock
         self._enforce_timeouts = enforce_timeouts
@@ -63,7 +82,7 @@ class Gateway:
         self._websocket_routes = wsapi.WebSocketRoutes()
         self._verifier = JwtVerifier(issuer=identity.issuer, audience=identity.audience, jwks=identity.jwks())
         self._connections: dict[str, LiveConnection] = {}
-        self._devtools = DevTools(identity)
+        self._devtools = devtools or DevTools(identity)
 
     @property
     def connection_ids(self) -> list[str]:
@@ -88,45 +107,83 @@ class Gateway:
 
     # -- invoking functions --------------------------------------------------------------------
 
-    async def _invoke(self, function_name: str, event: dict[str, Any], limit_s: float | None = None) -> Any:
-        context = self._functions.new_context(function_name)
-        call = asyncio.to_thread(self._functions.invoke, function_name, event, context)
+    async def _invoke(self, function_name: str, event: dict[str, Any], limit_s: float) -> Invocation:
+        """A synchronous invocation. Raises GatewayTimeout when the gateway's own limit passes,
+        FunctionTimedOut when the function's does, Throttled, or the handler's error."""
+        if self._functions.sandboxes is None:  # inline: the function's timeout is enforced here
+            call = asyncio.to_thread(self._functions.invoke_detailed, function_name, event)
+            if not self._enforce_timeouts:
+                return await call
+            timeout_s = self._functions.function(function_name).timeout_s
+            try:
+                return await asyncio.wait_for(call, min(timeout_s, limit_s))
+            except TimeoutError:
+                if timeout_s <= limit_s:
+                    raise FunctionTimedOut(f"Task timed out after {timeout_s:.2f} seconds") from None
+                raise GatewayTimeout(function_name) from None
+        call = asyncio.to_thread(self._functions.invoke_detailed, function_name, event, wait_limit_s=limit_s)
         if not self._enforce_timeouts:
             return await call
-        timeout = min(context.timeout_s, limit_s) if limit_s else context.timeout_s
-        return await asyncio.wait_for(call, timeout)
+        try:
+            return await asyncio.wait_for(call, limit_s)
+        except (TimeoutError, NoSandboxInTime):
+            raise GatewayTimeout(function_name) from None
+
+    def _changed(self) -> None:
+        if self._on_change is not None:
+            self._on_change()
 
     # -- HTTP API ------------------------------------------------------------------------------
 
     async def handle_http(self, request: web.Request) -> web.StreamResponse:
         started = time.perf_counter()
         request_id = new_request_id()
-        response, function_name = await self._serve_http(request, request_id)
-        LOG.info(
-            "%s %s -> %s %d (%.0f ms)",
+        origin = request.headers.get("Origin")
+        preflight = self._cors.preflight(
+            request.method, origin, request.headers.get("Access-Control-Request-Method")
+        )
+        served: tuple[HttpResponse, Invocation | None, str | None]
+        if preflight is not None:  # API Gateway answers CORS preflight itself; no route, no function
+            served = HttpResponse(204, preflight, b""), None, None
+        else:
+            served = await self._serve_http(request, request_id)
+        response, invocation, function_name = served
+        if function_name is not None and request.method not in ("GET", "HEAD", "OPTIONS"):
+            self._changed()
+        CONSOLE.info(
+            "%s %s %d %s %.0f ms%s",
             request.method,
             request.path,
-            function_name or "-",
             response.status,
+            function_name or "-",
             (time.perf_counter() - started) * 1000,
+            "" if invocation is None else " cold" if invocation.cold else " warm",
         )
         out = web.Response(status=response.status, body=response.body)
         for name, value in response.headers:
-            if name.lower() not in _HOP_BY_HOP_HEADERS:  # the server frames the body itself
-                out.headers.add(name, value)
+            if name.lower() in _HOP_BY_HOP_HEADERS:  # the server frames the body itself
+                continue
+            if preflight is None and is_cors_header(name):  # the gateway's CORS settings win
+                continue
+            out.headers.add(name, value)
+        if preflight is None:
+            for name, value in self._cors.response_headers(origin):
+                out.headers[name] = value
         return out
 
-    async def _serve_http(self, request: web.Request, request_id: str) -> tuple[HttpResponse, str | None]:
+    async def _serve_http(
+        self, request: web.Request, request_id: str
+    ) -> tuple[HttpResponse, Invocation | None, str | None]:
         raw_path, _, raw_query = request.raw_path.partition("?")
         match = self._routes.match(request.method, raw_path)
         if match is None:
-            return error_response(404, "Not Found", request_id), None
+            return error_response(404, "Not Found", request_id), None, None
         if request.content_length is not None and request.content_length > MAX_REQUEST_BODY_BYTES:
-            return error_response(413, "Request Entity Too Large", request_id), None
+            return error_response(413, "Request Entity Too Large", request_id), None, None
         try:
             body = await request.read()
         except web.HTTPRequestEntityTooLarge:
-            return error_response(413, "Request Entity Too Large", request_id), None
+            return error_response(413, "Request Entity Too Large", request_id), None, None
 
         http_request = HttpRequest(
             method=request.method,
@@ -141,24 +198,40 @@ class Gateway:
         if not match.route.public:
             claims = self._authorize(http_request.header("authorization"))
             if claims is None:
-                return error_response(401, "Unauthorized", request_id), None
+                return error_response(401, "Unauthorized", request_id), None, None
 
         function_name = match.route.function
         event = build_http_event(
             http_request, match, request_id=request_id, now=self._clock.now(), claims=claims
         )
+        invocation: Invocation | None = None
         try:
-            result = await self._invoke(function_name, event, limit_s=HTTP_INTEGRATION_TIMEOUT_S)
-            return translate_lambda_response(result, request_id), function_name
-        except TimeoutError:
+            invocation = await self._invoke(function_name, event, limit_s=HTTP_INTEGRATION_TIMEOUT_S)
+            return translate_lambda_response(invocation.result, request_id), invocation, function_name
+        except GatewayTimeout:
+            # HTTP API's 30 s integration timeout: 503, and the function may still be running.
+            LOG.error("%s: no answer within the gateway's %d s", function_name, HTTP_INTEGRATION_TIMEOUT_S)
+            return error_response(503, "Service Unavailable", request_id), None, function_name
+        except FunctionTimedOut:
             timeout_s = self._functions.function(function_name).timeout_s
             LOG.error("%s timed out (function timeout %d s)", function_name, timeout_s)
-            if timeout_s > HTTP_INTEGRATION_TIMEOUT_S:
-                return error_response(503, "Service Unavailable", request_id), function_name
-            return error_response(500, "Internal Server Error", request_id), function_name
+            return error_response(500, "Internal Server Error", request_id), None, function_name
+        except Throttled:
+            # Lambda answers 429 TooManyRequestsException; API Gateway turns a rejected invocation
+            # into a 500 (AWS Lambda guide, "Handling Lambda errors with an API Gateway API").
+            LOG.warning("%s throttled: reserved concurrency in use", function_name)
+            return error_response(500, "Internal Server Error", request_id), None, function_name
+        except FunctionFailed as failure:
+            if failure.error_type == "Runtime.Stopped":  # the runtime is stopping: nothing to report
+                LOG.info("%s on %s: %s", function_name, match.route.route_key, failure)
+            elif failure.error_type.startswith("Runtime."):  # the sandbox, not the handler
+                LOG.error("%s on %s: %s", function_name, match.route.route_key, failure)
+            else:
+                LOG.error("%s failed on %s:\n%s", function_name, match.route.route_key, failure.trace)
+            return error_response(500, "Internal Server Error", request_id), invocation, function_name
         except Exception:
             LOG.exception("%s failed on %s", function_name, match.route.route_key)
-            return error_response(500, "Internal Server Error", request_id), function_name
+            return error_response(500, "Internal Server Error", request_id), invocation, function_name
 
     def _authorize(self, authorization: str | None) -> dict[str, Any] | None:
         """API Gateway's JWT authorizer: identity source $request.header.Authorization."""
@@ -215,7 +288,7 @@ class Gateway:
         if function_name is None:
             return None, ""
         try:
-            result = await self._invoke(function_name, event)
+            result = (await self._invoke(function_name, event, WEBSOCKET_INTEGRATION_TIMEOUT_S)).result
         except Exception:
             LOG.exception("$connect of %s failed", info.connection_id)
             return web.json_response({"message": "Internal server error"}, status=500), ""
@@ -262,12 +335,24 @@ class Gateway:
             await self._send_error(live, "Forbidden", request_id)
             return
         function_name = self._websocket_routes.function_for(route_key) or ""
+        started = time.perf_counter()
         try:
-            result = await self._invoke(function_name, event)
+            invocation = await self._invoke(function_name, event, WEBSOCKET_INTEGRATION_TIMEOUT_S)
         except Exception:
             LOG.exception("websocket route %s failed", route_key)
             await self._send_error(live, "Internal server error", request_id)
             return
+        CONSOLE.info(
+            "WS %s %s %.0f ms %s",
+            route_key,
+            function_name,
+            (time.perf_counter() - started) * 1000,
+            "cold" if invocation.cold else "warm",
+        )
+        self._changed()
+        if not self._websocket_routes.returns_response(route_key):
+            return  # as in AWS: without a route response the return value goes nowhere
+        result = invocation.result
         body_out = result.get("body") if isinstance(result, dict) else None
         if body_out is not None and not live.socket.closed:
             await live.socket.send_str(body_out if isinstance(body_out, str) else json.dumps(body_out))
@@ -285,7 +370,7 @@ class Gateway:
             return
         event = wsapi.disconnect_event(live.info, code, "", self._clock.now())
         try:
-            await self._invoke(function_name, event)
+            await self._invoke(function_name, event, WEBSOCKET_INTEGRATION_TIMEOUT_S)
         except Exception:
             LOG.exception("$disconnect of %s failed", live.info.connection_id)
 

@@ -5,8 +5,10 @@
         ...                       # call runtime.base_url over HTTP
         runtime.pump()            # deliver outbox events to rule handlers, deterministically
 
-Handlers read their configuration from process environment variables, so one runtime
-runs per process at a time; stop() restores the environment it changed.
+Handlers run in Lambda-like sandbox processes (local.sandboxes) that read their configuration
+from environment variables; `inline=True` runs them in this process instead (tests that patch
+handler modules or inject a clock). One runtime runs per process at a time; stop() restores the
+environment it changed.
 
 With a data_dir the runtime is durable (local/durable.py): the table is DynamoDB Local in that
 directory, and files, uploads in progress, timers and undelivered events survive a restart.
@@ -17,22 +19,36 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import socket
+import tempfile
 import threading
+import time
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime, timedelta
 from pathlib import Path
 from types import TracebackType
 from typing import Self, TypeVar
 
 from aiohttp import web
 
-from caseroom.clock import Clock, SystemClock
+from caseroom.clock import (
+    LOCAL_CLOCK_FILE_ENV,
+    Clock,
+    FixedClock,
+    SystemClock,
+    advance_local_clock,
+    create_local_clock_file,
+    local_clock_offset,
+)
 from local.aws_backend import DEFAULT_MULTIPART_THRESHOLD_BYTES, AwsBackend
+from local.devtools import DevTools
 from local.durable import DurableStore
 from local.events_relay import RuleDispatcher, StreamRelay
 from local.functions import FunctionRegistry
 from local.gateway import Gateway
+from local.sandboxes import SandboxSettings
 from local.scheduler import TimerScheduler
 from local.tokens import AUDIENCE, DevIdentityProvider
 
@@ -54,14 +70,24 @@ class LocalRuntime:
         cursor_key_file: Path | None = None,
         data_dir: Path | None = None,
         fresh: bool = False,
+        inline: bool = False,
+        sandboxes: SandboxSettings | None = None,
     ) -> None:
         """module_overrides: function name -> handler module, e.g. a fake handler in tests.
         background: run the stream relay and rule dispatcher loops (tests call pump() instead).
         cursor_key_file: where the key of list cursors is kept (created 0600 with a random key
         when missing; belongs in the data directory). None: the data directory's cursor.key, or
         without one a key of this process only, which is enough while the data lives in memory too.
-        data_dir: keep the data there (DynamoDB Local + files on disk); fresh: empty it first."""
+        data_dir: keep the data there (DynamoDB Local + files on disk); fresh: empty it first.
+        inline: call handlers in this process (needed to inject a clock into handler modules)."""
         self.clock = clock or SystemClock()
+        if not inline and not isinstance(self.clock, SystemClock):
+            # Sandbox processes cannot see an object of this process: they read the shared clock.
+            raise ValueError("an injected clock needs inline=True (or move the clock with advance_clock())")
+        self._inline = inline
+        self._sandbox_settings = sandboxes or SandboxSettings(enforce_timeouts=enforce_timeouts)
+        self._clock_dir: tempfile.TemporaryDirectory[str] | None = None
+        self._clock_file = ""
         self._module_overrides = dict(module_overrides or {})
         self._background = background
         self._enforce_timeouts = enforce_timeouts
@@ -117,20 +143,24 @@ class LocalRuntime:
             dynamodb_endpoint_url=store.start_table() if store else None,
             moto_port=store.moto_port() if store else 0,
         )
-        self._backend.start(
-            function_environment={
-                "CASEROOM_JWT_ISSUER": self._identity.issuer,
-                "CASEROOM_JWT_AUDIENCE": AUDIENCE,
-                "CASEROOM_JWKS_URL": f"{self.base_url}/_local/jwks.json",
-                "CASEROOM_WEBSOCKET_ENDPOINT": self.base_url,
-                **(store.function_environment() if store else {}),
-                **({"CASEROOM_CURSOR_KEY_FILE": str(self._cursor_key_file)} if self._cursor_key_file else {}),
-                "CASEROOM_APP_URL": self.base_url,
-            }
-        )
+        function_environment = {
+            "CASEROOM_JWT_ISSUER": self._identity.issuer,
+            "CASEROOM_JWT_AUDIENCE": AUDIENCE,
+            "CASEROOM_JWKS_URL": f"{self.base_url}/_local/jwks.json",
+            "CASEROOM_WEBSOCKET_ENDPOINT": self.base_url,
+            **(store.function_environment() if store else {}),
+            **self._cursor_key_environment(store.function_environment() if store else {}),
+            **self._shared_clock_environment(),
+            "CASEROOM_APP_URL": self.base_url,
+        }
+        self._backend.start(function_environment=function_environment)
         if store:
             store.attach(self._backend)
-        self._functions = FunctionRegistry(self._module_overrides)
+        self._functions = FunctionRegistry(
+            self._module_overrides,
+            sandboxes=None if self._inline else self._sandbox_settings,
+            environment={**self._backend.aws_environment(), **function_environment},
+        )
         self._relay = StreamRelay(
             self._backend,
             resume_from=store.relay_position() if store else None,
@@ -141,13 +171,22 @@ class LocalRuntime:
         )
         self._scheduler = TimerScheduler(self._backend, self.clock)
         self._gateway = Gateway(
-            self._functions, self._identity, self.clock, enforce_timeouts=self._enforce_timeouts
+            self._functions,
+            self._identity,
+            self.clock,
+            enforce_timeouts=self._enforce_timeouts,
+            devtools=DevTools(self._identity, advance_clock=self.advance_clock),
+            on_change=self._relay.loop.wake,
         )
+        # Work flows downstream at once instead of at the next idle poll: a write wakes the relay,
+        # relayed events wake the dispatcher, and handlers' own writes wake the relay again.
+        self._relay.loop.after_work = self._dispatcher.loop.wake
+        self._dispatcher.loop.after_work = self._relay.loop.wake
 
         self._loop = asyncio.new_event_loop()
-        # Handlers run in this pool (asyncio.to_thread); sized so a few slow or hung handlers
-        # do not starve every other route.
-        self._loop.set_default_executor(ThreadPoolExecutor(max_workers=32, thread_name_prefix="lambda"))
+        # Invocations wait in this pool (asyncio.to_thread): one thread per invocation in flight,
+        # enough for every function's reserved concurrency to be reachable.
+        self._loop.set_default_executor(ThreadPoolExecutor(max_workers=256, thread_name_prefix="lambda"))
         self._loop_thread = threading.Thread(target=self._loop.run_forever, name="gateway", daemon=True)
         self._loop_thread.start()
         asyncio.run_coroutine_threadsafe(self._serve(listener), self._loop).result(timeout=30)
@@ -159,14 +198,24 @@ class LocalRuntime:
 
     async def _serve(self, listener: socket.socket) -> None:
         assert self._gateway is not None
-        self._runner = web.AppRunner(self._gateway.build_app(), access_log=None, shutdown_timeout=5)
+        self._runner = web.AppRunner(self._gateway.build_app(), access_log=None, shutdown_timeout=0.5)
         await self._runner.setup()
         await web.SockSite(self._runner, listener).start()
 
     def stop(self) -> None:
-        """Stops loops, gateway, moto and the durable store, in that order; safe to call twice."""
+        """Stops sandboxes, loops, gateway, moto and the durable store, in that order; safe to call
+        twice. Sandboxes go first (killed, whatever they run), so nothing waits on a handler."""
+        for component in (self._relay, self._dispatcher, self._scheduler):
+            if component is not None:
+                component.loop.signal_stop()  # no new deliveries start from here on
+        if self._functions is not None:
+            self._functions.close()
+        # One second for all three loops together: a loop stuck on a slow backend call is left
+        # to its daemon thread.
+        deadline = time.monotonic() + 1.0
         for loop in (self._relay, self._dispatcher, self._scheduler):
             if loop is not None:
+                loop.loop.stop(timeout_s=max(0.0, deadline - time.monotonic()))
                 loop.stop()
         if self._loop is not None:
             if self._runner is not None:
@@ -184,6 +233,49 @@ class LocalRuntime:
         self._runner = self._loop = self._loop_thread = None
         self._backend = None
         self._store = None
+        if self._clock_dir is not None:
+            self._clock_dir.cleanup()
+            self._clock_dir = None
+
+    # -- what the sandbox processes share ------------------------------------------------------
+
+    def _scratch_dir(self) -> str:
+        """A private directory of this run, for what the sandbox processes must share."""
+        if self._clock_dir is None:
+            self._clock_dir = tempfile.TemporaryDirectory(prefix="caseroom-local-")
+        return self._clock_dir.name
+
+    def _cursor_key_environment(self, store_environment: Mapping[str, str]) -> dict[str, str]:
+        if self._cursor_key_file:
+            return {"CASEROOM_CURSOR_KEY_FILE": str(self._cursor_key_file)}
+        if "CASEROOM_CURSOR_KEY_FILE" in store_environment:
+            return {}  # the data directory's key
+        if self._inline or os.environ.get("CASEROOM_CURSOR_KEY"):
+            return {}  # one process (or the tests' literal key): nothing to share
+        # Every sandbox must seal and open cursors with the same key: a file of this run.
+        return {"CASEROOM_CURSOR_KEY_FILE": os.path.join(self._scratch_dir(), "cursor-key")}
+
+    def _shared_clock_environment(self) -> dict[str, str]:
+        """A shared offset file every sandbox's SystemClock reads (local stage only)."""
+        if not isinstance(self.clock, SystemClock):
+            return {}
+        self._clock_file = os.path.join(self._scratch_dir(), "offset")
+        create_local_clock_file(self._clock_file)
+        return {LOCAL_CLOCK_FILE_ENV: self._clock_file}
+
+    def advance_clock(self, seconds: float) -> datetime:
+        """Moves the clock of the runtime, every function and the scheduler forward; returns now."""
+        if isinstance(self.clock, FixedClock):
+            self.clock.advance(seconds=seconds)
+        elif self._clock_file:
+            advance_local_clock(self._clock_file, seconds)
+        else:
+            raise RuntimeError("this runtime's clock cannot be moved")
+        return self.clock.now()
+
+    @property
+    def clock_offset(self) -> timedelta:
+        return local_clock_offset()
 
     def __enter__(self) -> Self:
         return self.start()

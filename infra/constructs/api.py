@@ -48,8 +48,9 @@ WEBSOCKET_ACCESS_LOG_FIELDS = {
     "integrationError": "$context.integrationErrorMessage",
 }
 
-CORS_ALLOWED_HEADERS = ["Authorization", "Content-Type", "Idempotency-Key"]
-CORS_EXPOSED_HEADERS = ["Retry-After"]  # sent with 409 REQUEST_IN_PROGRESS
+# Declared once in the manifest: the local gateway answers CORS from the same lists.
+CORS_ALLOWED_HEADERS = list(manifest.CORS_ALLOWED_HEADERS)
+CORS_EXPOSED_HEADERS = list(manifest.CORS_EXPOSED_HEADERS)
 
 
 @jsii.implements(apigwv2.IAccessLogSettings)
@@ -99,13 +100,10 @@ class CaseRoomHttpApi(Construct):
             create_default_stage=False,
             cors_preflight=apigwv2.CorsPreflightOptions(
                 allow_origins=list(config.cors_allowed_origins),
-                allow_methods=[
-                    apigwv2.CorsHttpMethod(method)
-                    for method in sorted({route.method for route in manifest.HTTP_ROUTES} | {"OPTIONS"})
-                ],
+                allow_methods=[apigwv2.CorsHttpMethod(method) for method in manifest.cors_allowed_methods()],
                 allow_headers=CORS_ALLOWED_HEADERS,
                 expose_headers=CORS_EXPOSED_HEADERS,
-                max_age=Duration.hours(1),
+                max_age=Duration.seconds(manifest.CORS_MAX_AGE_S),
             ),
         )
         self.stage = apigwv2.HttpStage(
@@ -200,7 +198,13 @@ class CaseRoomWebSocketApi(Construct):
             for name in dict.fromkeys(route.function for route in manifest.WEBSOCKET_ROUTES)
         }
         for spec in manifest.WEBSOCKET_ROUTES:
-            route = self.api.add_route(spec.route_key, integration=by_function[spec.function])
+            # A route response (returns_response) is what makes API Gateway send the function's
+            # return value to the client; the local gateway sends it only for the same routes.
+            route = self.api.add_route(
+                spec.route_key,
+                integration=by_function[spec.function],
+                return_response=spec.returns_response,
+            )
             self.routes[spec.route_key] = route
             reason = (
                 "$connect is authenticated by the realtime function, which verifies the Cognito "

@@ -233,7 +233,11 @@ def test_http_stage_logs_access_throttles_and_allows_stage_origins(
     }
     cors = props(resources(template, "AWS::ApiGatewayV2::Api")[http_api])["CorsConfiguration"]
     assert cors["AllowOrigins"] == list(dev_config.cors_allowed_origins)
-    assert "Authorization" in cors["AllowHeaders"]
+    # The very lists the local gateway answers CORS with (local/cors.py).
+    assert cors["AllowHeaders"] == list(manifest.CORS_ALLOWED_HEADERS)
+    assert cors["ExposeHeaders"] == list(manifest.CORS_EXPOSED_HEADERS)
+    assert sorted(cors["AllowMethods"]) == sorted(manifest.cors_allowed_methods())
+    assert cors["MaxAge"] == manifest.CORS_MAX_AGE_S
 
 
 # --- WebSocket API ------------------------------------------------------------------------
@@ -248,6 +252,39 @@ def test_websocket_routes_equal_the_manifest_and_reach_their_function(template: 
     for spec in manifest.WEBSOCKET_ROUTES:
         uri = props(integrations[integration_target(routes[spec.route_key])])["IntegrationUri"]
         assert arn_of(functions[spec.function]) in uri["Fn::Join"][1], spec.route_key
+
+
+def test_websocket_routes_send_replies_exactly_where_the_manifest_says(template: Template) -> None:
+    """A route's return value reaches the client only through a route response; the local
+    gateway sends replies for the same routes (manifest.WebSocketRoute.returns_response)."""
+    websocket_api = api_id(template, "WEBSOCKET")
+    routes = routes_of(template, websocket_api)
+    route_ids = {
+        route_id: route_key
+        for route_key in routes
+        for route_id, resource in resources(template, "AWS::ApiGatewayV2::Route").items()
+        if props(resource)["RouteKey"] == route_key and props(resource)["ApiId"] == ref(websocket_api)
+    }
+    responses = {
+        route_ids[props(r)["RouteId"]["Ref"]]: props(r)
+        for r in resources(template, "AWS::ApiGatewayV2::RouteResponse").values()
+    }
+    for spec in manifest.WEBSOCKET_ROUTES:
+        if spec.returns_response:
+            assert responses[spec.route_key]["RouteResponseKey"] == "$default", spec.route_key
+            assert routes[spec.route_key]["RouteResponseSelectionExpression"] == "$default"
+        else:
+            assert spec.route_key not in responses
+            assert "RouteResponseSelectionExpression" not in routes[spec.route_key]
+    assert any(spec.returns_response for spec in manifest.WEBSOCKET_ROUTES)
+
+
+def test_no_deployed_function_can_move_the_clock(template: Template) -> None:
+    """The movable clock is the local runtime's alone: no stage sets its file variable."""
+    for function in resources(template, "AWS::Lambda::Function").values():
+        variables = props(function).get("Environment", {}).get("Variables", {})
+        assert "CASEROOM_LOCAL_CLOCK_FILE" not in variables
+        assert variables.get("CASEROOM_STAGE") != "local"
 
 
 def test_websocket_stage_auto_deploys_with_access_logs(template: Template) -> None:

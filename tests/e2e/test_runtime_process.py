@@ -55,3 +55,43 @@ def test_the_runtime_serves_until_ctrl_c(runtime_process: RuntimeProcess) -> Non
     runtime_process.process.send_signal(signal.SIGINT)
     assert runtime_process.process.wait(timeout=STOP_TIMEOUT_S) == 0
     runtime_process.wait_for_line(r"^Stopped\.$", 5)
+
+
+@pytest.mark.e2e
+def test_ctrl_c_stops_within_3_s_with_work_queued_and_prints_one_line_per_request(
+    runtime_process: RuntimeProcess,
+) -> None:
+    import threading
+    import time
+
+    banner = runtime_process.wait_for_line(r"API base URL\s+(http://127\.0\.0\.1:\d+)", STARTUP_TIMEOUT_S)
+    base_url = banner[1]
+    runtime_process.wait_for_line(r"^Ready\.$", STARTUP_TIMEOUT_S)
+    _, _, body = get(f"{base_url}/_local/sign-in", body=b'{"user": "clinician"}')
+    headers = {"Authorization": f"Bearer {json.loads(body)['idToken']}", "content-type": "application/json"}
+    status, _, _ = get(f"{base_url}/me", headers=headers)
+    assert status == 200
+    # The calm console: this request is one line (method, path, status, function, duration, start).
+    line = runtime_process.wait_for_line(r"GET /me 200 cases_api \d+ ms (cold|warm)$", 10)
+    assert line[1] == "cold"
+
+    # Queue far more work than the sandboxes can take at once, then Ctrl-C in the middle of it.
+    case = json.dumps(
+        {
+            "patientName": "Queued Patient",
+            "rxDescription": "Zirconia crown",
+            "teeth": ["11"],
+            "caseType": "crown",
+            "attachments": [{"kind": "scan", "fileName": "u.stl"}],
+        }
+    ).encode()
+    for _ in range(40):
+        threading.Thread(target=get, args=(f"{base_url}/cases", headers, case), daemon=True).start()
+    time.sleep(1.0)
+    started = time.monotonic()
+    runtime_process.process.send_signal(signal.SIGINT)
+    runtime_process.process.wait(timeout=STOP_TIMEOUT_S)
+    assert time.monotonic() - started < 3.0
+    runtime_process.wait_for_line(r"^Stopped\.$", 5)
+    # No handler log noise, no Powertools metrics JSON without --verbose.
+    assert not [text for text in runtime_process.lines if text.startswith("{")]

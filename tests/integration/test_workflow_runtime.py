@@ -46,7 +46,7 @@ CROWN = {
 @pytest.fixture(scope="module")
 def runtime() -> Iterator[LocalRuntime]:
     clock = FixedClock(datetime.now(UTC).replace(microsecond=0))
-    with LocalRuntime(clock=clock, background=False, retry_delay_s=0) as started:
+    with LocalRuntime(clock=clock, background=False, retry_delay_s=0, inline=True) as started:
         sender.use_clock(clock)
         notification_service.use_clock(clock)
         webhook_routes.use_service(WebhookService(clock=clock))

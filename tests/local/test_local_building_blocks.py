@@ -178,3 +178,31 @@ class TestFunctionRegistry:
         assert context.invoked_function_arn == "arn:aws:lambda:us-east-1:123456789012:function:rx_script"
         assert context.log_group_name == "/aws/lambda/rx_script"
         assert 0 < context.get_remaining_time_in_millis() <= 30_000
+
+
+class TestBackgroundLoopWakeUp:
+    def test_a_wake_ends_the_idle_wait_and_work_wakes_the_next_loop(self) -> None:
+        import threading
+
+        from local.events_relay import BackgroundLoop
+
+        steps = threading.Semaphore(0)
+        downstream_woken = threading.Event()
+        results = iter([0, 1, 0, 0, 0, 0, 0, 0])
+
+        def step() -> int:
+            steps.release()
+            return next(results, 0)
+
+        loop = BackgroundLoop("test", step, min_idle_s=60.0, max_idle_s=60.0)
+        loop.after_work = downstream_woken.set
+        loop.start()
+        try:
+            assert steps.acquire(timeout=5)  # the first step found nothing: a 60 s idle wait begins
+            assert not downstream_woken.is_set()
+            loop.wake()
+            assert steps.acquire(timeout=5)  # woken long before 60 s; this step does work
+            assert downstream_woken.wait(timeout=5)
+        finally:
+            loop.stop(timeout_s=5)
+        assert not loop.running

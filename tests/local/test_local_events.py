@@ -172,7 +172,7 @@ def wait_until_delivered(runtime: LocalRuntime, event_id: str) -> None:
 
 class TestRuleDispatcher:
     def test_a_failure_is_retried_then_the_message_is_deleted(self, runtime: LocalRuntime) -> None:
-        fake_functions.FAILURES["notifications"] = 1
+        fake_functions.fail_next("notifications", 1)
         event_id = write_outbox(runtime)
         runtime.relay.pump_once()
         assert (
@@ -185,7 +185,7 @@ class TestRuleDispatcher:
         assert runtime.dispatcher.dead_letters(NOTIFY_RULE) == []
 
     def test_after_three_failures_the_event_goes_to_the_rule_dlq(self, runtime: LocalRuntime) -> None:
-        fake_functions.FAILURES["rx_script"] = 100
+        fake_functions.fail_next("rx_script", 100)
         event_id = write_outbox(runtime)
         runtime.pump()
         assert delivered_ids("rx_script") == [event_id] * 3  # Lambda's async retries: 1 + 2

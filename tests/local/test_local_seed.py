@@ -45,7 +45,7 @@ def test_seeding_creates_cases_as_the_clinician_and_moves_them_as_the_lab(runtim
 
 
 def test_a_missing_cases_api_is_reported_clearly(runtime: LocalRuntime) -> None:
-    fake_functions.FAILURES["cases_api"] = 1
+    fake_functions.fail_next("cases_api", 1)
     said: list[str] = []
     report = seed_demo_clinic(runtime.base_url, runtime.sign_in, say=said.append)
     assert report.created == []

@@ -7,6 +7,7 @@ import asyncio
 import json
 import time
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -193,3 +194,37 @@ class TestManagementApi:
             client.get_connection(ConnectionId="Xa1b2c3d4e5f6g7=")
         assert raised.value.response["Error"]["Code"] == "GoneException"
         assert raised.value.response["ResponseMetadata"]["HTTPStatusCode"] == 410
+
+
+class TestRouteResponses:
+    def test_without_a_route_response_the_return_value_goes_nowhere(
+        self, runtime: LocalRuntime, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """As in AWS: a route's reply reaches the client only when the stack gives the route a
+        route response; the function must push through @connections otherwise."""
+        from infra import manifest
+        from local.apigw_websocket import WebSocketRoutes
+
+        silent_routes = WebSocketRoutes(
+            tuple(replace(route, returns_response=False) for route in manifest.WEBSOCKET_ROUTES)
+        )
+        monkeypatch.setattr(runtime.gateway, "_websocket_routes", silent_routes)
+
+        async def scenario(session: aiohttp.ClientSession) -> Any:
+            async with session.ws_connect(f"{runtime.ws_url}?token={GOOD_TOKEN}") as socket:
+                await socket.send_str(json.dumps({"action": "hello"}))  # replies, but has no route response
+                await socket.send_str(json.dumps({"action": "post-back"}))  # pushes
+                return json.loads(await socket.receive_str())
+
+        assert run(scenario) == {"pushed": True}  # the first thing received is the push
+        messages = [
+            e for e in fake_functions.invocations("realtime") if e["requestContext"]["eventType"] == "MESSAGE"
+        ]
+        assert len(messages) == 2  # the hello reached the function; its reply did not come back
+
+    def test_the_manifest_gives_the_default_route_a_route_response(self) -> None:
+        from local.apigw_websocket import WebSocketRoutes
+
+        routes = WebSocketRoutes()
+        assert routes.returns_response("$default")
+        assert not routes.returns_response("$connect")
