@@ -30,6 +30,7 @@ from local.apigw_http import (
 from local.devtools import DevTools
 from local.functions import FunctionRegistry
 from local.tokens import DevIdentityProvider
+from local.webapp import WebApp
 
 LOG = logging.getLogger(__name__)
 
@@ -54,6 +55,7 @@ class Gateway:
         identity: DevIdentityProvider,
         clock: Clock,
         enforce_timeouts: bool = True,
+        storage_origin: str = "",
     ) -> None:
         self._functions = functions
         self._identity = identity
@@ -64,6 +66,7 @@ class Gateway:
         self._verifier = JwtVerifier(issuer=identity.issuer, audience=identity.audience, jwks=identity.jwks())
         self._connections: dict[str, LiveConnection] = {}
         self._devtools = DevTools(identity)
+        self._webapp = WebApp(storage_origin)
 
     @property
     def connection_ids(self) -> list[str]:
@@ -74,6 +77,7 @@ class Gateway:
         # Registration order is match order: local tools and the WebSocket paths come before the
         # catch-all that emulates the HTTP API.
         self._devtools.register(app)
+        self._webapp.register(app)
         app.router.add_get("/ws", self.handle_websocket)
         for prefix in ("", "/{stage}"):
             path = prefix + "/@connections/{connectionId}"

@@ -141,7 +141,11 @@ class LocalRuntime:
         )
         self._scheduler = TimerScheduler(self._backend, self.clock)
         self._gateway = Gateway(
-            self._functions, self._identity, self.clock, enforce_timeouts=self._enforce_timeouts
+            self._functions,
+            self._identity,
+            self.clock,
+            enforce_timeouts=self._enforce_timeouts,
+            storage_origin=self._backend.endpoint_url,
         )
 
         self._loop = asyncio.new_event_loop()
