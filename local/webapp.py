@@ -67,7 +67,9 @@ class WebApp:
 
     def _file(self, path: Path, cache: str) -> web.StreamResponse:
         if not path.is_file():
-            return web.json_response({"code": "NOT_FOUND", "message": "No such file in the web app."}, status=404)
+            return web.json_response(
+                {"code": "NOT_FOUND", "message": "No such file in the web app."}, status=404
+            )
         headers = {**self._headers, "Cache-Control": cache}
         content_type = _CONTENT_TYPES.get(path.suffix, "application/octet-stream")
         return web.Response(body=path.read_bytes(), content_type=content_type, headers=headers)
@@ -85,7 +87,9 @@ class WebApp:
     async def asset(self, request: web.Request) -> web.StreamResponse:
         name = request.match_info["name"]
         if "/" in name or "\\" in name or name.startswith("."):
-            return web.json_response({"code": "NOT_FOUND", "message": "No such file in the web app."}, status=404)
+            return web.json_response(
+                {"code": "NOT_FOUND", "message": "No such file in the web app."}, status=404
+            )
         # Hashed names: immutable.
         return self._file(self._dist / "assets" / name, "public, max-age=31536000, immutable")
 

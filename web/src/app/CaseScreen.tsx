@@ -19,8 +19,8 @@ export function CaseScreen({ caseId, me, refreshKey }: { caseId: string; me: Me;
         {data.caseId} · {data.patientName}
       </ScreenTitle>
       <div class="grid">
-        <CaseDetails key={data.version} view={data} canEdit={data.ownerId === me.userId} onChanged={view.reload} />
-        {isLab && <StatusMover key={`${data.version}-${data.status}`} view={data} onMoved={view.reload} />}
+        <CaseDetails view={data} canEdit={data.ownerId === me.userId} onChanged={view.reload} />
+        {isLab && <StatusMover view={data} onMoved={view.reload} />}
         <FilesPanel caseId={caseId} refreshKey={refreshKey} />
         <Timeline caseId={caseId} version={data.version + refreshKey} />
         {!isLab && <AuditTrail caseId={caseId} version={data.version + refreshKey} />}

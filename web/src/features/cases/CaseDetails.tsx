@@ -1,4 +1,4 @@
-import { useState } from "preact/hooks";
+import { useEffect, useState } from "preact/hooks";
 import { api, must, type CaseView } from "../../shared/api/client";
 import { formatDateTime, formatDay, label, t } from "../../shared/i18n";
 import { AttentionDot, ErrorBox, Loading, Notice } from "../../shared/ui/components";
@@ -10,6 +10,7 @@ export function CaseDetails({ view, canEdit, onChanged }: { view: CaseView; canE
   const [rx, setRx] = useState(view.rxDescription);
   const [error, setError] = useState<Error>();
   const [saved, setSaved] = useState<string>();
+  useEffect(() => setRx(view.rxDescription), [view.rxDescription]);
 
   const openRxPdf = async () => {
     try {
