@@ -123,6 +123,46 @@ def test_clinician_uploads_a_photo_with_progress(
     assert response.json()["sha256"] == hashlib.sha256(PNG).hexdigest()
 
 
+def test_a_large_upload_resumes_after_a_dropped_connection(flow: dict[str, Any], tmp_path: Path) -> None:
+    page = flow["clinician"]
+    assert "case_id" in flow, "needs the case opened by an earlier test"
+    # Given an 11 MiB CBCT export (three 5 MiB parts: a multipart upload)
+    data = (b"\x00" * 128 + b"DICM" + hashlib.sha256(b"seed").digest() * (11 * 2**20 // 32))[: 11 * 2**20 + 5]
+    scan = tmp_path / "cbct.dcm"
+    scan.write_bytes(data)
+    # and a connection that drops while the first part is on its way (once)
+    dropped: list[str] = []
+
+    def drop_first_part(route: Any) -> None:
+        if not dropped and route.request.method == "PUT":
+            dropped.append(route.request.url)
+            route.abort("connectionreset")
+        else:
+            route.continue_()
+
+    page.route(re.compile(r".*[?&]uploadId=.*"), drop_first_part)
+    page.select_option("label:has-text('Kind') >> select", "cbct")
+    # When the upload starts, it stops with a resumable failure
+    page.set_input_files("input[data-testid='file-input']", str(scan))
+    page.wait_for_selector("li.transfer[data-state='failed']:has-text('cbct.dcm')")
+    assert dropped and "partNumber=" in dropped[0], "no part upload went out"
+    # and the user resumes it
+    page.click("li.transfer[data-state='failed'] >> text=Resume upload")
+    # Then it completes and the file is listed with the whole file's checksum
+    page.wait_for_selector("li.transfer[data-state='done']:has-text('cbct.dcm')")
+    row = page.wait_for_selector("ul.files li:has-text('cbct.dcm')")
+    token = page.evaluate("sessionStorage.getItem('caseroom.idToken')")
+    file_id = row.get_attribute("data-file-id") if row else None
+    response = page.request.get(
+        f"{page.url.split('#')[0].rstrip('/')}/cases/{flow['case_id']}/files/{file_id}",
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    assert response.ok
+    assert response.json()["sizeBytes"] == len(data)
+    assert response.json()["sha256"] == hashlib.sha256(data).hexdigest()
+    page.unroute(re.compile(r".*[?&]uploadId=.*"))
+
+
 def test_lab_moves_the_case_and_the_clinician_hears_it_live(
     browser: Any, base_url: str, flow: dict[str, Any], screenshot_dir: Path
 ) -> None:

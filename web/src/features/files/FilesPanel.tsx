@@ -3,9 +3,9 @@ import { api, must, type FileKind } from "../../shared/api/client";
 import { formatBytes, formatDateTime, label, t } from "../../shared/i18n";
 import { ErrorBox, Loading } from "../../shared/ui/components";
 import { useAsync } from "../../shared/ui/hooks";
-import { guessKind, uploadFile } from "./upload";
+import { guessKind, Interrupted, uploadFile } from "./upload";
 
-type Transfer = { key: string; name: string; sent: number; total: number; state: "sending" | "done" | "failed"; message?: string };
+type Transfer = { key: string; name: string; sent: number; total: number; state: "sending" | "done" | "failed"; message?: string; resumable?: Interrupted };
 
 const KINDS: FileKind[] = ["photo", "scan", "cbct", "xray", "pdf", "video", "other"];
 
@@ -41,10 +41,22 @@ export function FilesPanel({ caseId, refreshKey }: { caseId: string; refreshKey:
           await uploadFile(caseId, galleryId, file, kind === "auto" ? guessKind(file) : kind, (sent, total) => update(key, { sent, total }));
           update(key, { state: "done", sent: file.size });
         } catch (caught) {
-          update(key, { state: "failed", message: (caught as Error).message });
+          update(key, { state: "failed", message: (caught as Error).message, resumable: caught instanceof Interrupted ? caught : undefined });
         }
       }),
     );
+    setTick((n) => n + 1);
+  };
+
+  const resume = async (transfer: Transfer) => {
+    if (!transfer.resumable) return;
+    update(transfer.key, { state: "sending", message: undefined });
+    try {
+      await transfer.resumable.resume((sent, total) => update(transfer.key, { sent, total }));
+      update(transfer.key, { state: "done", sent: transfer.total, resumable: undefined });
+    } catch (caught) {
+      update(transfer.key, { state: "failed", message: (caught as Error).message });
+    }
     setTick((n) => n + 1);
   };
 
@@ -128,7 +140,16 @@ export function FilesPanel({ caseId, refreshKey }: { caseId: string; refreshKey:
               </>
             )}
             {transfer.state === "done" && <span>✓ {t("files.done", { name: transfer.name })}</span>}
-            {transfer.state === "failed" && <span class="error-text">{t("files.failed", { name: transfer.name, message: transfer.message ?? "" })}</span>}
+            {transfer.state === "failed" && (
+              <span class="error-text">
+                {t("files.failed", { name: transfer.name, message: transfer.message ?? "" })}{" "}
+                {transfer.resumable && (
+                  <button type="button" class="button small" onClick={() => resume(transfer)}>
+                    {t("files.resume")}
+                  </button>
+                )}
+              </span>
+            )}
           </li>
         ))}
       </ul>

@@ -58,8 +58,30 @@ export async function uploadFile(caseId: string, galleryId: string, file: File, 
     return ticket.fileId;
   }
   if (!ticket.multipart) throw new Error("no upload plan");
-  await uploadParts(caseId, ticket.fileId, file, ticket.multipart.partSizeBytes, ticket.multipart.partCount, onProgress);
+  const plan = { caseId, fileId: ticket.fileId, file, partSize: ticket.multipart.partSizeBytes, partCount: ticket.multipart.partCount };
+  try {
+    await uploadParts(plan.caseId, plan.fileId, file, plan.partSize, plan.partCount, onProgress);
+  } catch (caught) {
+    throw new Interrupted((caught as Error).message, plan);
+  }
   return ticket.fileId;
+}
+
+export type ResumePlan = { caseId: string; fileId: string; file: File; partSize: number; partCount: number };
+
+/** A multipart upload that stopped part-way (connection dropped): `resume()` sends what is missing. */
+export class Interrupted extends Error {
+  constructor(
+    message: string,
+    readonly plan: ResumePlan,
+  ) {
+    super(message);
+  }
+
+  resume(onProgress: Progress): Promise<void> {
+    const { caseId, fileId, file, partSize, partCount } = this.plan;
+    return uploadParts(caseId, fileId, file, partSize, partCount, onProgress);
+  }
 }
 
 /** Sends the parts S3 does not hold yet, then completes. Run again after a dropped connection. */

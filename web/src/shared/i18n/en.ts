@@ -77,6 +77,7 @@ export const en = {
   "files.progress": "Uploading {name}",
   "files.done": "{name} uploaded",
   "files.failed": "{name} failed: {message}",
+  "files.resume": "Resume upload",
   "lab.title": "Lab queue",
   "lab.move": "Move to",
   "lab.apply": "Change status",

@@ -79,6 +79,7 @@ export const fr: Messages = {
   "files.progress": "Envoi de {name}",
   "files.done": "{name} envoyé",
   "files.failed": "Échec de {name} : {message}",
+  "files.resume": "Reprendre l’envoi",
   "lab.title": "File du laboratoire",
   "lab.move": "Passer à",
   "lab.apply": "Changer le statut",
