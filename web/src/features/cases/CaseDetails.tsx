@@ -147,9 +147,9 @@ export function AuditTrail({ caseId, version }: { caseId: string; version: numbe
         <table>
           <thead>
             <tr>
-              <th scope="col">{t("col.lastModified")}</th>
-              <th scope="col">Action</th>
-              <th scope="col">{t("case.owner")}</th>
+              <th scope="col">{t("audit.when")}</th>
+              <th scope="col">{t("audit.action")}</th>
+              <th scope="col">{t("audit.who")}</th>
             </tr>
           </thead>
           <tbody>

@@ -46,6 +46,11 @@ export function label(value: string): string {
   return key in CATALOGS[current] ? CATALOGS[current][key] : value;
 }
 
+/** The user's own variant of the chosen language (en-GB, fr-CA...) for dates and numbers. */
+function formatLocale(): string {
+  return navigator.languages.find((tag) => tag.toLowerCase().startsWith(current)) ?? current;
+}
+
 export function timeZone(): string {
   return Intl.DateTimeFormat().resolvedOptions().timeZone;
 }
@@ -55,7 +60,7 @@ export function formatDateTime(iso: string | null | undefined): string {
   if (!iso) return "—";
   const date = new Date(iso);
   if (Number.isNaN(date.getTime())) return iso;
-  return new Intl.DateTimeFormat(current, { dateStyle: "medium", timeStyle: "short" }).format(date);
+  return new Intl.DateTimeFormat(formatLocale(), { dateStyle: "medium", timeStyle: "short" }).format(date);
 }
 
 /** A calendar day (YYYY-MM-DD, e.g. a due date in the lab's calendar), not shifted by any zone. */
@@ -64,11 +69,11 @@ export function formatDay(day: string | null | undefined): string {
   const match = /^(\d{4})-(\d{2})-(\d{2})/.exec(day);
   if (!match) return day;
   const date = new Date(Date.UTC(Number(match[1]), Number(match[2]) - 1, Number(match[3])));
-  return new Intl.DateTimeFormat(current, { dateStyle: "medium", timeZone: "UTC" }).format(date);
+  return new Intl.DateTimeFormat(formatLocale(), { dateStyle: "medium", timeZone: "UTC" }).format(date);
 }
 
 export function formatNumber(value: number): string {
-  return new Intl.NumberFormat(current).format(value);
+  return new Intl.NumberFormat(formatLocale()).format(value);
 }
 
 export function formatBytes(bytes: number): string {
@@ -79,5 +84,5 @@ export function formatBytes(bytes: number): string {
     value /= 1000;
     unit += 1;
   }
-  return `${new Intl.NumberFormat(current, { maximumFractionDigits: unit ? 1 : 0 }).format(value)} ${units[unit]}`;
+  return `${new Intl.NumberFormat(formatLocale(), { maximumFractionDigits: unit ? 1 : 0 }).format(value)} ${units[unit]}`;
 }
