@@ -1,4 +1,6 @@
+import { startSignIn } from "../../shared/auth/cognito";
 import { devSignIn, devUsers, type DevUser } from "../../shared/auth/session";
+import { appConfig } from "../../shared/config";
 import { t } from "../../shared/i18n";
 import { ErrorBox, Loading, ScreenTitle } from "../../shared/ui/components";
 import { useAsync } from "../../shared/ui/hooks";
@@ -6,7 +8,8 @@ import { useState } from "preact/hooks";
 
 /** Local runtime: pick a seeded user (POST /_local/sign-in). In AWS this is Cognito's hosted UI. */
 export function SignIn({ onSignedIn }: { onSignedIn: () => void }) {
-  const users = useAsync<DevUser[] | null>(devUsers, []);
+  const cognito = appConfig().cognito;
+  const users = useAsync<DevUser[] | null>(async () => (cognito ? null : devUsers()), []);
   const [error, setError] = useState<Error>();
   const choose = async (user: string) => {
     try {
@@ -22,7 +25,12 @@ export function SignIn({ onSignedIn }: { onSignedIn: () => void }) {
       {users.loading && <Loading />}
       {users.error && <ErrorBox error={users.error} />}
       {error && <ErrorBox error={error} />}
-      {users.data === null && <p>{t("signin.unavailable")}</p>}
+      {cognito && (
+        <button type="button" class="button wide" onClick={() => startSignIn(cognito.hostedUiUrl, cognito.clientId)}>
+          {t("signin.cognito")}
+        </button>
+      )}
+      {users.data === null && !cognito && <p>{t("signin.unavailable")}</p>}
       {users.data && (
         <>
           <p>{t("signin.dev")}</p>

@@ -4,6 +4,7 @@
 import createClient, { type Middleware } from "openapi-fetch";
 import type { components, paths } from "./schema";
 import { getToken, signOut } from "../auth/session";
+import { appConfig } from "../config";
 
 export type Schemas = components["schemas"];
 export type CaseSummary = Schemas["CaseSummary"];
@@ -27,8 +28,18 @@ const auth: Middleware = {
   },
 };
 
+// baseUrl is read per request: /config.json (AWS) may name another origin for the API.
+const apiOrigin: Middleware = {
+  onRequest({ request }) {
+    const base = appConfig().apiUrl;
+    if (!base) return request;
+    const url = new URL(request.url);
+    return new Request(base + url.pathname + url.search, request);
+  },
+};
+
 export const api = createClient<paths>({ baseUrl: "" });
-api.use(auth);
+api.use(apiOrigin, auth);
 
 /** The error contract: {code, message, ...}; anything else becomes a generic error. */
 export class ApiError extends Error {

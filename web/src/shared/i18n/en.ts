@@ -16,6 +16,7 @@ export const en = {
   "signin.title": "Sign in",
   "signin.dev": "Local runtime: choose a seeded user",
   "signin.as": "Sign in as {name} ({group})",
+  "signin.cognito": "Sign in with your CaseRoom account",
   "signin.unavailable": "The dev sign-in is only available on the local runtime.",
   "cases.title": "My cases",
   "cases.archived": "Show archived cases only",

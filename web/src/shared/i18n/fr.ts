@@ -18,6 +18,7 @@ export const fr: Messages = {
   "signin.title": "Connexion",
   "signin.dev": "Environnement local : choisissez un utilisateur de démonstration",
   "signin.as": "Se connecter en tant que {name} ({group})",
+  "signin.cognito": "Se connecter avec votre compte CaseRoom",
   "signin.unavailable": "La connexion de développement n’existe que dans l’environnement local.",
   "cases.title": "Mes dossiers",
   "cases.archived": "Afficher seulement les dossiers archivés",

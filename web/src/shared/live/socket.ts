@@ -1,3 +1,5 @@
+import { appConfig } from "../config";
+
 // The live channel: one WebSocket to /ws?token=<idToken> (browsers cannot send headers on the
 // upgrade), reconnecting with backoff. Messages go to every subscriber as parsed JSON.
 type Listener = (message: Record<string, unknown>) => void;
@@ -74,6 +76,8 @@ export class LiveChannel {
 }
 
 export function sameOriginSocketUrl(token: string): string {
+  const configured = appConfig().websocketUrl;
+  if (configured) return `${configured}?token=${encodeURIComponent(token)}`;
   const scheme = location.protocol === "https:" ? "wss:" : "ws:";
   return `${scheme}//${location.host}/ws?token=${encodeURIComponent(token)}`;
 }
