@@ -64,6 +64,7 @@ class WebApp:
         app.router.add_get("/assets/{name}", self.asset)
         for name in ROOT_FILES:
             app.router.add_get(f"/{name}", self.root_file)
+        app.router.add_get("/config.json", self.config)
 
     def _file(self, path: Path, cache: str) -> web.StreamResponse:
         if not path.is_file():
@@ -92,6 +93,11 @@ class WebApp:
             )
         # Hashed names: immutable.
         return self._file(self._dist / "assets" / name, "public, max-age=31536000, immutable")
+
+    async def config(self, _request: web.Request) -> web.StreamResponse:
+        # Same origin for the API and the WebSocket, no Cognito: the app uses the dev sign-in.
+        body = {"apiUrl": "", "websocketUrl": None, "cognito": None}
+        return web.json_response(body, headers={**self._headers, "Cache-Control": "no-cache"})
 
     async def root_file(self, request: web.Request) -> web.StreamResponse:
         return self._file(self._dist / request.path.lstrip("/"), "no-cache")

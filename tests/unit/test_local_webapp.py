@@ -48,6 +48,9 @@ def test_index_assets_and_service_worker_are_served_with_a_strict_csp(dist: Path
             assert asset.status == 200 and "immutable" in asset.headers["Cache-Control"]
             assert asset.headers["Content-Type"].startswith("text/javascript")
             assert worker.status == 200
+            # and the runtime configuration says: same origin, dev sign-in
+            config = await client.get("/config.json")
+            assert await config.json() == {"apiUrl": "", "websocketUrl": None, "cognito": None}
 
     asyncio.run(run())
 
