@@ -9,9 +9,27 @@ PORT ?= 8000
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export CDK_DISABLE_CLI_TELEMETRY := true
 
-.PHONY: setup start test lint typecheck unit synth bench openapi schemas clean
+.PHONY: setup start test lint typecheck webcheck browser unit synth bench openapi schemas clean
 
-setup: $(VENV)/.installed
+setup: $(VENV)/.installed web/dist/index.html
+
+# The web app (web/): its own npm project; the typed API client is generated from openapi.json
+# on every build, so an incompatible API change fails the build and `make webcheck`.
+WEB_SOURCES := $(shell find web/src web/public -type f 2>/dev/null) web/index.html web/vite.config.ts web/tsconfig.json
+web/node_modules/.installed: web/package-lock.json
+	npm ci --prefix web --no-audit --no-fund --silent
+	touch $@
+
+web/dist/index.html: web/node_modules/.installed openapi.json $(WEB_SOURCES)
+	npm run --prefix web --silent build
+
+webcheck: web/node_modules/.installed
+	npm run --prefix web --silent gen:api
+	npm run --prefix web --silent typecheck
+
+# The browser tests drive Debian's chromium (CI runs as root on Debian bookworm). Without it they fail.
+browser:
+	@command -v chromium >/dev/null || { test "$$(id -u)" = 0 && apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; } || { echo "chromium is missing: apt-get install -y chromium" >&2; exit 1; }
 
 # Reinstalls only when a lock file changes. Hash-checked installs from requirements.lock.
 $(VENV)/.installed: requirements.lock package-lock.json pyproject.toml
@@ -35,7 +53,7 @@ typecheck: setup
 unit: setup
 	$(BIN)/python -m pytest tests/unit tests/integration -q
 
-test: lint typecheck
+test: lint typecheck webcheck browser
 	$(BIN)/python -m pytest -q
 
 synth: setup
@@ -49,4 +67,4 @@ openapi: setup
 	$(BIN)/python -m caseroom.event_catalog events/schemas
 
 clean:
-	rm -rf $(VENV) node_modules cdk.out .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) node_modules web/node_modules web/dist cdk.out .pytest_cache .mypy_cache .ruff_cache

@@ -15,6 +15,7 @@ from infra.constructs.events import DomainEvents
 from infra.constructs.functions import FunctionResources, Functions
 from infra.constructs.observability import Alarms
 from infra.constructs.queues import dead_letter_queue
+from infra.constructs.web import WebApp
 
 
 class CaseRoomStack(Stack):
@@ -80,6 +81,15 @@ class CaseRoomStack(Stack):
         self.events.route(self.functions.by_name, self.files.bucket.bucket_name)
         alarms.on_http_server_errors(self.http_api, self.http_api.api)
 
+        self.web = WebApp(
+            self,
+            "Web",
+            config=config,
+            user_pool=users.user_pool,
+            app_client=users.client,
+            files_bucket=self.files.bucket,
+        )
+
         # What the web/mobile clients are configured with.
         for output_id, value in {
             "HttpApiUrl": self.http_api.url,
@@ -88,5 +98,8 @@ class CaseRoomStack(Stack):
             "UserPoolClientId": users.client.user_pool_client_id,
             "FilesBucketName": self.files.bucket.bucket_name,
             "AlarmTopicArn": alarms.topic.topic_arn,
+            "WebAppUrl": self.web.url,
+            "WebBucketName": self.web.bucket.bucket_name,
+            "HostedUiUrl": self.web.hosted_ui_url,
         }.items():
             CfnOutput(self, output_id, value=value)

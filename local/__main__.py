@@ -231,6 +231,7 @@ def _print_banner(base_url: str, ws_url: str, moto_url: str, background: bool) -
         "CaseRoom local runtime (stage local)",
         f"  API base URL  {base_url}",
         f"  WebSocket     {ws_url}?token=<idToken>",
+        f"  Web app       {base_url}/  (sign in as any seeded user)",
         f"  Swagger UI    {base_url}/docs",
         f"  OpenAPI       {base_url}/openapi.json",
         f"  Sign in       {sign_in}",

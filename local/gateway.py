@@ -33,6 +33,7 @@ from local.devtools import DevTools
 from local.functions import FunctionRegistry
 from local.sandboxes import FunctionFailed, FunctionTimedOut, Invocation, NoSandboxInTime, Throttled
 from local.tokens import DevIdentityProvider
+from local.webapp import WebApp
 
 LOG = logging.getLogger(__name__)
 # One line per request and per delivered event: what `make start` shows without --verbose.
@@ -69,6 +70,7 @@ class Gateway:
         cors: CorsPolicy | None = None,
         devtools: DevTools | None = None,
         on_change: Callable[[], None] | None = None,
+        storage_origin: str = "",
     ) -> None:
         """on_change: called after a request that may have written (anything but GET/HEAD/OPTIONS)
         and after each WebSocket message; the runtime wakes its stream relay with it."""
@@ -83,6 +85,7 @@ class Gateway:
         self._verifier = JwtVerifier(issuer=identity.issuer, audience=identity.audience, jwks=identity.jwks())
         self._connections: dict[str, LiveConnection] = {}
         self._devtools = devtools or DevTools(identity)
+        self._webapp = WebApp(storage_origin)
 
     @property
     def connection_ids(self) -> list[str]:
@@ -93,6 +96,7 @@ class Gateway:
         # Registration order is match order: local tools and the WebSocket paths come before the
         # catch-all that emulates the HTTP API.
         self._devtools.register(app)
+        self._webapp.register(app)
         app.router.add_get("/ws", self.handle_websocket)
         for prefix in ("", "/{stage}"):
             path = prefix + "/@connections/{connectionId}"

@@ -177,6 +177,7 @@ class LocalRuntime:
             enforce_timeouts=self._enforce_timeouts,
             devtools=DevTools(self._identity, advance_clock=self.advance_clock),
             on_change=self._relay.loop.wake,
+            storage_origin=self._backend.endpoint_url,
         )
         # Work flows downstream at once instead of at the next idle poll: a write wakes the relay,
         # relayed events wake the dispatcher, and handlers' own writes wake the relay again.

@@ -227,8 +227,13 @@ def add_error_contract(document: dict[str, Any], routes: Iterable[Any]) -> dict[
         operation["responses"] = responses
     document["tags"] = [{"name": name, "description": TAGS[name]} for name in TAGS if name in used_tags]
     _share_repeated_responses(document)
-    text = repr(document["paths"])
-    for unused in ("HTTPValidationError", "ValidationError"):
-        if f"#/components/schemas/{unused}'" not in text:
+    # Drop Powertools' validation schemas nothing refers to any more: first those the paths do
+    # not use, then ValidationError only if no remaining schema refers to it (a dangling $ref
+    # makes the document invalid, and the web app's client generator refuses it).
+    paths_text = repr(document["paths"])
+    for unused in ("HTTPValidationError", "ResponseValidationError"):
+        if f"#/components/schemas/{unused}'" not in paths_text:
             components.pop(unused, None)
+    if "#/components/schemas/ValidationError'" not in paths_text + repr(components):
+        components.pop("ValidationError", None)
     return document

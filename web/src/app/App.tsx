@@ -1,0 +1,166 @@
+import { useEffect, useMemo, useState } from "preact/hooks";
+import { api, must, type Me } from "../shared/api/client";
+import { getToken, onSessionChange, signOut } from "../shared/auth/session";
+import { locale, onLocaleChange, setLocale, t, type Locale } from "../shared/i18n";
+import { LiveChannel, sameOriginSocketUrl } from "../shared/live/socket";
+import { href, navigate, useRoute } from "../shared/router";
+import { ErrorBox, Loading, ScreenTitle } from "../shared/ui/components";
+import { SignIn } from "../features/auth/SignIn";
+import { CaseList } from "../features/cases/CaseList";
+import { NewCase } from "../features/cases/NewCase";
+import { LabQueue } from "../features/lab/LabQueue";
+import { Notifications, unreadCount } from "../features/notifications/Notifications";
+import { CaseScreen } from "./CaseScreen";
+
+function useRerenderOn(subscribe: (listener: () => void) => () => void): void {
+  const [, setTick] = useState(0);
+  useEffect(() => subscribe(() => setTick((n) => n + 1)), [subscribe]);
+}
+
+export function App() {
+  useRerenderOn(onLocaleChange);
+  useRerenderOn(onSessionChange);
+  const route = useRoute();
+  const token = getToken();
+  const [me, setMe] = useState<Me>();
+  const [error, setError] = useState<Error>();
+  const [unread, setUnread] = useState(0);
+  const [live, setLive] = useState<{ title: string; tick: number }>({ title: "", tick: 0 });
+
+  useEffect(() => {
+    document.documentElement.lang = locale();
+  }, []);
+
+  useEffect(() => {
+    setMe(undefined);
+    if (!token) return;
+    api.GET("/me").then(
+      (result) => setMe(must(result)),
+      (caught: unknown) => setError(caught as Error),
+    );
+  }, [token]);
+
+  const channel = useMemo(() => new LiveChannel(sameOriginSocketUrl, getToken), []);
+  useEffect(() => {
+    if (!me) return;
+    const refreshUnread = () => unreadCount().then(setUnread, () => undefined);
+    refreshUnread();
+    const unsubscribe = channel.subscribe((message) => {
+      if (message.type !== "notification") return;
+      setLive((previous) => ({ title: `${String(message.caseId ?? "")} · ${String(message.eventType ?? "")}`, tick: previous.tick + 1 }));
+      refreshUnread();
+    });
+    channel.start();
+    return () => {
+      unsubscribe();
+      channel.stop();
+    };
+  }, [me, channel]);
+
+  if (!token) {
+    return (
+      <Shell>
+        <SignIn onSignedIn={() => navigate(route.name === "signIn" ? { name: "cases" } : route)} />
+      </Shell>
+    );
+  }
+  if (error) return <Shell><ErrorBox error={error} /></Shell>;
+  if (!me) return <Shell><Loading /></Shell>;
+
+  const isLab = me.role === "lab";
+  const home = isLab ? <LabQueue refreshKey={live.tick} /> : <CaseList />;
+  let screen;
+  switch (route.name) {
+    case "signIn":
+    case "cases":
+      screen = route.name === "cases" && !isLab ? <CaseList key={live.tick} /> : home;
+      break;
+    case "labQueue":
+      screen = <LabQueue refreshKey={live.tick} />;
+      break;
+    case "newCase":
+      screen = <NewCase />;
+      break;
+    case "case":
+      screen = <CaseScreen caseId={route.caseId} me={me} refreshKey={live.tick} />;
+      break;
+    case "notifications":
+      screen = <Notifications refreshKey={live.tick} onRead={() => setUnread(0)} />;
+      break;
+    case "notFound":
+      screen = <ScreenTitle>{t("app.notFound")}</ScreenTitle>;
+  }
+
+  return (
+    <Shell
+      nav={
+        <nav aria-label={t("nav.main")}>
+          <ul class="plain row">
+            {isLab ? (
+              <li>
+                <a href={href({ name: "labQueue" })}>{t("nav.queue")}</a>
+              </li>
+            ) : (
+              <>
+                <li>
+                  <a href={href({ name: "cases" })}>{t("nav.cases")}</a>
+                </li>
+                <li>
+                  <a href={href({ name: "newCase" })}>{t("nav.newCase")}</a>
+                </li>
+              </>
+            )}
+            <li>
+              <a href={href({ name: "notifications" })} data-testid="bell">
+                {t("nav.notifications")} <span class="badge" aria-label={t("nav.unread", { count: unread })}>{unread}</span>
+              </a>
+            </li>
+            <li class="muted">{me.name}</li>
+            <li>
+              <button type="button" class="link" onClick={signOut}>
+                {t("app.signOut")}
+              </button>
+            </li>
+          </ul>
+        </nav>
+      }
+    >
+      <div role="status" aria-live="polite" class="toast" data-testid="live-toast">
+        {live.tick > 0 ? t("notif.live", { title: live.title }) : ""}
+      </div>
+      {screen}
+    </Shell>
+  );
+}
+
+function Shell({ children, nav }: { children: preact.ComponentChildren; nav?: preact.ComponentChildren }) {
+  return (
+    <>
+      <a
+        class="skip"
+        href="#main"
+        onClick={(event) => {
+          // The hash is the router's: focus the content instead of navigating.
+          event.preventDefault();
+          document.getElementById("main")?.focus();
+        }}
+      >
+        {t("app.skip")}
+      </a>
+      <header class="top">
+        <a class="brand" href="#/">
+          {t("app.name")}
+        </a>
+        {nav}
+        <label class="lang">
+          <span class="visually-hidden">{t("app.language")}</span>
+          <select value={locale()} onChange={(e) => setLocale(e.currentTarget.value as Locale)}>
+            <option value="en">English</option>
+            <option value="fr">Français</option>
+          </select>
+        </label>
+      </header>
+      <main id="main" tabIndex={-1}>{children}</main>
+    </>
+  );
+}

@@ -1,0 +1,31 @@
+// The case page, composed here (app layer) from three features: cases, files and lab.
+import { api, must, type Me } from "../shared/api/client";
+import { t } from "../shared/i18n";
+import { ErrorBox, Loading, ScreenTitle } from "../shared/ui/components";
+import { useAsync } from "../shared/ui/hooks";
+import { AuditTrail, CaseDetails, Timeline } from "../features/cases/CaseDetails";
+import { FilesPanel } from "../features/files/FilesPanel";
+import { StatusMover } from "../features/lab/StatusMover";
+
+export function CaseScreen({ caseId, me, refreshKey }: { caseId: string; me: Me; refreshKey: number }) {
+  const view = useAsync(async () => must(await api.GET("/cases/{caseId}", { params: { path: { caseId } } })), [caseId, refreshKey]);
+  if (view.error) return <ErrorBox error={view.error} />;
+  if (!view.data) return <Loading />;
+  const data = view.data;
+  const isLab = me.role === "lab";
+  return (
+    <div class="case-page">
+      <ScreenTitle>
+        {data.caseId} · {data.patientName}
+      </ScreenTitle>
+      <div class="grid">
+        <CaseDetails view={data} canEdit={data.ownerId === me.userId} onChanged={view.reload} />
+        {isLab && <StatusMover view={data} onMoved={view.reload} />}
+        <FilesPanel caseId={caseId} refreshKey={refreshKey} />
+        <Timeline caseId={caseId} version={data.version + refreshKey} />
+        {!isLab && <AuditTrail caseId={caseId} version={data.version + refreshKey} />}
+      </div>
+      <p class="muted">{t("case.lab")}: {data.labId}</p>
+    </div>
+  );
+}

@@ -1,0 +1,88 @@
+// English and French. Dates and times in the user's locale and time zone (Intl); the wire
+// carries ISO 8601 with a zone. Due dates are calendar days of the lab: shown as dates, never shifted.
+import { en, type Messages } from "./en";
+import { fr } from "./fr";
+
+export type Locale = "en" | "fr";
+const CATALOGS: Record<Locale, Messages> = { en, fr };
+const KEY = "caseroom.locale";
+
+function initialLocale(): Locale {
+  const saved = localStorage.getItem(KEY);
+  if (saved === "en" || saved === "fr") return saved;
+  return navigator.language.toLowerCase().startsWith("fr") ? "fr" : "en";
+}
+
+let current: Locale = initialLocale();
+const listeners = new Set<() => void>();
+
+export function locale(): Locale {
+  return current;
+}
+
+export function setLocale(next: Locale): void {
+  current = next;
+  localStorage.setItem(KEY, next);
+  document.documentElement.lang = next;
+  listeners.forEach((listener) => listener());
+}
+
+export function onLocaleChange(listener: () => void): () => void {
+  listeners.add(listener);
+  return () => listeners.delete(listener);
+}
+
+export type MessageKey = keyof Messages;
+
+/** A message, with {name} placeholders filled in. */
+export function t(key: MessageKey, values: Record<string, string | number> = {}): string {
+  const template = CATALOGS[current][key];
+  return template.replace(/\{(\w+)\}/g, (_, name: string) => String(values[name] ?? `{${name}}`));
+}
+
+/** A status, case type or attention colour: the enum value's label in the current language. */
+export function label(value: string): string {
+  const key = `v.${value}` as MessageKey;
+  return key in CATALOGS[current] ? CATALOGS[current][key] : value;
+}
+
+/** The user's own variant of the chosen language (en-GB, fr-CA...) for dates and numbers. */
+function formatLocale(): string {
+  return navigator.languages.find((tag) => tag.toLowerCase().startsWith(current)) ?? current;
+}
+
+export function timeZone(): string {
+  return Intl.DateTimeFormat().resolvedOptions().timeZone;
+}
+
+/** An instant (ISO 8601 with zone) in the user's zone, e.g. "30 Nov 2026, 14:05". */
+export function formatDateTime(iso: string | null | undefined): string {
+  if (!iso) return "—";
+  const date = new Date(iso);
+  if (Number.isNaN(date.getTime())) return iso;
+  return new Intl.DateTimeFormat(formatLocale(), { dateStyle: "medium", timeStyle: "short" }).format(date);
+}
+
+/** A calendar day (YYYY-MM-DD, e.g. a due date in the lab's calendar), not shifted by any zone. */
+export function formatDay(day: string | null | undefined): string {
+  if (!day) return "—";
+  const match = /^(\d{4})-(\d{2})-(\d{2})/.exec(day);
+  if (!match) return day;
+  const date = new Date(Date.UTC(Number(match[1]), Number(match[2]) - 1, Number(match[3])));
+  return new Intl.DateTimeFormat(formatLocale(), { dateStyle: "medium", timeZone: "UTC" }).format(date);
+}
+
+export function formatNumber(value: number): string {
+  return new Intl.NumberFormat(formatLocale()).format(value);
+}
+
+export function formatBytes(bytes: number): string {
+  const units = ["B", "kB", "MB", "GB", "TB"];
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1000 && unit < units.length - 1) {
+    value /= 1000;
+    unit += 1;
+  }
+  return `${new Intl.NumberFormat(formatLocale(), { maximumFractionDigits: unit ? 1 : 0 }).format(value)} ${units[unit]}`;
+}

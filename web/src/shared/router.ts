@@ -1,0 +1,59 @@
+// Hash routes (#/cases/ABC): the app and the API share one origin, and a hash never reaches
+// the server, so no app path can collide with an API path (GET /cases is the API's).
+import { useEffect, useState } from "preact/hooks";
+
+export type Route =
+  | { name: "signIn" }
+  | { name: "cases" }
+  | { name: "newCase" }
+  | { name: "case"; caseId: string }
+  | { name: "labQueue" }
+  | { name: "notifications" }
+  | { name: "notFound" };
+
+export function parse(hash: string): Route {
+  const path = hash.replace(/^#/, "") || "/";
+  const parts = path.split("/").filter(Boolean).map(decodeURIComponent);
+  if (parts.length === 0) return { name: "cases" };
+  const [head, second] = parts;
+  if (head === "sign-in" && parts.length === 1) return { name: "signIn" };
+  if (head === "lab" && parts.length === 1) return { name: "labQueue" };
+  if (head === "notifications" && parts.length === 1) return { name: "notifications" };
+  if (head === "cases" && parts.length === 1) return { name: "cases" };
+  if (head === "cases" && second === "new" && parts.length === 2) return { name: "newCase" };
+  if (head === "cases" && second && parts.length === 2) return { name: "case", caseId: second };
+  return { name: "notFound" };
+}
+
+export function href(route: Route): string {
+  switch (route.name) {
+    case "signIn":
+      return "#/sign-in";
+    case "cases":
+      return "#/cases";
+    case "newCase":
+      return "#/cases/new";
+    case "case":
+      return `#/cases/${encodeURIComponent(route.caseId)}`;
+    case "labQueue":
+      return "#/lab";
+    case "notifications":
+      return "#/notifications";
+    case "notFound":
+      return "#/";
+  }
+}
+
+export function navigate(route: Route): void {
+  location.hash = href(route);
+}
+
+export function useRoute(): Route {
+  const [route, setRoute] = useState(() => parse(location.hash));
+  useEffect(() => {
+    const update = () => setRoute(parse(location.hash));
+    addEventListener("hashchange", update);
+    return () => removeEventListener("hashchange", update);
+  }, []);
+  return route;
+}
