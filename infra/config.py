@@ -33,6 +33,7 @@ class StageConfig:
     http_5xx_threshold: int
     cors_allowed_origins: tuple[str, ...]
     email_sender: str
+    app_url: str  # the web app: links in emails point into it
     mfa: cognito.Mfa
     # PLUS adds Cognito threat protection (compromised credentials, adaptive auth).
     cognito_feature_plan: cognito.FeaturePlan
@@ -61,6 +62,7 @@ DEV = StageConfig(
     http_5xx_threshold=10,
     cors_allowed_origins=("http://localhost:5173", "https://dev.caseroom.example"),
     email_sender="no-reply@dev.caseroom.example",
+    app_url="https://dev.caseroom.example",
     mfa=cognito.Mfa.OPTIONAL,
     cognito_feature_plan=cognito.FeaturePlan.ESSENTIALS,
     event_archive_retention=Duration.days(7),
@@ -81,6 +83,7 @@ PROD = StageConfig(
     http_5xx_threshold=5,
     cors_allowed_origins=("https://app.caseroom.example",),
     email_sender="no-reply@caseroom.example",
+    app_url="https://app.caseroom.example",
     mfa=cognito.Mfa.REQUIRED,
     cognito_feature_plan=cognito.FeaturePlan.PLUS,
     event_archive_retention=Duration.days(365),

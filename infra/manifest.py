@@ -134,8 +134,11 @@ WEBHOOK_SENDER_SOURCE = "caseroom.webhooks"  # the webhooks API asks for an atte
 FUNCTIONS: tuple[Function, ...] = (
     Function(
         name="cases_api",
-        description="Cases HTTP API: create, list, get, modify, archive, lab status, audit trail",
-        grants=(Grant.TABLE_READ, Grant.TABLE_WRITE, Grant.FILES_READ, Grant.CURSOR_KEY_READ),
+        description=(
+            "Cases HTTP API: create, list, get, modify, archive, lab status, audit trail; "
+            "Team-Up (case teams, invitations, shared cases, network)"
+        ),
+        grants=(Grant.TABLE_READ, Grant.TABLE_WRITE, Grant.FILES_READ, Grant.CURSOR_KEY_READ, Grant.EMAIL_SEND),
     ),
     Function(
         name="rx_script",
@@ -247,6 +250,18 @@ HTTP_ROUTES: tuple[HttpRoute, ...] = (
     HttpRoute("GET", "/cases/{caseId}/rx-script", "cases_api"),
     HttpRoute("GET", "/lab/cases", "cases_api"),
     HttpRoute("GET", "/labs", "cases_api"),
+    HttpRoute("GET", "/cases/{caseId}/team", "cases_api"),
+    HttpRoute("POST", "/cases/{caseId}/team/invitations", "cases_api"),
+    HttpRoute("DELETE", "/cases/{caseId}/team/invitations/{invitationId}", "cases_api"),
+    HttpRoute("DELETE", "/cases/{caseId}/team/members/{userId}", "cases_api"),
+    HttpRoute("POST", "/cases/{caseId}/team/leave", "cases_api"),
+    HttpRoute("POST", "/cases/{caseId}/team/owner", "cases_api"),
+    HttpRoute("GET", "/me/team-requests", "cases_api"),
+    HttpRoute("POST", "/me/team-requests/{invitationId}/accept", "cases_api"),
+    HttpRoute("POST", "/me/team-requests/{invitationId}/decline", "cases_api"),
+    HttpRoute("GET", "/shared/cases", "cases_api"),
+    HttpRoute("GET", "/me/network", "cases_api"),
+    HttpRoute("DELETE", "/me/network/{userId}", "cases_api"),
     HttpRoute("POST", "/cases/{caseId}/uploads", "files_api"),
     HttpRoute("GET", "/cases/{caseId}/uploads/{fileId}", "files_api"),
     HttpRoute("POST", "/cases/{caseId}/uploads/{fileId}/part-urls", "files_api"),
@@ -435,6 +450,7 @@ FUNCTION_ENVIRONMENT_KEYS = (
     "CASEROOM_SCHEDULE_GROUP",
     "CASEROOM_SCHEDULER_ROLE_ARN",
     "CASEROOM_EMAIL_FROM",
+    "CASEROOM_APP_URL",  # links in emails (Team-Up invitations)
     "CASEROOM_JWT_ISSUER",  # realtime $connect verifies the same JWTs the HTTP authorizer does
     "CASEROOM_JWT_AUDIENCE",
     "CASEROOM_JWKS_URL",

@@ -34,14 +34,20 @@ from caseroom.planning import routes as planning_routes
 from caseroom.planning.logic import PlanningService
 from caseroom.route_support import declared_action
 from caseroom.settings import get_settings
+from caseroom.team import routes as team_routes
+from caseroom.team.logic import TeamService
 from infra import manifest
 from tests.conftest import (
     CLINICIAN,
     CLINICIAN_2,
+    DECLINED_COLLEAGUE,
     LAB_TECH,
     OTHER_LAB,
     PATIENT,
+    PENDING_COLLEAGUE,
+    REMOVED_COLLEAGUE,
     START,
+    SURGEON,
     lambda_context,
 )
 from tests.support.route_caller import route_caller
@@ -83,6 +89,23 @@ CALLERS: dict[str, tuple[Principal | None, frozenset[Relationship]]] = {
     ),
     "patient": (PATIENT, frozenset({Relationship.ANYONE, Relationship.SIGNED_IN})),
     "no token": (None, frozenset({Relationship.ANYONE})),
+    # Team-Up: every world invites these four; only the active member holds MEMBER.
+    "active member": (
+        SURGEON,
+        frozenset({Relationship.ANYONE, Relationship.SIGNED_IN, Relationship.CLINICIAN, Relationship.MEMBER}),
+    ),
+    "pending member": (
+        PENDING_COLLEAGUE,
+        frozenset({Relationship.ANYONE, Relationship.SIGNED_IN, Relationship.CLINICIAN}),
+    ),
+    "declined member": (
+        DECLINED_COLLEAGUE,
+        frozenset({Relationship.ANYONE, Relationship.SIGNED_IN, Relationship.CLINICIAN}),
+    ),
+    "removed member": (
+        REMOVED_COLLEAGUE,
+        frozenset({Relationship.ANYONE, Relationship.SIGNED_IN, Relationship.CLINICIAN}),
+    ),
 }
 DENIAL_CODES = {"CASE_NOT_FOUND", "ROLE_NOT_ALLOWED", "UNAUTHENTICATED", "WEBHOOK_ENDPOINT_NOT_FOUND"}
 
@@ -100,6 +123,7 @@ class World:
     block_id: str = ""  # a free block of the case's lab
     endpoint_id: str = ""
     delivery_id: str = ""
+    invitation_id: str = ""  # the pending colleague's invitation
     made_by: str = "owner"
     extra: dict[str, str] = field(default_factory=dict)
 
@@ -111,6 +135,8 @@ class World:
             "endpointId": self.endpoint_id,
             "deliveryId": self.delivery_id,
             "notificationId": "n" * 32,
+            "invitationId": self.invitation_id,
+            "userId": SURGEON.user_id,
         }
 
 
@@ -135,6 +161,7 @@ def build_world(api: Api, route_key: str = "", *, planning: str = "", made_by: s
     case = _ok(api("POST", "/cases", who=CLINICIAN, body=CROWN), 201)
     assert case["labId"] == LAB_TECH.lab_id
     world.case_id, world.version = case["caseId"], case["version"]
+    _team(api, world)
     uploader = CALLERS[made_by][0]
     if "{fileId}" in route_key and "/uploads/" not in route_key:
         world.file_id = _available_photo(api, world.case_id, uploader)
@@ -151,6 +178,23 @@ def build_world(api: Api, route_key: str = "", *, planning: str = "", made_by: s
             "deliveryId"
         ]
     return world
+
+
+def _team(api: Api, world: World) -> None:
+    """The four colleagues, each in their state: active, pending, declined, removed."""
+    invitations = "/cases/{caseId}/team/invitations"
+    path = invitations.format(caseId=world.case_id)
+    ids = {}
+    for who in (SURGEON, PENDING_COLLEAGUE, DECLINED_COLLEAGUE, REMOVED_COLLEAGUE):
+        body = {"email": who.email, "professionalRole": "surgeon"}
+        ids[who.user_id] = _ok(api("POST", invitations, path, who=CLINICIAN, body=body), 201)["invitationId"]
+    respond = "/me/team-requests/{invitationId}/"
+    for who, answer in ((SURGEON, "accept"), (DECLINED_COLLEAGUE, "decline"), (REMOVED_COLLEAGUE, "accept")):
+        route = respond + answer
+        _ok(api("POST", route, route.format(invitationId=ids[who.user_id]), who=who))
+    route = "/cases/{caseId}/team/members/{userId}"
+    _ok(api("DELETE", route, route.format(caseId=world.case_id, userId=REMOVED_COLLEAGUE.user_id)))
+    world.invitation_id = ids[PENDING_COLLEAGUE.user_id]
 
 
 def _plan(api: Api, world: World, booked: bool) -> None:
@@ -298,6 +342,22 @@ REQUESTS: dict[str, Request] = {
     "POST /webhooks/{endpointId}/test": Request(),
     "GET /webhooks/{endpointId}/deliveries": Request(),
     "POST /webhooks/{endpointId}/deliveries/{deliveryId}/redeliver": Request(),
+    "GET /cases/{caseId}/team": Request(),
+    "POST /cases/{caseId}/team/invitations": Request(
+        body=lambda w: {"email": "new.colleague@clinic.test", "professionalRole": "orthodontist"}
+    ),
+    "DELETE /cases/{caseId}/team/invitations/{invitationId}": Request(),
+    "DELETE /cases/{caseId}/team/members/{userId}": Request(),
+    "POST /cases/{caseId}/team/leave": Request(),
+    "POST /cases/{caseId}/team/owner": Request(
+        body=lambda w: {"userId": SURGEON.user_id, "version": w.version}
+    ),
+    "GET /me/team-requests": Request(),
+    "POST /me/team-requests/{invitationId}/accept": Request(),
+    "POST /me/team-requests/{invitationId}/decline": Request(),
+    "GET /shared/cases": Request(),
+    "GET /me/network": Request(),
+    "DELETE /me/network/{userId}": Request(),
 }
 
 
@@ -328,12 +388,14 @@ def api(aws_backend: None, clock: FixedClock, monkeypatch: pytest.MonkeyPatch) -
     case_routes.use_service(CaseService(clock=clock))
     file_routes.use_service(FileService(clock=clock))
     planning_routes.use_service(PlanningService(clock=clock))
+    team_routes.use_service(TeamService(clock=clock))
 
     invoke = route_caller()
     yield invoke
     case_routes.use_service(None)
     file_routes.use_service(None)
     planning_routes.use_service(None)
+    team_routes.use_service(None)
     get_settings.cache_clear()
 
 

@@ -17,6 +17,7 @@ from caseroom.http import build_http_app
 from caseroom.labs.routes import router as labs_router
 from caseroom.notifications.routes import router as notifications_router
 from caseroom.planning.routes import router as planning_router
+from caseroom.team.routes import router as team_router
 from caseroom.webhooks.routes import router as webhooks_router
 
 TITLE = "CaseRoom API"
@@ -25,7 +26,13 @@ VERSION = "1.0.0"
 
 def openapi_json() -> str:
     app = build_http_app(
-        cases_router, labs_router, files_router, planning_router, notifications_router, webhooks_router
+        cases_router,
+        labs_router,
+        team_router,
+        files_router,
+        planning_router,
+        notifications_router,
+        webhooks_router,
     )
     document = app.get_openapi_json_schema(
         title=TITLE,

@@ -38,6 +38,9 @@ class Principal:
     name: str
     role: Role
     lab_id: str | None = None
+    # The identity provider verified `email` (Cognito's email_verified claim). Team-Up
+    # invitations are addressed to an email: only a verified one finds them.
+    email_verified: bool = False
 
 
 def _parse_groups(raw: object) -> list[str]:
@@ -64,6 +67,8 @@ def principal_from_claims(claims: Mapping[str, Any]) -> Principal:
         name=str(claims.get("name", claims.get("email", ""))),
         role=role,
         lab_id=str(claims["custom:lab_id"]) if claims.get("custom:lab_id") else None,
+        # API Gateway passes claims as strings ("true"); a verified token gives a bool.
+        email_verified=str(claims.get("email_verified", "")).lower() == "true",
     )
 
 
@@ -75,6 +80,7 @@ def claims_for(who: Principal) -> dict[str, Any]:
         "email": who.email,
         "name": who.name,
         "cognito:groups": [ROLE_GROUPS[who.role]],
+        "email_verified": who.email_verified,
     }
     if who.lab_id:
         claims["custom:lab_id"] = who.lab_id

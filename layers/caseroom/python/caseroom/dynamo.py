@@ -132,3 +132,9 @@ def put(request: dict[str, Any]) -> None:
     """PutItem; raises ConditionFailed when its ConditionExpression did not hold."""
     with _condition_failures():
         dynamodb().put_item(**request)
+
+
+def update(request: dict[str, Any]) -> None:
+    """UpdateItem; raises ConditionFailed when its ConditionExpression did not hold."""
+    with _condition_failures():
+        dynamodb().update_item(**request)

@@ -32,6 +32,8 @@ class Settings:
     schedule_group: str = "caseroom"
     scheduler_role_arn: str = "arn:aws:iam::123456789012:role/caseroom-scheduler"
     email_from: str = "no-reply@caseroom.local"
+    # The web app's address: links in emails (Team-Up invitations) point into it.
+    app_url: str = "https://app.caseroom.local"
     jwt_issuer: str = ""
     jwt_audience: str = ""
     jwks_url: str = ""
