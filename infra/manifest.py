@@ -360,6 +360,15 @@ EVENT_RULES: tuple[EventRule, ...] = (
         function="case_workflow",
     ),
     EventRule(
+        name="team-shared-rows-on-case-change",
+        description="Keep team members' copies of a case's sort columns (cases shared with me) in step",
+        pattern={
+            "source": [EVENT_SOURCE],
+            "detail-type": ["CaseRxModified", "CaseStatusChanged", "CaseArchived", "CaseUnarchived"],
+        },
+        function="case_workflow",
+    ),
+    EventRule(
         name="case-workflow-on-planning-session-due",
         description="A booked session's end + grace passed: Planning No Show unless it was held",
         pattern={"source": [SCHEDULER_SOURCE], "detail-type": ["PlanningSessionDue"]},

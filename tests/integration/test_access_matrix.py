@@ -161,7 +161,8 @@ def build_world(api: Api, route_key: str = "", *, planning: str = "", made_by: s
     case = _ok(api("POST", "/cases", who=CLINICIAN, body=CROWN), 201)
     assert case["labId"] == LAB_TECH.lab_id
     world.case_id, world.version = case["caseId"], case["version"]
-    _team(api, world)
+    if "{caseId}" in route_key or route_key in TEAM_ACCOUNT_ROUTES:
+        _team(api, world)
     uploader = CALLERS[made_by][0]
     if "{fileId}" in route_key and "/uploads/" not in route_key:
         world.file_id = _available_photo(api, world.case_id, uploader)
@@ -178,6 +179,17 @@ def build_world(api: Api, route_key: str = "", *, planning: str = "", made_by: s
             "deliveryId"
         ]
     return world
+
+
+# Account routes whose outcome depends on the world's team (requests, shared cases, network).
+TEAM_ACCOUNT_ROUTES = {
+    "GET /me/team-requests",
+    "POST /me/team-requests/{invitationId}/accept",
+    "POST /me/team-requests/{invitationId}/decline",
+    "GET /shared/cases",
+    "GET /me/network",
+    "DELETE /me/network/{userId}",
+}
 
 
 def _team(api: Api, world: World) -> None:
@@ -458,8 +470,10 @@ def test_the_matrix(api: Api, route_key: str, made_by: str) -> None:
     shared = build_world(api, route_key, planning=request.planning, made_by=made_by)
     for caller in callers:
         allowed, denial_status, denial_code = expected(action, _held(caller, made_by, route_key))
-        # Denials change nothing, so they share one world; each allowed call gets a fresh one.
-        world = build_world(api, route_key, planning=request.planning, made_by=made_by) if allowed else shared
+        # Denials and reads change nothing, so they share one world; each allowed call that
+        # writes gets a fresh one.
+        fresh = allowed and method != "GET"
+        world = build_world(api, route_key, planning=request.planning, made_by=made_by) if fresh else shared
         ids = world.ids()
         if request.on_upload:
             ids["fileId"] = world.upload_id

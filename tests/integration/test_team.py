@@ -354,3 +354,25 @@ def test_after_a_first_team_up_both_are_in_each_others_network(call: Call) -> No
     assert call("DELETE", route, route.format(userId=SURGEON.user_id))[0] == 200
     assert call("GET", "/me/network")[1]["items"] == []
     assert call("DELETE", route, route.format(userId=SURGEON.user_id))[1]["code"] == "CONTACT_NOT_FOUND"
+
+
+def test_the_shared_list_follows_the_case_when_its_owner_archives_it(call: Call) -> None:
+    from functions.case_workflow.handler import lambda_handler as case_workflow
+    from tests.integration.test_event_consumers import as_eventbridge, outbox_events
+
+    # Given a case shared with a member, then archived by its owner
+    case_id = new_case(call)
+    join(call, case_id, SURGEON)
+    version = get_case(call, case_id, CLINICIAN)[1]["version"]
+    route = "/cases/{caseId}/archive"
+    assert call("POST", route, route.format(caseId=case_id), body={"version": version})[0] == 200
+    # Before the event is consumed the copy is stale: the re-check keeps it out of the active list
+    assert call("GET", "/shared/cases", who=SURGEON)[1]["items"] == []
+    # When the CaseArchived event reaches the workflow function (twice: at least once delivery)
+    [archived] = [e for e in outbox_events(case_id) if e["eventType"] == "CaseArchived"]
+    results = [case_workflow(as_eventbridge(archived), lambda_context("case_workflow")) for _ in range(2)]
+    # the second delivery found the copy already current
+    assert [r["sharedRows"] for r in results] == [1, 0]
+    # Then the member finds it among their archived shared cases
+    archived_list = call("GET", "/shared/cases", who=SURGEON, query={"archived": "true"})[1]["items"]
+    assert [c["caseId"] for c in archived_list] == [case_id]

@@ -86,10 +86,14 @@ def _member_values(member: Member, case: Case) -> dict[str, Any]:
     return values
 
 
-def shared_row_columns(user_id: str, case: Case) -> dict[str, str]:
-    """The index columns of a member item: the case's sort keys under the member's shared list."""
-    columns = {k: v for k, v in cases_dal.case_index_columns(case).items() if k.startswith("sort_")}
+def shared_row_columns(user_id: str, case: Case) -> dict[str, Any]:
+    """The index columns of a member item: the case's sort keys under the member's shared list,
+    and the case version they were copied from (an older copy never overwrites a newer one)."""
+    columns: dict[str, Any] = {
+        k: v for k, v in cases_dal.case_index_columns(case).items() if k.startswith("sort_")
+    }
     columns["ownerList"] = shared_list(user_id, case.archived)
+    columns["sharedVersion"] = case.version
     return columns
 
 
@@ -292,21 +296,26 @@ def confirm_shared(user_id: str, case_ids: list[str]) -> dict[str, tuple[Case, M
 
 
 def refresh_shared_rows(case: Case) -> int:
-    """Copies a case's current sort columns onto its members' items (the shared lists' order).
-    Conditional on the member item still existing, so it never resurrects a removed member."""
+    """Copies a case's current sort columns onto its members' items (the shared lists' order and
+    archive filter). Conditional on the member item still existing (never resurrects a removed
+    member) and on its copy being older than this case version (deliveries arrive unordered)."""
     updated = 0
     for member in list_members(case.case_id):
         columns = shared_row_columns(member.user_id, case)
         names = {f"#c{i}": name for i, name in enumerate(columns)}
-        values = {f":c{i}": {"S": value} for i, value in enumerate(columns.values())}
+        values = {f":c{i}": dynamo.to_attribute(value) for i, value in enumerate(columns.values())}
         assignments = ", ".join(f"#c{i} = :c{i}" for i in range(len(columns)))
+        version_slot = list(columns).index("sharedVersion")
         try:
             dynamo.update(
                 {
                     "TableName": _table(),
                     "Key": member_key(member.case_id, member.user_id),
                     "UpdateExpression": "SET " + assignments,
-                    "ConditionExpression": "attribute_exists(pk)",
+                    "ConditionExpression": (
+                        f"attribute_exists(pk) AND (attribute_not_exists(#c{version_slot}) "
+                        f"OR #c{version_slot} < :c{version_slot})"
+                    ),
                     "ExpressionAttributeNames": names,
                     "ExpressionAttributeValues": values,
                 }
