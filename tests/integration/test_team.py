@@ -84,7 +84,7 @@ def get_case(call: Call, case_id: str, who: Principal) -> tuple[int, dict[str, A
     return call("GET", "/cases/{caseId}", f"/cases/{case_id}", who=who)
 
 
-def test_invite_email_request_accept_then_the_member_sees_the_case(call: Call) -> None:
+def test_invite_email_request_accept_then_the_member_sees_the_case(call: Call, clock: FixedClock) -> None:
     # Given a case of Ana's and a colleague who is not on it
     case_id = new_case(call)
     assert get_case(call, case_id, SURGEON)[0] == 404
@@ -108,7 +108,8 @@ def test_invite_email_request_accept_then_the_member_sees_the_case(call: Call) -
     [request] = requests["items"]
     assert request["invitationId"] == invitation["invitationId"]
     assert request["invitedByName"] == CLINICIAN.name and "patientName" not in request
-    # When they accept
+    # When they accept, a minute later (team entries sort by time inside a case version)
+    clock.advance(minutes=1)
     status, member = call("POST", ACCEPT, ACCEPT.format(invitationId=invitation["invitationId"]), who=SURGEON)
     assert status == 200, member
     assert member["professionalRole"] == "surgeon"
