@@ -138,7 +138,13 @@ FUNCTIONS: tuple[Function, ...] = (
             "Cases HTTP API: create, list, get, modify, archive, lab status, audit trail; "
             "Team-Up (case teams, invitations, shared cases, network)"
         ),
-        grants=(Grant.TABLE_READ, Grant.TABLE_WRITE, Grant.FILES_READ, Grant.CURSOR_KEY_READ, Grant.EMAIL_SEND),
+        grants=(
+            Grant.TABLE_READ,
+            Grant.TABLE_WRITE,
+            Grant.FILES_READ,
+            Grant.CURSOR_KEY_READ,
+            Grant.EMAIL_SEND,
+        ),
     ),
     Function(
         name="rx_script",

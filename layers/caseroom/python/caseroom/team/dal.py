@@ -24,11 +24,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from caseroom import dynamo, stored
+from caseroom import dynamo, paging, stored
 from caseroom.cases import dal as cases_dal
 from caseroom.cases.records import Case
 from caseroom.cases.sorting import SortColumn, SortOrder
-from caseroom.errors import InvalidCursor
 from caseroom.table_schema import CASE_SORT_INDEXES
 from caseroom.team.records import Contact, Invitation, Member, fold
 
@@ -206,63 +205,44 @@ def list_invitations(case_id: str) -> list[Invitation]:
     return [stored.from_values(Invitation, v) for v in _query_all(cases_dal.case_pk(case_id), INVITE_PREFIX)]
 
 
-def list_requests(email: str, limit: int, cursor: str | None) -> tuple[list[Invitation], str | None]:
+def list_requests(email: str, page: paging.PageRequest) -> tuple[list[Invitation], str | None]:
     partition = f"INVITEE#{email}"
-    fingerprint = dynamo.query_fingerprint("team-requests", email)
-    request: dict[str, Any] = {
-        "TableName": _table(),
+    query: dict[str, Any] = {
         "KeyConditionExpression": "pk = :pk AND begins_with(sk, :prefix)",
         "ExpressionAttributeValues": {":pk": {"S": partition}, ":prefix": {"S": REQUEST_PREFIX}},
         "ScanIndexForward": False,
         "ConsistentRead": True,
-        "Limit": limit,
     }
-    if cursor:
-        start = dynamo.decode_cursor(cursor, fingerprint, ("pk", "sk"), {"pk": partition})
-        if not start["sk"]["S"].startswith(REQUEST_PREFIX):
-            raise InvalidCursor()
-        request["ExclusiveStartKey"] = start
-    response = dynamo.dynamodb().query(**request)
-    items = [stored.from_values(Invitation, dynamo.from_item(i)) for i in response.get("Items", [])]
-    return items, dynamo.encode_cursor(response.get("LastEvaluatedKey"), fingerprint)
+    listing = paging.Listing("team-requests", paging.TABLE_KEY, pinned={"pk": partition})
+    items, next_cursor = paging.query_page(query, listing, page)
+    return [stored.from_values(Invitation, values) for values in items], next_cursor
 
 
 # --- cases shared with me ----------------------------------------------------------------------
 
 
 def list_shared_rows(
-    user_id: str, archived: bool, sort: SortColumn, order: SortOrder, limit: int, cursor: str | None
+    user_id: str, archived: bool, sort: SortColumn, order: SortOrder, page: paging.PageRequest
 ) -> tuple[list[str], str | None]:
     """Case ids of one page of the caller's member items, from the (eventually consistent) index.
     The caller must re-check them with `confirm_shared` before showing anything."""
     index = CASE_SORT_INDEXES[sort.value]
     partition = shared_list(user_id, archived)
-    fingerprint = dynamo.query_fingerprint("shared-cases", partition, sort.value, order.value)
-    request: dict[str, Any] = {
-        "TableName": _table(),
+    query: dict[str, Any] = {
         "IndexName": index.name,
         "KeyConditionExpression": "#p = :p",
         "ExpressionAttributeNames": {"#p": index.partition_key},
         "ExpressionAttributeValues": {":p": {"S": partition}},
         "ScanIndexForward": order is SortOrder.ASC,
-        "Limit": limit,
     }
-    if cursor:
-        start = dynamo.decode_cursor(cursor, fingerprint, ("pk", "sk"), {"sk": MEMBER_PREFIX + user_id})
-        # The index keys are rebuilt from the membership item as stored now (sort keys can hold
-        # patient names, which never travel in a cursor). A membership that ended meanwhile ends
-        # the listing's continuation too.
-        stored_row = _get({"pk": start["pk"], "sk": start["sk"]})
-        if stored_row is None or index.sort_key not in stored_row:
-            raise InvalidCursor()
-        request["ExclusiveStartKey"] = {
-            **start,
-            index.partition_key: {"S": partition},
-            index.sort_key: {"S": stored_row[index.sort_key]},
-        }
-    response = dynamo.dynamodb().query(**request)
-    case_ids = [str(dynamo.from_item(i)["caseId"]) for i in response.get("Items", [])]
-    return case_ids, dynamo.encode_cursor(response.get("LastEvaluatedKey"), fingerprint, keep=("pk", "sk"))
+    listing = paging.Listing(
+        "shared-cases",
+        paging.index_key(index),
+        pinned={index.partition_key: partition},
+        filters={"archived": str(archived).lower(), "sort": sort.value, "order": order.value},
+    )
+    items, next_cursor = paging.query_page(query, listing, page)
+    return [str(values["caseId"]) for values in items], next_cursor
 
 
 def confirm_shared(user_id: str, case_ids: list[str]) -> dict[str, tuple[Case, Member]]:
@@ -363,23 +343,17 @@ def delete_contact(contact: Contact) -> None:
 
 
 def search_network(
-    owner_id: str, by: str, prefix: str, limit: int, cursor: str | None
+    owner_id: str, by: str, prefix: str, page: paging.PageRequest
 ) -> tuple[list[Contact], str | None]:
-    """by: "NAME" (prefix already folded), "EMAIL" (prefix normalized) or "USER" (everyone)."""
+    """by: "NAME" (prefix already folded), "EMAIL" (prefix normalized)."""
     partition = _network_pk(owner_id)
     key_prefix = f"{by}#{prefix}"
-    fingerprint = dynamo.query_fingerprint("network", owner_id, key_prefix)
-    request: dict[str, Any] = {
-        "TableName": _table(),
+    query: dict[str, Any] = {
         "KeyConditionExpression": "pk = :pk AND begins_with(sk, :prefix)",
         "ExpressionAttributeValues": {":pk": {"S": partition}, ":prefix": {"S": key_prefix}},
-        "Limit": limit,
     }
-    if cursor:
-        start = dynamo.decode_cursor(cursor, fingerprint, ("pk", "sk"), {"pk": partition})
-        if not start["sk"]["S"].startswith(key_prefix):
-            raise InvalidCursor()
-        request["ExclusiveStartKey"] = start
-    response = dynamo.dynamodb().query(**request)
-    contacts = [stored.from_values(Contact, dynamo.from_item(i)) for i in response.get("Items", [])]
-    return contacts, dynamo.encode_cursor(response.get("LastEvaluatedKey"), fingerprint)
+    listing = paging.Listing(
+        "network", paging.TABLE_KEY, pinned={"pk": partition}, filters={"search": key_prefix}
+    )
+    items, next_cursor = paging.query_page(query, listing, page)
+    return [stored.from_values(Contact, values) for values in items], next_cursor

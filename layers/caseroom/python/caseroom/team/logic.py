@@ -38,6 +38,7 @@ from caseroom.errors import (
 )
 from caseroom.events import EventType
 from caseroom.observability import count, logger
+from caseroom.paging import PageRequest
 from caseroom.team import dal
 from caseroom.team.models import (
     ContactPage,
@@ -78,6 +79,9 @@ class TeamService:
 
     def _now(self) -> str:
         return iso(self.clock.now())
+
+    def _page(self, who: Principal, meta: RequestMeta, limit: int, cursor: str | None) -> PageRequest:
+        return PageRequest(who, meta, limit, cursor, self.clock.now())
 
     def _audit(
         self,
@@ -347,7 +351,7 @@ class TeamService:
 
     def requests(self, who: Principal, limit: int, cursor: str | None, meta: RequestMeta) -> TeamRequestPage:
         email = self._my_email(who, Action.TEAM_REQUESTS_LIST)
-        items, next_cursor = dal.list_requests(email, limit, cursor)
+        items, next_cursor = dal.list_requests(email, self._page(who, meta, limit, cursor))
         return TeamRequestPage(
             items=[
                 TeamRequestView(
@@ -454,7 +458,9 @@ class TeamService:
         meta: RequestMeta,
     ) -> CasePage:
         require_account(who, Action.SHARED_CASE_LIST)
-        case_ids, next_cursor = dal.list_shared_rows(who.user_id, archived, sort, order, limit, cursor)
+        case_ids, next_cursor = dal.list_shared_rows(
+            who.user_id, archived, sort, order, self._page(who, meta, limit, cursor)
+        )
         confirmed = dal.confirm_shared(who.user_id, case_ids)
         # Index order, but only what a consistent read confirms: an active membership now, and
         # the archive filter as the case stands now.
@@ -479,7 +485,9 @@ class TeamService:
             by, prefix = "EMAIL", normalize_email(text)
         else:
             by, prefix = "NAME", fold(text)
-        contacts, next_cursor = dal.search_network(who.user_id, by, prefix, limit, cursor)
+        contacts, next_cursor = dal.search_network(
+            who.user_id, by, prefix, self._page(who, meta, limit, cursor)
+        )
         return ContactPage(
             items=[
                 ContactView(user_id=c.user_id, name=c.name, email=c.email, since=c.since) for c in contacts

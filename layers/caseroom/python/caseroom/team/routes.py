@@ -11,8 +11,21 @@ from caseroom.access import Action
 from caseroom.auth import Principal
 from caseroom.cases.models import CasePage
 from caseroom.cases.sorting import SortColumn, SortOrder
+from caseroom.errors import (
+    AlreadyInvited,
+    AlreadyMember,
+    CannotInviteSelf,
+    ContactNotFound,
+    EmailNotVerified,
+    InvitationNotFound,
+    InviteeMissing,
+    MemberNotFound,
+    NewOwnerNotEligible,
+    TeamFull,
+    VersionConflict,
+)
 from caseroom.http import current_principal, request_meta
-from caseroom.route_support import CaseIdPath, Cursor, PageSize, ServiceSlot, declares
+from caseroom.route_support import CaseIdPath, Cursor, PageSize, ServiceSlot, declares, raises
 from caseroom.team.logic import TeamService
 from caseroom.team.models import (
     ContactPage,
@@ -55,12 +68,14 @@ def get_team(caseId: CaseIdPath) -> TeamView:
     responses={201: {"description": "Invited (Pending)"}},
 )
 @declares(Action.TEAM_INVITE)
+@raises(InviteeMissing, ContactNotFound, CannotInviteSelf, AlreadyInvited, AlreadyMember, TeamFull)
 def invite(caseId: CaseIdPath, body: Annotated[InviteRequest, Body()]) -> tuple[InvitationView, int]:
     return service().invite(_who(), caseId, body, request_meta(router)), 201
 
 
 @router.delete("/cases/<caseId>/team/invitations/<invitationId>", summary="Cancel a pending invitation")
 @declares(Action.TEAM_INVITATION_CANCEL)
+@raises(InvitationNotFound)
 def cancel_invitation(caseId: CaseIdPath, invitationId: InvitationIdPath) -> Done:
     service().cancel_invitation(_who(), caseId, invitationId, request_meta(router))
     return Done(outcome="cancelled")
@@ -68,6 +83,7 @@ def cancel_invitation(caseId: CaseIdPath, invitationId: InvitationIdPath) -> Don
 
 @router.delete("/cases/<caseId>/team/members/<userId>", summary="Remove a member (effective at once)")
 @declares(Action.TEAM_MEMBER_REMOVE)
+@raises(MemberNotFound)
 def remove_member(caseId: CaseIdPath, userId: UserIdPath) -> Done:
     service().remove_member(_who(), caseId, userId, request_meta(router))
     return Done(outcome="removed")
@@ -75,6 +91,7 @@ def remove_member(caseId: CaseIdPath, userId: UserIdPath) -> Done:
 
 @router.post("/cases/<caseId>/team/leave", summary="Leave the case team")
 @declares(Action.TEAM_LEAVE)
+@raises(MemberNotFound)
 def leave(caseId: CaseIdPath) -> Done:
     service().leave(_who(), caseId, request_meta(router))
     return Done(outcome="left")
@@ -82,12 +99,14 @@ def leave(caseId: CaseIdPath) -> Done:
 
 @router.post("/cases/<caseId>/team/owner", summary="Hand the case to an active member (you stay a member)")
 @declares(Action.TEAM_OWNERSHIP_TRANSFER)
+@raises(VersionConflict, MemberNotFound, NewOwnerNotEligible)
 def transfer_ownership(caseId: CaseIdPath, body: Annotated[TransferOwnershipRequest, Body()]) -> OwnerView:
     return service().transfer_ownership(_who(), caseId, body, request_meta(router))
 
 
 @router.get("/me/team-requests", summary="My pending Team-Up invitations, newest first")
 @declares(Action.TEAM_REQUESTS_LIST)
+@raises(EmailNotVerified)
 def team_requests(limit: PageSize = 25, cursor: Cursor = None) -> TeamRequestPage:
     return service().requests(_who(), limit, cursor, request_meta(router))
 
@@ -96,12 +115,14 @@ def team_requests(limit: PageSize = 25, cursor: Cursor = None) -> TeamRequestPag
     "/me/team-requests/<invitationId>/accept", summary="Accept an invitation: become an active member"
 )
 @declares(Action.TEAM_REQUEST_RESPOND)
+@raises(EmailNotVerified, InvitationNotFound, CannotInviteSelf)
 def accept(invitationId: InvitationIdPath) -> MemberView:
     return service().accept(_who(), invitationId, request_meta(router))
 
 
 @router.post("/me/team-requests/<invitationId>/decline", summary="Decline an invitation")
 @declares(Action.TEAM_REQUEST_RESPOND)
+@raises(EmailNotVerified, InvitationNotFound, CannotInviteSelf)
 def decline(invitationId: InvitationIdPath) -> Done:
     service().decline(_who(), invitationId, request_meta(router))
     return Done(outcome="declined")
@@ -133,6 +154,7 @@ def network(
 
 @router.delete("/me/network/<userId>", summary="Remove someone from my network")
 @declares(Action.NETWORK_REMOVE)
+@raises(ContactNotFound)
 def remove_contact(userId: UserIdPath) -> Done:
     service().remove_contact(_who(), userId, request_meta(router))
     return Done(outcome="removed")
