@@ -182,3 +182,19 @@ def test_an_export_holds_every_shared_file_and_nothing_else(api: Api, clock: Any
     assert archive.read("initial-documentation/smile.png") == PNG
     # ...and another patient cannot read it
     assert api("GET", route + "/{exportId}", path, who=OTHER_PATIENT)[0] == 404
+
+
+def test_an_export_retried_with_its_idempotency_key_is_asked_once(api: Api) -> None:
+    # Given a connected patient
+    case_id = _new_case(api)
+    _ok(_connect(api, case_id), 201)
+    route = "/me/passport/cases/{caseId}/exports"
+    path = f"/me/passport/cases/{case_id}/exports"
+    headers = {"Idempotency-Key": "export-1"}
+    # When the same export is asked twice with one key
+    first = api("POST", route, path, who=VERIFIED_PATIENT, headers=headers)
+    again = api("POST", route, path, who=VERIFIED_PATIENT, headers=headers)
+    # Then the second answer is the first export; without a key a new one is made
+    assert first[0] == 202 and again == first
+    other = _ok(api("POST", route, path, who=VERIFIED_PATIENT), 202)
+    assert other["exportId"] != first[1]["exportId"]

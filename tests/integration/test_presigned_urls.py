@@ -9,6 +9,7 @@ endpoints, whose URL is the subscriber's own): a new one fails this test until i
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -17,7 +18,7 @@ import pytest
 
 from caseroom import aws
 from caseroom.settings import get_settings
-from tests.conftest import LAB_TECH, http_event, lambda_context
+from tests.conftest import LAB_TECH, PATIENT, http_event, lambda_context
 from tests.integration.test_event_consumers import as_eventbridge, outbox_events
 from tests.integration.test_files_api import (
     PNG,
@@ -32,6 +33,7 @@ from tests.integration.test_files_api import (
     sha,
     verify,
 )
+from tests.support.route_caller import route_caller
 
 __all__ = ["call"]
 
@@ -50,6 +52,12 @@ def _refs(node: Any) -> list[str]:
     if isinstance(node, list):
         return [r for v in node for r in _refs(v)]
     return []
+
+
+EXPORT_LINKS = {
+    "POST /me/passport/cases/{caseId}/exports",
+    "GET /me/passport/cases/{caseId}/exports/{exportId}",
+}
 
 
 def operations_returning_links() -> set[str]:
@@ -163,8 +171,27 @@ def test_every_presigned_url_the_api_returns_is_sigv4_and_regional(
     response = cases_handler(event, lambda_context("cases_api"))
     record("GET /cases/{caseId}/rx-script", (response["statusCode"], json.loads(response["body"])))
 
-    # Every operation that can return a presigned URL was exercised...
-    assert set(exercised) == operations_returning_links()
+    # The patient's download of a shared file (the case's Passport) and a guest's, through a link
+    api = route_caller()
+    connect = f"/cases/{case_id}/passport"
+    assert api("POST", "/cases/{caseId}/passport", connect, body={"email": PATIENT.email})[0] == 201
+    route = "/me/passport/cases/{caseId}/files/{fileId}/download"
+    path = f"/me/passport/cases/{case_id}/files/{ticket['fileId']}/download"
+    record("GET " + route, api("GET", route, path, who=replace(PATIENT, email_verified=True)))
+    links = f"/cases/{case_id}/share-links"
+    link = api("POST", "/cases/{caseId}/share-links", links, body={"galleryIds": ["initial-documentation"]})
+    assert link[0] == 201, link
+    route = "/shared/files/{fileId}/download"
+    headers = {"X-Share-Token": link[1]["token"]}
+    record(
+        "GET " + route,
+        api("GET", route, f"/shared/files/{ticket['fileId']}/download", who=None, headers=headers),
+    )
+
+    # Every operation that can return a presigned URL was exercised (a Passport export's link is
+    # signed by the same storage.download_url; it is made by the export function, and
+    # tests/integration/test_passport.py checks it)...
+    assert set(exercised) == operations_returning_links() - EXPORT_LINKS
     # ...and every presigned URL or POST in their answers is SigV4 on the regional endpoint
     checked = 0
     for bodies in exercised.values():
@@ -183,7 +210,8 @@ def test_every_presigned_url_the_api_returns_is_sigv4_and_regional(
                     assert "signature" not in fields and "AWSAccessKeyId" not in fields
                     assert_sigv4_regional(thing["url"], query)
                 checked += 1
-    assert checked == 3 + len(chunks)  # the POST, the download, each part, the Rx script
+    # the POST, the download, each part, the Rx script, the patient's and the guest's downloads
+    assert checked == 3 + len(chunks) + 2
 
 
 @pytest.mark.parametrize("region", ["us-east-1", "us-west-2", "eu-west-1", "ap-southeast-2"])

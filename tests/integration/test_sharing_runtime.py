@@ -34,7 +34,7 @@ CROWN = {"patientName": "Maria Garcia", "rxDescription": "Crown", "teeth": ["11"
 @pytest.fixture(scope="module")
 def runtime() -> Iterator[LocalRuntime]:
     clock = FixedClock(datetime.now(UTC).replace(microsecond=0))
-    with LocalRuntime(clock=clock, background=False, retry_delay_s=0) as started:
+    with LocalRuntime(clock=clock, background=False, retry_delay_s=0, inline=True) as started:
         sharing_routes.use_service(ShareService(clock=clock))
         passport_routes.use_service(PassportService(clock=clock))
         share_link_notices._clock = clock  # type: ignore[assignment]

@@ -29,7 +29,16 @@ from caseroom.passport.models import (
     PatientCaseView,
     RecordAccessPage,
 )
-from caseroom.route_support import CaseIdPath, Cursor, PageSize, ServiceSlot, declares, raises
+from caseroom.route_support import (
+    CaseIdPath,
+    Cursor,
+    IdempotencyKey,
+    PageSize,
+    ServiceSlot,
+    create_once,
+    declares,
+    raises,
+)
 from caseroom.sharing.models import SharedDownload
 
 router = Router()
@@ -54,8 +63,21 @@ def _who() -> Principal:
 )
 @declares(Action.PASSPORT_CONNECT)
 @raises(PatientAlreadyConnected)
-def connect(caseId: CaseIdPath, body: Annotated[ConnectPatient, Body()]) -> tuple[ConnectedPassport, int]:
-    return service().connect(_who(), caseId, body, request_meta(router)), 201
+def connect(
+    caseId: CaseIdPath, body: Annotated[ConnectPatient, Body()], idempotency_key: IdempotencyKey = None
+) -> tuple[ConnectedPassport, int]:
+    who, meta = _who(), request_meta(router)
+    request = {"caseId": caseId, **body.model_dump(mode="json", by_alias=True)}
+    connected = create_once(
+        "connect_patient",
+        who.user_id,
+        idempotency_key,
+        request,
+        ConnectedPassport,
+        lambda: service().connect(who, caseId, body, meta),
+        router.lambda_context,
+    )
+    return connected, 201
 
 
 @router.get("/cases/<caseId>/passport", summary="The case's patient connection and what is shared")
@@ -121,8 +143,18 @@ def who_saw(caseId: CaseIdPath, limit: PageSize = 50, cursor: Cursor = None) -> 
 )
 @declares(Action.PATIENT_EXPORT)
 @raises(PatientNotConnected)
-def request_export(caseId: CaseIdPath) -> tuple[ExportView, int]:
-    return service().request_export(_who(), caseId, request_meta(router)), 202
+def request_export(caseId: CaseIdPath, idempotency_key: IdempotencyKey = None) -> tuple[ExportView, int]:
+    who, meta = _who(), request_meta(router)
+    export = create_once(
+        "request_export",
+        who.user_id,
+        idempotency_key,
+        {"caseId": caseId},
+        ExportView,
+        lambda: service().request_export(who, caseId, meta),
+        router.lambda_context,
+    )
+    return export, 202
 
 
 @router.get(

@@ -25,7 +25,16 @@ from caseroom.errors import (
     Unauthenticated,
 )
 from caseroom.http import current_principal, request_meta
-from caseroom.route_support import CaseIdPath, Cursor, PageSize, ServiceSlot, declares, raises
+from caseroom.route_support import (
+    CaseIdPath,
+    Cursor,
+    IdempotencyKey,
+    PageSize,
+    ServiceSlot,
+    create_once,
+    declares,
+    raises,
+)
 from caseroom.sharing.logic import ShareService
 from caseroom.sharing.models import (
     ConfirmEmailCode,
@@ -79,8 +88,21 @@ def _who() -> Principal:
 )
 @declares(Action.SHARE_LINK_CREATE)
 @raises(GalleryNotFound)
-def create_link(caseId: CaseIdPath, body: Annotated[CreateShareLink, Body()]) -> tuple[CreatedShareLink, int]:
-    return service().create_link(_who(), caseId, body, request_meta(router)), 201
+def create_link(
+    caseId: CaseIdPath, body: Annotated[CreateShareLink, Body()], idempotency_key: IdempotencyKey = None
+) -> tuple[CreatedShareLink, int]:
+    who, meta = _who(), request_meta(router)
+    request = {"caseId": caseId, **body.model_dump(mode="json", by_alias=True)}
+    created = create_once(
+        "create_share_link",
+        who.user_id,
+        idempotency_key,
+        request,
+        CreatedShareLink,
+        lambda: service().create_link(who, caseId, body, meta),
+        router.lambda_context,
+    )
+    return created, 201
 
 
 @router.get(
