@@ -170,7 +170,15 @@ def test_lab_moves_the_case_and_the_clinician_hears_it_live(
 ) -> None:
     clinician = flow["clinician"]
     case_id = flow["case_id"]
-    # Given the lab's queue lists the new case
+    # Given the uploads' events have settled the case (the scan moved it to Processing: the
+    # lab's move must not race that system change and lose to it with a version conflict)
+    for _ in range(60):
+        clinician.reload()
+        clinician.wait_for_selector(".details dd")
+        if clinician.inner_text(".details dd >> nth=0").strip() == "Processing":
+            break
+        clinician.wait_for_timeout(1000)
+    # And the lab's queue lists the new case
     lab = signed_in_page(browser, base_url, "lab", viewport={"width": 1280, "height": 900})
     lab.wait_for_selector(f"li[data-case-id='{case_id}']")
     assert_accessible(lab, "lab queue")

@@ -33,6 +33,7 @@ export function NewCase() {
     setTeeth(next);
   };
 
+  // The button waits for the labs: the case type comes from the chosen lab's offer.
   const submit = async (event: Event) => {
     event.preventDefault();
     if (teeth.size === 0 || !chosenType) {
@@ -117,7 +118,7 @@ export function NewCase() {
           </p>
         </fieldset>
         {error && <ErrorBox error={error} />}
-        <button type="submit" class="button" disabled={busy}>
+        <button type="submit" class="button" disabled={busy || !labs.data}>
           {t("new.submit")}
         </button>
       </form>
