@@ -122,9 +122,8 @@ OTHER_LAB = Principal(
     lab_id="lab-2",
     email_verified=True,
 )
-PATIENT = Principal(
-    user_id="u-patient-pat", email="pat@mail.test", name="Pat Doe", role=Role.PATIENT, email_verified=True
-)
+# Unverified on purpose: the Passport tests' VERIFIED_PATIENT is the same account once verified.
+PATIENT = Principal(user_id="u-patient-pat", email="pat@mail.test", name="Pat Doe", role=Role.PATIENT)
 
 SOURCE_IP = "203.0.113.7"
 
