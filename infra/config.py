@@ -37,7 +37,7 @@ class StageConfig:
     # PLUS adds Cognito threat protection (compromised credentials, adaptive auth).
     cognito_feature_plan: cognito.FeaturePlan
     event_archive_retention: Duration
-    # The web app's origin: printed documents (the Rx script's QR code) link to its case pages.
+    # The web app's origin: printed documents (the Rx script's QR code) and emails link into it.
     app_url: str
     # Webhook targets on 127.0.0.1/localhost are refused unless a stage opts in (local runtime only).
     allow_loopback_webhooks: bool = False

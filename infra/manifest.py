@@ -176,8 +176,17 @@ PASSPORT_EXPORT_REQUESTED = "PassportExportRequested"
 FUNCTIONS: tuple[Function, ...] = (
     Function(
         name="cases_api",
-        description="Cases HTTP API: create, list, get, modify, archive, lab status, audit trail",
-        grants=(Grant.TABLE_READ, Grant.TABLE_WRITE, Grant.FILES_READ, Grant.CURSOR_KEY_READ),
+        description=(
+            "Cases HTTP API: create, list, get, modify, archive, lab status, audit trail; "
+            "Team-Up (case teams, invitations, shared cases, network)"
+        ),
+        grants=(
+            Grant.TABLE_READ,
+            Grant.TABLE_WRITE,
+            Grant.FILES_READ,
+            Grant.CURSOR_KEY_READ,
+            Grant.EMAIL_SEND,
+        ),
     ),
     Function(
         name="rx_script",
@@ -339,6 +348,18 @@ HTTP_ROUTES: tuple[HttpRoute, ...] = (
     HttpRoute("GET", "/cases/{caseId}/rx-script", "cases_api"),
     HttpRoute("GET", "/lab/cases", "cases_api"),
     HttpRoute("GET", "/labs", "cases_api"),
+    HttpRoute("GET", "/cases/{caseId}/team", "cases_api"),
+    HttpRoute("POST", "/cases/{caseId}/team/invitations", "cases_api"),
+    HttpRoute("DELETE", "/cases/{caseId}/team/invitations/{invitationId}", "cases_api"),
+    HttpRoute("DELETE", "/cases/{caseId}/team/members/{userId}", "cases_api"),
+    HttpRoute("POST", "/cases/{caseId}/team/leave", "cases_api"),
+    HttpRoute("POST", "/cases/{caseId}/team/owner", "cases_api"),
+    HttpRoute("GET", "/me/team-requests", "cases_api"),
+    HttpRoute("POST", "/me/team-requests/{invitationId}/accept", "cases_api"),
+    HttpRoute("POST", "/me/team-requests/{invitationId}/decline", "cases_api"),
+    HttpRoute("GET", "/shared/cases", "cases_api"),
+    HttpRoute("GET", "/me/network", "cases_api"),
+    HttpRoute("DELETE", "/me/network/{userId}", "cases_api"),
     HttpRoute("POST", "/cases/{caseId}/uploads", "files_api"),
     HttpRoute("GET", "/cases/{caseId}/uploads/{fileId}", "files_api"),
     HttpRoute("POST", "/cases/{caseId}/uploads/{fileId}/part-urls", "files_api"),
@@ -454,6 +475,15 @@ EVENT_RULES: tuple[EventRule, ...] = (
         pattern={
             "source": [EVENT_SOURCE],
             "detail-type": ["PlanningScheduled", "PlanningCancelled", "PlanningHeld"],
+        },
+        function="case_workflow",
+    ),
+    EventRule(
+        name="team-shared-rows-on-case-change",
+        description="Keep team members' copies of a case's sort columns (cases shared with me) in step",
+        pattern={
+            "source": [EVENT_SOURCE],
+            "detail-type": ["CaseRxModified", "CaseStatusChanged", "CaseArchived", "CaseUnarchived"],
         },
         function="case_workflow",
     ),

@@ -234,6 +234,7 @@ class AwsBackend:
             "CASEROOM_SCHEDULE_GROUP": manifest.SCHEDULE_GROUP,
             "CASEROOM_SCHEDULER_ROLE_ARN": f"arn:aws:iam::{ACCOUNT_ID}:role/caseroom-local-scheduler",
             "CASEROOM_EMAIL_FROM": self.names.email_from,
+            "CASEROOM_APP_URL": "https://app.caseroom.local",
             "CASEROOM_WEBHOOK_DLQ_URL": (
                 f"{self.endpoint_url}/{ACCOUNT_ID}/caseroom-local-{manifest.WEBHOOK_DLQ}"
             ),

@@ -64,17 +64,65 @@ def aws_backend() -> Iterator[None]:
 
 
 CLINICIAN = Principal(
-    user_id="u-clinician-ana", email="ana@clinic.test", name="Dr. Ana Ortiz", role=Role.CLINICIAN
+    user_id="u-clinician-ana",
+    email="ana@clinic.test",
+    name="Dr. Ana Ortiz",
+    role=Role.CLINICIAN,
+    email_verified=True,
 )
 CLINICIAN_2 = Principal(
-    user_id="u-clinician-ben", email="ben@clinic.test", name="Dr. Ben Osei", role=Role.CLINICIAN
+    user_id="u-clinician-ben",
+    email="ben@clinic.test",
+    name="Dr. Ben Osei",
+    role=Role.CLINICIAN,
+    email_verified=True,
+)
+# Team-Up: colleagues invited to CLINICIAN's cases (the matrix puts one in each state).
+SURGEON = Principal(
+    user_id="u-clinician-sam",
+    email="sam@surgery.test",
+    name="Dr. Ștefan Sam",
+    role=Role.CLINICIAN,
+    email_verified=True,
+)
+PENDING_COLLEAGUE = Principal(
+    user_id="u-clinician-pia",
+    email="pia@clinic.test",
+    name="Dr. Pia Long",
+    role=Role.CLINICIAN,
+    email_verified=True,
+)
+DECLINED_COLLEAGUE = Principal(
+    user_id="u-clinician-dan",
+    email="dan@clinic.test",
+    name="Dr. Dan Ng",
+    role=Role.CLINICIAN,
+    email_verified=True,
+)
+REMOVED_COLLEAGUE = Principal(
+    user_id="u-clinician-rex",
+    email="rex@clinic.test",
+    name="Dr. Rex Roe",
+    role=Role.CLINICIAN,
+    email_verified=True,
 )
 LAB_TECH = Principal(
-    user_id="u-lab-lea", email="lea@lab.test", name="Lea Martin", role=Role.LAB, lab_id="lab-1"
+    user_id="u-lab-lea",
+    email="lea@lab.test",
+    name="Lea Martin",
+    role=Role.LAB,
+    lab_id="lab-1",
+    email_verified=True,
 )
 OTHER_LAB = Principal(
-    user_id="u-lab-other", email="x@otherlab.test", name="Other Lab", role=Role.LAB, lab_id="lab-2"
+    user_id="u-lab-other",
+    email="x@otherlab.test",
+    name="Other Lab",
+    role=Role.LAB,
+    lab_id="lab-2",
+    email_verified=True,
 )
+# Unverified on purpose: the Passport tests' VERIFIED_PATIENT is the same account once verified.
 PATIENT = Principal(user_id="u-patient-pat", email="pat@mail.test", name="Pat Doe", role=Role.PATIENT)
 
 SOURCE_IP = "203.0.113.7"

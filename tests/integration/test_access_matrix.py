@@ -38,14 +38,20 @@ from caseroom.route_support import declared_action
 from caseroom.settings import get_settings
 from caseroom.sharing import routes as sharing_routes
 from caseroom.sharing.logic import ShareService
+from caseroom.team import routes as team_routes
+from caseroom.team.logic import TeamService
 from infra import manifest
 from tests.conftest import (
     CLINICIAN,
     CLINICIAN_2,
+    DECLINED_COLLEAGUE,
     LAB_TECH,
     OTHER_LAB,
     PATIENT,
+    PENDING_COLLEAGUE,
+    REMOVED_COLLEAGUE,
     START,
+    SURGEON,
     lambda_context,
 )
 from tests.support.route_caller import route_caller
@@ -121,6 +127,23 @@ CALLERS: dict[str, tuple[Principal | None, frozenset[Relationship]]] = {
         None,
         frozenset({Relationship.ANYONE, Relationship.LINK_HOLDER, Relationship.GUEST}),
     ),
+    # Team-Up: every world invites these four; only the active member holds MEMBER.
+    "active member": (
+        SURGEON,
+        frozenset({Relationship.ANYONE, Relationship.SIGNED_IN, Relationship.CLINICIAN, Relationship.MEMBER}),
+    ),
+    "pending member": (
+        PENDING_COLLEAGUE,
+        frozenset({Relationship.ANYONE, Relationship.SIGNED_IN, Relationship.CLINICIAN}),
+    ),
+    "declined member": (
+        DECLINED_COLLEAGUE,
+        frozenset({Relationship.ANYONE, Relationship.SIGNED_IN, Relationship.CLINICIAN}),
+    ),
+    "removed member": (
+        REMOVED_COLLEAGUE,
+        frozenset({Relationship.ANYONE, Relationship.SIGNED_IN, Relationship.CLINICIAN}),
+    ),
 }
 GUEST_LINKS = {
     "guest (valid link)": "valid",
@@ -155,6 +178,7 @@ class World:
     block_id: str = ""  # a free block of the case's lab
     endpoint_id: str = ""
     delivery_id: str = ""
+    invitation_id: str = ""  # the pending colleague's invitation
     made_by: str = "owner"
     extra: dict[str, str] = field(default_factory=dict)
     links: dict[str, str] = field(default_factory=dict)  # link state -> token
@@ -171,6 +195,8 @@ class World:
             "endpointId": self.endpoint_id,
             "deliveryId": self.delivery_id,
             "notificationId": "n" * 32,
+            "invitationId": self.invitation_id,
+            "userId": SURGEON.user_id,
         }
 
 
@@ -198,6 +224,8 @@ def build_world(api: Api, route_key: str = "", *, planning: str = "", made_by: s
     if route_key != CONNECT_ROUTE:
         path = f"/cases/{world.case_id}/passport"
         _ok(api("POST", "/cases/{caseId}/passport", path, who=CLINICIAN, body={"email": PATIENT.email}), 201)
+    if "{caseId}" in route_key or route_key in TEAM_ACCOUNT_ROUTES:
+        _team(api, world)
     uploader = CALLERS[made_by][0]
     if "{fileId}" in route_key and "/uploads/" not in route_key:
         world.file_id = _available_photo(api, world.case_id, uploader)
@@ -246,6 +274,34 @@ def _share(api: Api, world: World, email_code: bool) -> None:
     ).token
     other_case = _ok(api("POST", "/cases", who=CLINICIAN, body=CROWN), 201)["caseId"]
     world.links["other"] = create(other_case)["token"]
+
+
+# Account routes whose outcome depends on the world's team (requests, shared cases, network).
+TEAM_ACCOUNT_ROUTES = {
+    "GET /me/team-requests",
+    "POST /me/team-requests/{invitationId}/accept",
+    "POST /me/team-requests/{invitationId}/decline",
+    "GET /shared/cases",
+    "GET /me/network",
+    "DELETE /me/network/{userId}",
+}
+
+
+def _team(api: Api, world: World) -> None:
+    """The four colleagues, each in their state: active, pending, declined, removed."""
+    invitations = "/cases/{caseId}/team/invitations"
+    path = invitations.format(caseId=world.case_id)
+    ids = {}
+    for who in (SURGEON, PENDING_COLLEAGUE, DECLINED_COLLEAGUE, REMOVED_COLLEAGUE):
+        body = {"email": who.email, "professionalRole": "surgeon"}
+        ids[who.user_id] = _ok(api("POST", invitations, path, who=CLINICIAN, body=body), 201)["invitationId"]
+    respond = "/me/team-requests/{invitationId}/"
+    for who, answer in ((SURGEON, "accept"), (DECLINED_COLLEAGUE, "decline"), (REMOVED_COLLEAGUE, "accept")):
+        route = respond + answer
+        _ok(api("POST", route, route.format(invitationId=ids[who.user_id]), who=who))
+    route = "/cases/{caseId}/team/members/{userId}"
+    _ok(api("DELETE", route, route.format(caseId=world.case_id, userId=REMOVED_COLLEAGUE.user_id)))
+    world.invitation_id = ids[PENDING_COLLEAGUE.user_id]
 
 
 def _plan(api: Api, world: World, booked: bool) -> None:
@@ -411,6 +467,22 @@ REQUESTS: dict[str, Request] = {
     "GET /me/passport/cases/{caseId}/access-log": Request(),
     "POST /me/passport/cases/{caseId}/exports": Request(),
     "GET /me/passport/cases/{caseId}/exports/{exportId}": Request(),
+    "GET /cases/{caseId}/team": Request(),
+    "POST /cases/{caseId}/team/invitations": Request(
+        body=lambda w: {"email": "new.colleague@clinic.test", "professionalRole": "orthodontist"}
+    ),
+    "DELETE /cases/{caseId}/team/invitations/{invitationId}": Request(),
+    "DELETE /cases/{caseId}/team/members/{userId}": Request(),
+    "POST /cases/{caseId}/team/leave": Request(),
+    "POST /cases/{caseId}/team/owner": Request(
+        body=lambda w: {"userId": SURGEON.user_id, "version": w.version}
+    ),
+    "GET /me/team-requests": Request(),
+    "POST /me/team-requests/{invitationId}/accept": Request(),
+    "POST /me/team-requests/{invitationId}/decline": Request(),
+    "GET /shared/cases": Request(),
+    "GET /me/network": Request(),
+    "DELETE /me/network/{userId}": Request(),
 }
 
 
@@ -443,6 +515,7 @@ def api(aws_backend: None, clock: FixedClock, monkeypatch: pytest.MonkeyPatch) -
     planning_routes.use_service(PlanningService(clock=clock))
     sharing_routes.use_service(ShareService(clock=clock))
     passport_routes.use_service(PassportService(clock=clock))
+    team_routes.use_service(TeamService(clock=clock))
 
     invoke = route_caller()
     yield invoke
@@ -451,6 +524,7 @@ def api(aws_backend: None, clock: FixedClock, monkeypatch: pytest.MonkeyPatch) -
     planning_routes.use_service(None)
     sharing_routes.use_service(None)
     passport_routes.use_service(None)
+    team_routes.use_service(None)
     get_settings.cache_clear()
 
 
@@ -524,8 +598,10 @@ def test_the_matrix(api: Api, route_key: str, made_by: str) -> None:
         if on_link_route and link_state == "other" and "{fileId}" in route_key:
             # Their link opens their case: the world's file is not in it.
             allowed, denial_status, denial_code = False, 404, "FILE_NOT_FOUND"
-        # Denials change nothing, so they share one world; each allowed call gets a fresh one.
-        world = build_world(api, route_key, planning=request.planning, made_by=made_by) if allowed else shared
+        # Denials and reads change nothing, so they share one world; each allowed call that
+        # writes gets a fresh one.
+        fresh = allowed and method != "GET"
+        world = build_world(api, route_key, planning=request.planning, made_by=made_by) if fresh else shared
         ids = world.ids()
         if request.on_upload:
             ids["fileId"] = world.upload_id

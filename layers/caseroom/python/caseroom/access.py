@@ -27,6 +27,11 @@ from caseroom.cases import dal
 from caseroom.cases.records import Case
 from caseroom.clock import Clock, iso
 from caseroom.errors import CaseNotFound, RoleNotAllowed
+from caseroom.team import dal as team_dal
+from caseroom.team.records import Member
+
+# Account roles that may be on a case team (a patient never is).
+MEMBER_ROLES = frozenset({Role.CLINICIAN, Role.LAB})
 
 
 class Scope(StrEnum):
@@ -115,6 +120,18 @@ class Action(StrEnum):
     # what event consumers do for a user: who is told about a case
     CASE_NOTICE_RECEIVE = "case.notice.receive"
     CASE_WEBHOOK_RECEIVE = "case.webhook.receive"
+    # --- Team-Up (case teams, the network) ---
+    TEAM_READ = "team.read"
+    TEAM_INVITE = "team.invite"
+    TEAM_INVITATION_CANCEL = "team.invitation.cancel"
+    TEAM_MEMBER_REMOVE = "team.member.remove"
+    TEAM_LEAVE = "team.leave"
+    TEAM_OWNERSHIP_TRANSFER = "team.ownership.transfer"
+    TEAM_REQUESTS_LIST = "team.requests.list"
+    TEAM_REQUEST_RESPOND = "team.request.respond"
+    SHARED_CASE_LIST = "case.shared.list"
+    NETWORK_READ = "network.read"
+    NETWORK_REMOVE = "network.remove"
 
 
 class Relationship(StrEnum):
@@ -127,6 +144,9 @@ class Relationship(StrEnum):
     OWNER = "owner"  # the clinician who opened the case
     CASE_LAB = "case's lab"  # a member of the lab the case was sent to
     UPLOADER = "uploader"  # of the file or pending upload the request names
+    # Team-Up: an active member of the case's team (a consistent read of their membership item;
+    # pending, declined, cancelled, removed and departed members hold nothing)
+    MEMBER = "active member"
     # to a webhook endpoint
     ENDPOINT_OWNER = "endpoint owner"
     # --- outside the care team: patients and guests (issue 14) -----------------------------
@@ -138,6 +158,26 @@ class Relationship(StrEnum):
 
 _OWNER, _LAB, _UPLOADER = Relationship.OWNER, Relationship.CASE_LAB, Relationship.UPLOADER
 _BOTH = frozenset({_OWNER, _LAB})
+_MEMBER = Relationship.MEMBER
+# Team-Up: what an active member may do beyond the rows shared by owner and lab. Kept as one
+# group (added to the rows below) so the other relationships' rows read as before.
+_MEMBER_MAY: frozenset[Action] = frozenset(
+    {
+        Action.CASE_READ,
+        Action.CASE_TIMELINE_READ,
+        Action.RX_SCRIPT_DOWNLOAD,
+        Action.UPLOAD_REQUEST,
+        Action.GALLERY_LIST,
+        Action.GALLERY_CREATE,
+        Action.FILE_LIST,
+        Action.FILE_READ,
+        Action.FILE_UPDATE,
+        Action.FILE_DOWNLOAD,
+        Action.PLANNING_READ,
+        Action.PLANNING_ICS_DOWNLOAD,
+        Action.TEAM_READ,
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -150,12 +190,20 @@ def _rule(scope: Scope, *granted_to: Relationship) -> Rule:
     return Rule(scope, frozenset(granted_to))
 
 
+def _with_members(rights: Mapping[Action, Rule]) -> dict[Action, Rule]:
+    """The Team-Up column: MEMBER joins the rows named in _MEMBER_MAY."""
+    return {
+        action: Rule(rule.scope, rule.granted_to | {_MEMBER}) if action in _MEMBER_MAY else rule
+        for action, rule in rights.items()
+    }
+
+
 # The table. Read a row as "ACTION is allowed to ...". The README prints it.
 # Pending uploads: only their uploader signs parts and completes them; the case's owner may also
 # follow one and abort it, as they may delete any file of the case. The lab sees the file record
 # through the file routes but cannot sign, complete or abort a clinician's upload (nor the
 # clinician a lab's, beyond following and aborting it as the case's owner).
-RIGHTS: Mapping[Action, Rule] = {
+_CORE_RIGHTS: Mapping[Action, Rule] = {
     Action.HEALTH: _rule(Scope.PUBLIC, Relationship.ANYONE),
     Action.ME_READ: _rule(Scope.ACCOUNT, Relationship.SIGNED_IN),
     Action.CASE_CREATE: _rule(Scope.ACCOUNT, Relationship.CLINICIAN),
@@ -227,6 +275,26 @@ RIGHTS: Mapping[Action, Rule] = {
     Action.PATIENT_ACCESS_LOG_READ: _rule(Scope.CASE, Relationship.CONNECTED_PATIENT),
     Action.PATIENT_EXPORT: _rule(Scope.CASE, Relationship.CONNECTED_PATIENT),
 }
+
+# Team-Up rows. The team list is seen by everyone on the case (owner, lab, active members);
+# only the owner changes the team; a member may leave. Invitations are answered on the
+# caller's account: the invitation is addressed to an email, and only an account whose
+# verified email is that address finds it (caseroom.team.logic).
+_TEAM_RIGHTS: Mapping[Action, Rule] = {
+    Action.TEAM_READ: _rule(Scope.CASE, *_BOTH),
+    Action.TEAM_INVITE: _rule(Scope.CASE, _OWNER),
+    Action.TEAM_INVITATION_CANCEL: _rule(Scope.CASE, _OWNER),
+    Action.TEAM_MEMBER_REMOVE: _rule(Scope.CASE, _OWNER),
+    Action.TEAM_LEAVE: _rule(Scope.CASE, _MEMBER),
+    Action.TEAM_OWNERSHIP_TRANSFER: _rule(Scope.CASE, _OWNER),
+    Action.TEAM_REQUESTS_LIST: _rule(Scope.ACCOUNT, Relationship.CLINICIAN, Relationship.LAB_MEMBER),
+    Action.TEAM_REQUEST_RESPOND: _rule(Scope.ACCOUNT, Relationship.CLINICIAN, Relationship.LAB_MEMBER),
+    Action.SHARED_CASE_LIST: _rule(Scope.ACCOUNT, Relationship.CLINICIAN, Relationship.LAB_MEMBER),
+    Action.NETWORK_READ: _rule(Scope.ACCOUNT, Relationship.CLINICIAN, Relationship.LAB_MEMBER),
+    Action.NETWORK_REMOVE: _rule(Scope.ACCOUNT, Relationship.CLINICIAN, Relationship.LAB_MEMBER),
+}
+
+RIGHTS: Mapping[Action, Rule] = _with_members({**_CORE_RIGHTS, **_TEAM_RIGHTS})
 
 # Seeing a case at all (anything but a 404) is holding a relationship that may read it: the
 # team reads the case, the connected patient their Passport view, a link holder the link's page.
@@ -304,10 +372,16 @@ def read_grant(who: Principal, case: Case, clock: Clock) -> Grant | None:
 
 
 def relationships(
-    who: Principal, case: Case, resource: Resource | None = None, grant: Grant | None = None
+    who: Principal,
+    case: Case,
+    resource: Resource | None = None,
+    grant: Grant | None = None,
+    membership: Member | None = None,
 ) -> frozenset[Relationship]:
     """Every relationship `who` holds to `case` (and to `resource` inside it). `grant` is the
-    consistent read of a patient connection or share link (read_grant) for those callers."""
+    consistent read of a patient connection or share link (read_grant) for those callers;
+    `membership` the caller's active-membership item of this case as a consistent read found it
+    (None when there is none: never invited, pending, declined, removed or departed)."""
     found: set[Relationship] = set()
     if who.role is Role.CLINICIAN and who.user_id == case.owner_id:
         found.add(_OWNER)
@@ -325,9 +399,16 @@ def relationships(
             found.add(Relationship.LINK_HOLDER)
             if grant.opens_view and in_galleries:
                 found.add(Relationship.GUEST)
+    if (
+        membership is not None
+        and membership.case_id == case.case_id
+        and membership.user_id == who.user_id
+        and who.role in MEMBER_ROLES
+    ):
+        found.add(_MEMBER)
     # Resource relationships count only for someone who sees the case: an uploader who lost
     # access to the case has lost access to their uploads too.
-    if found & _BOTH and resource is not None and resource.created_by == who.user_id:
+    if found & (_BOTH | {_MEMBER}) and resource is not None and resource.created_by == who.user_id:
         found.add(_UPLOADER)
     return frozenset(found)
 
@@ -359,6 +440,8 @@ class Gate:
     meta: RequestMeta
     clock: Clock
     _grants: dict[str, Grant | None] = field(default_factory=dict, compare=False, repr=False)
+    # The caller's membership per case id, read once per request (consistent GetItem).
+    _memberships: dict[str, Member | None] = field(default_factory=dict, compare=False, repr=False)
 
     def grant(self, case: Case) -> Grant | None:
         """The patient's or guest's grant on `case`, read (consistently) once per request."""
@@ -366,8 +449,17 @@ class Gate:
             self._grants[case.case_id] = read_grant(self.who, case, self.clock)
         return self._grants[case.case_id]
 
-    def relationships(self, case: Case, resource: Resource | None = None) -> frozenset[Relationship]:
-        return relationships(self.who, case, resource, self.grant(case))
+    def held(self, case: Case, resource: Resource | None = None) -> frozenset[Relationship]:
+        """The caller's relationships to `case`. The membership item is read (consistently, on the
+        base table, never an index) only for a caller who is neither the owner nor the case's lab."""
+        direct = relationships(self.who, case, resource, self.grant(case))
+        if direct or self.who.role not in MEMBER_ROLES:
+            return direct
+        if case.case_id not in self._memberships:
+            self._memberships[case.case_id] = team_dal.get_member(case.case_id, self.who.user_id)
+        return relationships(self.who, case, resource, self.grant(case), self._memberships[case.case_id])
+
+    relationships = held
 
     def _deny(self, action: Action, case_id: str | None, object_type: str, object_id: str) -> None:
         audit_store.append(
@@ -385,14 +477,14 @@ class Gate:
 
     def visible(self, action: Action, case: Case | None, case_id: str | None) -> Case:
         """The case if the caller holds any relationship that sees it; else an audited 404."""
-        if case is None or SEES_CASE.isdisjoint(self.relationships(case)):
+        if case is None or SEES_CASE.isdisjoint(self.held(case)):
             self._deny(action, case_id, "case", case_id or "-")
             raise CaseNotFound()
         return case
 
     def require(self, action: Action, case: Case, resource: Resource | None = None) -> None:
         """403 (audited) unless the caller's relationships to the case and resource grant `action`."""
-        if not allows(action, self.relationships(case, resource)):
+        if not allows(action, self.held(case, resource)):
             target = resource or Resource("case", case.case_id)
             self._deny(action, case.case_id, target.kind, target.resource_id)
             raise RoleNotAllowed("You may not do this on this case.")

@@ -19,6 +19,7 @@ from caseroom.notifications.routes import router as notifications_router
 from caseroom.passport.routes import router as passport_router
 from caseroom.planning.routes import router as planning_router
 from caseroom.sharing.routes import router as sharing_router
+from caseroom.team.routes import router as team_router
 from caseroom.webhooks.routes import router as webhooks_router
 
 TITLE = "CaseRoom API"
@@ -29,6 +30,7 @@ def openapi_json() -> str:
     app = build_http_app(
         cases_router,
         labs_router,
+        team_router,
         files_router,
         planning_router,
         notifications_router,

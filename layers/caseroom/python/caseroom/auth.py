@@ -41,7 +41,8 @@ class Principal:
     name: str
     role: Role
     lab_id: str | None = None
-    # Cognito's email_verified claim: a patient's Passport is matched on a verified address only.
+    # Cognito's email_verified claim: a patient's Passport and Team-Up invitations are matched
+    # on a verified address only.
     email_verified: bool = False
     # A guest: the share link (id) whose token they presented, and the hash of the session a
     # confirmed email code gave them (caseroom.sharing). Never set for signed-in users.
@@ -86,9 +87,8 @@ def claims_for(who: Principal) -> dict[str, Any]:
         "email": who.email,
         "name": who.name,
         "cognito:groups": [ROLE_GROUPS[who.role]],
+        "email_verified": who.email_verified,
     }
-    if who.email_verified:
-        claims["email_verified"] = True
     if who.lab_id:
         claims["custom:lab_id"] = who.lab_id
     return claims

@@ -55,6 +55,7 @@ GATEWAY_ONLY_FOR_AUTHENTICATED = {401}
 TAGS = {
     "cases": "Cases: the Rx, statuses and their timeline, archive, audit trail, Rx script",
     "labs": "The labs I can send cases to",
+    "team": "Team-Up: case teams, invitations, cases shared with me, my network",
     "files": "Case files: uploads straight to S3, galleries, downloads",
     "planning": "Planning sessions: the lab's blocks, booking, calendar files",
     "notifications": "My notification feed and email preferences",

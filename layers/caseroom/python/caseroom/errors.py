@@ -494,3 +494,59 @@ class GalleryNotShared(DomainError):
 
 class ExportNotFound(DomainError):
     code, status, message = "EXPORT_NOT_FOUND", 404, "No such export."
+
+
+# --- Team-Up -----------------------------------------------------------------------------------
+
+
+class InvitationNotFound(DomainError):
+    # Also what an invitation addressed to someone else, or already answered, looks like.
+    code, status, message = "INVITATION_NOT_FOUND", 404, "No pending invitation with this id for you."
+
+
+class CannotInviteSelf(DomainError):
+    code, status, message = "CANNOT_INVITE_SELF", 409, "The case's owner is already on its team."
+
+
+class AlreadyInvited(DomainError):
+    code, status, message = "ALREADY_INVITED", 409, "This address already has a pending invitation."
+
+
+class AlreadyMember(DomainError):
+    code, status, message = "ALREADY_MEMBER", 409, "This address is already an active member of the team."
+
+
+class MemberNotFound(DomainError):
+    code, status, message = "MEMBER_NOT_FOUND", 404, "No active member with this id on this case."
+
+
+class TeamFull(DomainError):
+    code, status, message = "TEAM_FULL", 409, "The team has reached its size limit."
+
+
+class EmailNotVerified(DomainError):
+    code, status, message = (
+        "EMAIL_NOT_VERIFIED",
+        403,
+        "Verify your email address to see and answer Team-Up invitations.",
+    )
+
+
+class NewOwnerNotEligible(DomainError):
+    code, status, message = (
+        "NEW_OWNER_NOT_ELIGIBLE",
+        409,
+        "Only an active member with a clinician account can own the case.",
+    )
+
+
+class ContactNotFound(DomainError):
+    code, status, message = "CONTACT_NOT_FOUND", 404, "No such person in your network."
+
+
+class InviteeMissing(DomainError):
+    code, status, message = (
+        "INVITEE_MISSING",
+        400,
+        "Send either email or userId (from your network), not both.",
+    )

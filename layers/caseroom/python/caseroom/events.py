@@ -29,6 +29,15 @@ class EventType(StrEnum):
     PLANNING_CANCELLED = "PlanningCancelled"
     PLANNING_HELD = "PlanningHeld"
     PLANNING_MISSED = "PlanningMissed"
+    # Team-Up: subjectId is the invitation id (invited, cancelled, declined) or the member's user
+    # id (joined, removed, left, ownership transferred to them)
+    CASE_MEMBER_INVITED = "CaseMemberInvited"
+    CASE_INVITATION_CANCELLED = "CaseInvitationCancelled"
+    CASE_MEMBER_DECLINED = "CaseMemberDeclined"
+    CASE_MEMBER_JOINED = "CaseMemberJoined"
+    CASE_MEMBER_REMOVED = "CaseMemberRemoved"
+    CASE_MEMBER_LEFT = "CaseMemberLeft"
+    CASE_OWNERSHIP_TRANSFERRED = "CaseOwnershipTransferred"
 
 
 EVENT_SCHEMA_VERSION = "1"

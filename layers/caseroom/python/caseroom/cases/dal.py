@@ -72,6 +72,15 @@ def _case_from(values: dict[str, Any]) -> Case:
     return stored.from_values(Case, values)
 
 
+def case_index_columns(case: Case) -> dict[str, str]:
+    """The sort columns of a case's list indexes (Team-Up copies them onto member items)."""
+    return _sort_keys(case)
+
+
+def case_from_values(values: dict[str, Any]) -> Case:
+    return _case_from(values)
+
+
 def get_case(case_id: str) -> Case | None:
     response = dynamo.dynamodb().get_item(
         TableName=dynamo.table_name(), Key=dynamo.key(case_pk(case_id), CASE_SK), ConsistentRead=True

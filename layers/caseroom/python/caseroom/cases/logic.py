@@ -358,6 +358,10 @@ def _timeline_view(entry: TimelineEntry) -> TimelineEntryView:
         to_status=CaseStatus(entry.to_status),
         by=TimelineActor(user_id=entry.actor_id, role=entry.actor_role, name=entry.actor_name),
         reason=entry.reason,
+        kind=entry.kind,
+        team_change=entry.team_change,
+        member_name=entry.member_name,
+        member_role=entry.member_role,
     )
 
 
@@ -418,3 +422,8 @@ def _summary(case: Case) -> CaseSummary:
         archived=case.archived,
         version=case.version,
     )
+
+
+def case_summary(case: Case) -> CaseSummary:
+    """A case as lists show it (also "cases shared with me", caseroom.team)."""
+    return _summary(case)

@@ -213,6 +213,14 @@ class TimelineEntryView(BaseModel):
     to_status: CaseStatus = Field(alias="to")
     by: TimelineActor
     reason: str | None = None
+    kind: str = Field(default="status", description="status, or team for a Team-Up change (from = to)")
+    team_change: str | None = Field(
+        default=None,
+        alias="teamChange",
+        description="invited | cancelled | declined | joined | removed | left | owner (kind team)",
+    )
+    member_name: str | None = Field(default=None, alias="memberName", description="Name, or invited address")
+    member_role: str | None = Field(default=None, alias="memberRole", description="Professional role")
 
 
 class TimelinePage(BaseModel):

@@ -78,6 +78,12 @@ class TimelineEntry:
     actor_name: str
     reason: str | None = None
     event_id: str = ""  # the CaseStatusChanged event this entry announced
+    # Team-Up changes are timeline entries too (kind "team"): the status stays where it was
+    # (from = to), team_change names what happened and to whom.
+    kind: str = "status"  # status | team
+    team_change: str | None = None  # invited | cancelled | declined | joined | removed | left | owner
+    member_name: str | None = None  # the member's name, or the invited address
+    member_role: str | None = None  # their professional role
 
 
 def evolve(case: Case, **changes: object) -> Case:

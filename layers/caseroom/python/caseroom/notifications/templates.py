@@ -62,7 +62,7 @@ def render(to: str, subject: str, greeting_name: str, paragraphs: Sequence[Parag
     html_parts = [f"<p>{_escape(greeting)}</p>"]
     for paragraph in paragraphs:
         body = _escape(paragraph.text)
-        if paragraph.link and paragraph.link.startswith("https://"):
+        if paragraph.link and _linkable(paragraph.link):
             url = html.escape(paragraph.link, quote=True)
             body += f'<br><a href="{url}">{url}</a>'
         html_parts.append(f"<p>{body}</p>")
@@ -73,6 +73,15 @@ def render(to: str, subject: str, greeting_name: str, paragraphs: Sequence[Parag
         text="\n\n".join(text_parts),
         html="<html><body>" + "".join(html_parts) + "</body></html>",
     )
+
+
+def _linkable(link: str) -> bool:
+    """HTTPS links, or links into this deployment's own app (the local runtime serves it over
+    http on 127.0.0.1); anything else stays plain text."""
+    from caseroom.settings import get_settings
+
+    app_url = get_settings().app_url.rstrip("/") + "/"
+    return link.startswith("https://") or link.startswith(app_url)
 
 
 def _escape(text: str) -> str:
