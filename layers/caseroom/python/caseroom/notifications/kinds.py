@@ -46,6 +46,9 @@ class NoticeKind(StrEnum):
     # To the owner of a share link (feed and pushes: caseroom.sharing.notices)
     SHARE_LINK_FIRST_OPENED = "ShareLinkFirstOpened"
     SHARE_LINK_EXPIRING = "ShareLinkExpiring"
+    # To a patient (feed by their verified address, and an email: caseroom.passport.notices)
+    PASSPORT_CONNECTED = "PassportConnected"
+    PASSPORT_SHARED = "PassportShared"
 
 
 CRITICAL: frozenset[NoticeKind] = frozenset(

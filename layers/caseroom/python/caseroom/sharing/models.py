@@ -146,3 +146,16 @@ class GuestSessionView(View):
         description="Send as the X-Share-Session header with the token; lives as long as the link"
     )
     expires_at: str = Field(alias="expiresAt")
+
+
+class SetSharePolicy(StrictModel):
+    members_may_create: bool = Field(
+        alias="membersMayCreate",
+        description="Active members of the case's team may create share links (and revoke their own)",
+    )
+
+
+class SharePolicyView(View):
+    case_id: str = Field(alias="caseId")
+    members_may_create: bool = Field(alias="membersMayCreate")
+    updated_at: str | None = Field(default=None, alias="updatedAt")
