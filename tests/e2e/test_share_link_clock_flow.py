@@ -1,7 +1,8 @@
 """A share link's 24 hours, end to end through the runtime process: real HTTP, the file uploaded
 to the runtime's S3 and verified by its verifier function, and time moved with the runtime's
-clock (POST /_local/clock), which every handler process reads. The guest is served at
-24 h - 1 s and refused with 410 at 24 h + 1 s; a revoked link is refused at once.
+clock (POST /_local/clock), which every handler process reads. The guest downloads at
+24 h - 1 s and is refused with 410 at 24 h + 1 s; a revoked link is refused at once. (One request
+at 24 h - 1 s: on a loaded machine a second one could arrive after the boundary.)
 
 Its own runtime process: moving the clock would age every other test's tokens and links."""
 
@@ -108,20 +109,20 @@ def test_a_guest_is_served_until_24_hours_and_refused_after(base_url: str, tmp_p
     status, body = late_guest.call("GET", SHARED)
     assert (status, body["code"]) == (410, "SHARE_LINK_REVOKED")
 
-    # When the runtime's clock reads 24 h - 1 s after the link was made
+    # When the runtime's clock reads a minute before the link's 24 hours end: the guest's view
     expires = _at(link["expiresAt"])
-    moved = _advance_to(base_url, expires - timedelta(seconds=1))
-    assert expires - timedelta(seconds=2) < moved < expires
-    # Then the guest is served: the view and a download of the photo, with the bytes
+    _advance_to(base_url, expires - timedelta(minutes=1))
     status, view = guest.call("GET", SHARED)
     assert status == 200, view
     assert [f["fileId"] for g in view["galleries"] for f in g["files"]] == [file_id]
+    # When it reads 24 h - 1 s: the guest still downloads the photo (the link re-checked), bytes intact
+    moved = _advance_to(base_url, expires - timedelta(seconds=1))
+    assert expires - timedelta(seconds=2) < moved < expires
     status, download = guest.call("GET", f"/shared/files/{file_id}/download")
     assert status == 200, download
     assert download["expiresInSeconds"] <= 15 * 60
     with urllib.request.urlopen(download["url"], timeout=30) as response:
         assert response.read() == PNG
-    assert _runtime_now(base_url) < expires  # the requests above were answered before expiry
 
     # When the clock reads 24 h + 1 s
     moved = _advance_to(base_url, expires + timedelta(seconds=1))

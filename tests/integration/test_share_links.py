@@ -102,6 +102,39 @@ def test_the_24_hour_boundary(
             assert result[1]["code"] == code
 
 
+def test_a_request_that_straddles_the_expiry_is_judged_by_when_it_arrived(
+    api: Api, clock: FixedClock
+) -> None:
+    from datetime import datetime, timedelta
+
+    from caseroom.sharing import routes as sharing_routes
+    from caseroom.sharing.logic import ShareService
+
+    class Ticking:
+        """Each reading is 300 ms after the last: a slow request crosses the boundary inside."""
+
+        def __init__(self, start: datetime) -> None:
+            self.at = start
+
+        def now(self) -> datetime:
+            self.at += timedelta(milliseconds=300)
+            return self.at
+
+    world = build_world(api, "GET /cases/{caseId}/files/{fileId}")
+    link = _create(api, world.case_id)
+    expires = datetime.fromisoformat(link["expiresAt"].replace("Z", "+00:00"))
+    # Given a request arriving 400 ms before the link expires, whose later readings are past it
+    sharing_routes.use_service(ShareService(clock=Ticking(expires - timedelta(milliseconds=700))))
+    # Then it is served as a whole (not refused half way as an unknown case)
+    status, body = _download(api, link["token"], world.file_id)
+    assert status == 200, body
+    # ...and one arriving after the expiry is refused as expired
+    sharing_routes.use_service(ShareService(clock=Ticking(expires)))
+    status, body = _download(api, link["token"], world.file_id)
+    assert (status, body["code"]) == (410, "SHARE_LINK_EXPIRED")
+    sharing_routes.use_service(ShareService(clock=clock))
+
+
 def test_a_link_cannot_live_longer_than_24_hours(api: Api) -> None:
     world = build_world(api)
     path = f"/cases/{world.case_id}/share-links"

@@ -24,7 +24,7 @@ from caseroom.audit import AuditRecord, Outcome, RequestMeta, user_record
 from caseroom.auth import Principal, Role
 from caseroom.cases import dal as cases_dal
 from caseroom.cases.records import Case
-from caseroom.clock import Clock, SystemClock, iso
+from caseroom.clock import Clock, FixedClock, SystemClock, iso
 from caseroom.errors import (
     EmailCodeInvalid,
     EmailCodeNotRequired,
@@ -279,9 +279,9 @@ class ShareService:
         )
         return entry
 
-    def _link_for(self, token: str | None, meta: RequestMeta) -> ShareLink:
-        """The live link a token opens: 401 without a token, 404 for an unknown one (counted per
-        address; 429 past the limit), 410 once it expired or was revoked."""
+    def _link_for(self, token: str | None, meta: RequestMeta, at: datetime) -> ShareLink:
+        """The live link a token opens at `at`: 401 without a token, 404 for an unknown one
+        (counted per address; 429 past the limit), 410 once it expired or was revoked."""
         if not token:
             raise Unauthenticated("A share link token is required (X-Share-Token).")
         minute, _ = self._minute()
@@ -294,7 +294,7 @@ class ShareService:
         link = dal.get_link(entry.case_id, entry.link_id) if entry else None
         if link is None or not hmac.compare_digest(link.token_hash, digest):
             raise self._refuse_unknown(meta)
-        state = link_state(link, iso(self._now()))
+        state = link_state(link, iso(at))
         if state != "active":
             dal.append_log(self._log(link, meta, f"refused-{state}"), self._retention(link))
             raise ShareLinkRevoked() if state == "revoked" else ShareLinkExpired()
@@ -303,10 +303,13 @@ class ShareService:
     def _guest(
         self, token: str | None, session: str | None, meta: RequestMeta, action: Action
     ) -> tuple[ShareLink, Gate, Case, GuestSession | None]:
-        link = self._link_for(token, meta)
+        # One instant decides the whole request: a request that straddles the link's expiry is
+        # judged by when it arrived (410 here, or served), never half and half.
+        at = self._now()
+        link = self._link_for(token, meta, at)
         session_hash = token_hash(session) if session else None
         found = dal.get_session(link.link_id, session_hash) if session_hash else None
-        if found is not None and found.expires_at <= iso(self._now()):
+        if found is not None and found.expires_at <= iso(at):
             found = None
         guest = Principal(
             user_id=f"guest:{link.link_id}",
@@ -316,7 +319,7 @@ class ShareService:
             share_link_id=link.link_id,
             share_session=session_hash if found else None,
         )
-        gate = Gate(guest, meta, self.clock)
+        gate = Gate(guest, meta, FixedClock(at))
         case = gate.visible(action, cases_dal.get_case(link.case_id), link.case_id)
         return link, gate, case, found
 
