@@ -6,6 +6,9 @@ import { useAsync } from "../shared/ui/hooks";
 import { AuditTrail, CaseDetails, Timeline } from "../features/cases/CaseDetails";
 import { FilesPanel } from "../features/files/FilesPanel";
 import { StatusMover } from "../features/lab/StatusMover";
+import { PlanningPanel } from "../features/planning/PlanningPanel";
+import { TeamPanel } from "../features/team/TeamPanel";
+import { href } from "../shared/router";
 
 export function CaseScreen({ caseId, me, refreshKey }: { caseId: string; me: Me; refreshKey: number }) {
   const view = useAsync(async () => must(await api.GET("/cases/{caseId}", { params: { path: { caseId } } })), [caseId, refreshKey]);
@@ -23,9 +26,14 @@ export function CaseScreen({ caseId, me, refreshKey }: { caseId: string; me: Me;
         {isLab && <StatusMover view={data} onMoved={view.reload} />}
         <FilesPanel caseId={caseId} refreshKey={refreshKey} />
         <Timeline caseId={caseId} version={data.version + refreshKey} />
-        {!isLab && <AuditTrail caseId={caseId} version={data.version + refreshKey} />}
+        {data.ownerId === me.userId && <AuditTrail caseId={caseId} version={data.version + refreshKey} />}
+        <TeamPanel view={data} me={me} onChanged={view.reload} />
+        <PlanningPanel view={data} me={me} onChanged={view.reload} />
       </div>
       <p class="muted">{t("case.lab")}: {data.labId}</p>
+      <p class="no-print">
+        <a href={href({ name: "casePrint", caseId })}>{t("print.link")}</a>
+      </p>
     </div>
   );
 }

@@ -9,7 +9,14 @@ export type Route =
   | { name: "case"; caseId: string }
   | { name: "labQueue" }
   | { name: "notifications" }
-  | { name: "notFound" };
+  | { name: "notFound" }
+  | { name: "shared" }
+  | { name: "teamRequests"; invitationId?: string }
+  | { name: "network" }
+  | { name: "settings" }
+  | { name: "webhook"; endpointId: string }
+  | { name: "labPlanning" }
+  | { name: "casePrint"; caseId: string };
 
 export function parse(hash: string): Route {
   const path = hash.replace(/^#/, "") || "/";
@@ -22,6 +29,14 @@ export function parse(hash: string): Route {
   if (head === "cases" && parts.length === 1) return { name: "cases" };
   if (head === "cases" && second === "new" && parts.length === 2) return { name: "newCase" };
   if (head === "cases" && second && parts.length === 2) return { name: "case", caseId: second };
+  if (head === "shared" && parts.length === 1) return { name: "shared" };
+  if (head === "team-requests" && parts.length <= 2) return { name: "teamRequests", invitationId: second };
+  if (head === "network" && parts.length === 1) return { name: "network" };
+  if (head === "settings" && parts.length === 1) return { name: "settings" };
+  if (head === "settings" && second === "webhooks" && parts[2] && parts.length === 3)
+    return { name: "webhook", endpointId: parts[2] };
+  if (head === "lab" && second === "planning" && parts.length === 2) return { name: "labPlanning" };
+  if (head === "cases" && second && parts[2] === "print" && parts.length === 3) return { name: "casePrint", caseId: second };
   return { name: "notFound" };
 }
 
@@ -41,6 +56,20 @@ export function href(route: Route): string {
       return "#/notifications";
     case "notFound":
       return "#/";
+    case "shared":
+      return "#/shared";
+    case "teamRequests":
+      return route.invitationId ? `#/team-requests/${encodeURIComponent(route.invitationId)}` : "#/team-requests";
+    case "network":
+      return "#/network";
+    case "settings":
+      return "#/settings";
+    case "webhook":
+      return `#/settings/webhooks/${encodeURIComponent(route.endpointId)}`;
+    case "labPlanning":
+      return "#/lab/planning";
+    case "casePrint":
+      return `#/cases/${encodeURIComponent(route.caseId)}/print`;
   }
 }
 

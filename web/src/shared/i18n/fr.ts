@@ -1,4 +1,5 @@
 import type { Messages } from "./en";
+import { frTeam } from "./team.fr";
 
 export const fr: Messages = {
   "app.name": "CaseRoom",
@@ -127,4 +128,5 @@ export const fr: Messages = {
   "v.video": "Vidéo",
   "v.pdf": "PDF",
   "v.other": "Autre",
+  ...frTeam,
 };
