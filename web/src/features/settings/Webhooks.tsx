@@ -157,7 +157,7 @@ function NewEndpoint({ onCreated }: { onCreated: (created: Schemas["EndpointCrea
       {error && <ErrorBox error={error} />}
       <label>
         {t("hooks.url")}
-        <input type="url" name="url" required pattern="https://.*" placeholder="https://" value={url} onInput={(e) => setUrl(e.currentTarget.value)} />
+        <input type="url" name="url" required placeholder="https://" value={url} onInput={(e) => setUrl(e.currentTarget.value)} />
       </label>
       <label>
         {t("hooks.description")}

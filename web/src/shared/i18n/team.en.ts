@@ -44,7 +44,7 @@ export const enTeam = {
   "requests.open": "Open case {caseId}",
   "requests.gone": "This invitation is no longer waiting: it was answered, cancelled or is for another account.",
   "network.title": "My network",
-  "network.help": "People you have worked with on a case team. Search by the start of a name or an email.",
+  "network.help": "People you have worked with on a case team. Search by the beginning of a full name (as shown, e.g. \"Dr. Ana\") or of an email address, up to its @ at least.",
   "network.query": "Name or email",
   "network.search": "Search",
   "network.empty": "Nobody found.",

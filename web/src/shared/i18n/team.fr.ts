@@ -46,7 +46,7 @@ export const frTeam: Record<keyof typeof enTeam, string> = {
   "requests.open": "Ouvrir le dossier {caseId}",
   "requests.gone": "Cette invitation n’attend plus : elle a reçu une réponse, a été annulée ou concerne un autre compte.",
   "network.title": "Mon réseau",
-  "network.help": "Les personnes avec qui vous avez travaillé dans une équipe. Cherchez par le début d’un nom ou un e-mail.",
+  "network.help": "Les personnes avec qui vous avez travaillé dans une équipe. Cherchez par le début du nom complet (tel qu’affiché, ex. « Dr. Ana ») ou d’une adresse e-mail, jusqu’à son @ au moins.",
   "network.query": "Nom ou e-mail",
   "network.search": "Rechercher",
   "network.empty": "Personne trouvé.",
