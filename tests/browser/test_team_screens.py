@@ -59,9 +59,13 @@ def world(browser: Any, base_url: str) -> dict[str, Any]:
     ana_api, ben_api, lab_api = sign_in(base_url, ANA), sign_in(base_url, BEN), sign_in(base_url, "lab")
     for client, path in ((ana_api, "/cases"), (lab_api, "/lab/cases"), (ana_api, "/me/network")):
         read(client, path)  # warm the functions the fixture and the first screens use
-    status, team_case = ana_api.call("POST", "/cases", {**RX, "caseType": "crown", "patientName": "Team Patient"})
+    status, team_case = ana_api.call(
+        "POST", "/cases", {**RX, "caseType": "crown", "patientName": "Team Patient"}
+    )
     assert status == 201, team_case
-    status, plan_case = ana_api.call("POST", "/cases", {**RX, "caseType": "crown", "patientName": "Plan Patient"})
+    status, plan_case = ana_api.call(
+        "POST", "/cases", {**RX, "caseType": "crown", "patientName": "Plan Patient"}
+    )
     assert status == 201, plan_case
     ana = accept_dialogs(signed_in_page(browser, base_url, ANA, viewport={"width": 1280, "height": 900}))
     ben = accept_dialogs(signed_in_page(browser, base_url, BEN, viewport={"width": 1280, "height": 900}))
@@ -89,7 +93,9 @@ def test_owner_invites_by_email_and_the_email_link_opens_the_request(
     ana.fill("input[name='inviteEmail']", world["ben_email"])
     ana.click("text=Send invitation")
     # Then the invitation is listed as pending, with its role
-    pending = ana.wait_for_selector(f"[data-testid='team-panel'] li[data-invitation-id]:has-text('{world['ben_email']}')")
+    pending = ana.wait_for_selector(
+        f"[data-testid='team-panel'] li[data-invitation-id]:has-text('{world['ben_email']}')"
+    )
     assert pending is not None and "Surgeon" in pending.inner_text()
     invitation_id = pending.get_attribute("data-invitation-id")
     assert_accessible(ana, "case page with team and planning")
@@ -105,7 +111,11 @@ def test_owner_invites_by_email_and_the_email_link_opens_the_request(
     card = ben.wait_for_selector(f"li[data-invitation-id='{invitation_id}']")
     # Then the app opens on that request, highlighted, saying who invites him to which case as what
     assert card is not None and card.get_attribute("aria-current") == "true"
-    assert case_id in card.inner_text() and "Dr. Ana Ortiz" in card.inner_text() and "Surgeon" in card.inner_text()
+    assert (
+        case_id in card.inner_text()
+        and "Dr. Ana Ortiz" in card.inner_text()
+        and "Surgeon" in card.inner_text()
+    )
     assert_accessible(ben, "team requests")
     shoot(ben, screenshot_dir, "team-requests")
     # When he accepts, the case is his to open and is listed among the cases shared with him
@@ -131,7 +141,9 @@ def test_owner_cancels_an_invitation_and_hands_the_case_over(world: dict[str, An
     ana.click("text=Cancel the invitation to nobody.yet@clinic.example.com")
     # Then it is no longer pending (and the server agrees)
     ana.wait_for_selector("text=The invitation to nobody.yet@clinic.example.com was cancelled.")
-    ana.wait_for_selector("li[data-invitation-id]:has-text('nobody.yet@clinic.example.com')", state="detached")
+    ana.wait_for_selector(
+        "li[data-invitation-id]:has-text('nobody.yet@clinic.example.com')", state="detached"
+    )
     team = read(world["ana_api"], f"/cases/{case_id}/team")
     assert all(i["email"] != "nobody.yet@clinic.example.com" for i in team.get("pending") or [])
     # When she hands the case over to Ben, staying on as a prosthodontist
@@ -142,7 +154,9 @@ def test_owner_cancels_an_invitation_and_hands_the_case_over(world: dict[str, An
     # Then Ben owns it and Ana is a member who may leave (and no longer sees the audit trail)
     team = read(world["ben_api"], f"/cases/{case_id}/team")
     assert team["owner"]["name"] == "Dr. Ben Osei"
-    assert [(m["name"], m["professionalRole"]) for m in team["members"]] == [("Dr. Ana Ortiz", "prosthodontist")]
+    assert [(m["name"], m["professionalRole"]) for m in team["members"]] == [
+        ("Dr. Ana Ortiz", "prosthodontist")
+    ]
     open_case(ana, base_url, case_id)
     ana.wait_for_selector("text=Leave this case team")
     assert ana.locator("#audit-title").count() == 0
@@ -164,12 +178,16 @@ def test_owner_invites_from_the_network_then_removes_the_member(
     open_case(ben, base_url, case_id)
     ben.fill("input[name='networkQuery']", "Dr. Ana")
     ben.click("[data-testid='team-panel'] form[role='search'] >> button[type='submit']")
-    contact = ben.wait_for_selector("[data-testid='team-panel'] li[data-contact-id]:has-text('Dr. Ana Ortiz')")
+    contact = ben.wait_for_selector(
+        "[data-testid='team-panel'] li[data-contact-id]:has-text('Dr. Ana Ortiz')"
+    )
     assert contact is not None
     # When he invites her from there as a dentist
     ben.select_option("[data-testid='team-panel'] select[name='professionalRole']", "dentist")
     ben.click("text=Invite Dr. Ana Ortiz")
-    ben.wait_for_selector("[data-testid='team-panel'] li[data-invitation-id]:has-text('ana.ortiz@clinic.example.com')")
+    ben.wait_for_selector(
+        "[data-testid='team-panel'] li[data-invitation-id]:has-text('ana.ortiz@clinic.example.com')"
+    )
     # And Ana accepts it from her Team requests screen (reached from the navigation)
     ana.click("nav >> text=Team requests")
     ana.wait_for_selector(f"li[data-invitation-id]:has-text('{case_id}')")
@@ -242,7 +260,8 @@ def test_lab_publishes_a_block_and_the_clinician_books_it_with_calendar_links(
     published = read(world["lab_api"], "/lab/planning/blocks")["items"]
     [mine] = [b for b in published if b["localStart"].startswith("2030-03-12T10:00")]
     expected_time = ana.evaluate(
-        "iso => new Intl.DateTimeFormat('en-GB', {hour: '2-digit', minute: '2-digit', timeZone: 'Europe/Paris'}).format(new Date(iso))",
+        "iso => new Intl.DateTimeFormat('en-GB', {hour: '2-digit', minute: '2-digit',"
+        " timeZone: 'Europe/Paris'}).format(new Date(iso))",
         mine["start"],
     )
     assert expected_time in panel.inner_text()
@@ -318,7 +337,9 @@ def test_notification_preferences_and_a_webhook_with_its_delivery_log(
         shoot(ana, screenshot_dir, "webhook-deliveries")
 
 
-def test_printable_confirmation_drops_the_app_chrome(world: dict[str, Any], base_url: str, screenshot_dir: Path) -> None:
+def test_printable_confirmation_drops_the_app_chrome(
+    world: dict[str, Any], base_url: str, screenshot_dir: Path
+) -> None:
     ana, case_id = world["ana"], world["plan_case"]
     # Given the case page's printable confirmation link
     ana.goto(f"{base_url}/#/cases/{case_id}")
@@ -355,7 +376,7 @@ def test_phone_viewport_in_french_for_the_team_and_planning_screens(
     assert_accessible(phone, "phone case page (fr)")
     shoot(phone, screenshot_dir, "phone-team")
     for route, heading in (
-        ("#/team-requests", "Invitations d’équipe"),
+        ("#/team-requests", "Invitations d\u2019équipe"),
         ("#/shared", "Partagés avec moi"),
         ("#/network", "Mon réseau"),
         ("#/settings", "Paramètres"),
