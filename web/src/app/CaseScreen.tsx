@@ -25,10 +25,10 @@ export function CaseScreen({ caseId, me, refreshKey }: { caseId: string; me: Me;
         <CaseDetails view={data} canEdit={data.ownerId === me.userId} onChanged={view.reload} />
         {isLab && <StatusMover view={data} onMoved={view.reload} />}
         <FilesPanel caseId={caseId} refreshKey={refreshKey} />
+        <PlanningPanel view={data} me={me} onChanged={view.reload} />
+        <TeamPanel view={data} me={me} onChanged={view.reload} />
         <Timeline caseId={caseId} version={data.version + refreshKey} />
         {data.ownerId === me.userId && <AuditTrail caseId={caseId} version={data.version + refreshKey} />}
-        <TeamPanel view={data} me={me} onChanged={view.reload} />
-        <PlanningPanel view={data} me={me} onChanged={view.reload} />
       </div>
       <p class="muted">{t("case.lab")}: {data.labId}</p>
       <p class="no-print">

@@ -29,14 +29,18 @@ export function PlanningPanel({ view, me, onChanged }: { view: CaseView; me: Me;
   const [error, setError] = useState<Error>();
   const [done, setDone] = useState<string>();
   const [booking, setBooking] = useState<Schemas["BookingView"]>();
+  // Only a case that has (had) a session or may book one asks the planning API: most case pages
+  // then cost no call to it at all.
+  const relevant = !!view.planningSessionId || BOOKABLE.has(view.status);
   const session = useAsync(async () => {
+    if (!relevant) return null;
     try {
       return must(await api.GET("/cases/{caseId}/planning", { params: { path: { caseId } } }));
     } catch (caught) {
       if (caught instanceof ApiError && caught.code === "NO_PLANNING_SESSION") return null;
       throw caught;
     }
-  }, [caseId, view.version]);
+  }, [caseId, view.version, relevant]);
   const active = session.data && session.data.status === "booked" ? session.data : null;
   const wantsBlocks = (isOwner && BOOKABLE.has(view.status) && !active) || (isLab && !!active);
   const blocks = useAsync(async () => {
