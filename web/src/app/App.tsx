@@ -106,7 +106,7 @@ export function App() {
       screen = <Network />;
       break;
     case "settings":
-      screen = <Settings webhooks={!isLab} />;
+      screen = <Settings webhooks={me.role === "clinician"} />;
       break;
     case "webhook":
       screen = <WebhookDeliveries endpointId={route.endpointId} />;
@@ -137,21 +137,26 @@ export function App() {
                 </li>
               </>
             )}
-            {isLab ? (
+            {isLab && (
               <li>
                 <a href={href({ name: "labPlanning" })}>{t("nav.planning")}</a>
               </li>
-            ) : (
+            )}
+            {me.role === "clinician" && (
               <li>
                 <a href={href({ name: "shared" })}>{t("nav.shared")}</a>
               </li>
             )}
-            <li>
-              <a href={href({ name: "teamRequests" })}>{t("nav.requests")}</a>
-            </li>
-            <li>
-              <a href={href({ name: "network" })}>{t("nav.network")}</a>
-            </li>
+            {(isLab || me.role === "clinician") && (
+              <>
+                <li>
+                  <a href={href({ name: "teamRequests" })}>{t("nav.requests")}</a>
+                </li>
+                <li>
+                  <a href={href({ name: "network" })}>{t("nav.network")}</a>
+                </li>
+              </>
+            )}
             <li>
               <a href={href({ name: "settings" })}>{t("nav.settings")}</a>
             </li>
