@@ -376,3 +376,28 @@ def test_bad_input_on_the_owner_side_has_stable_codes_and_echoes_nothing(api: Ap
             "PUT", policy, policy.format(caseId=case_id), who=CLINICIAN_2, body={"membersMayCreate": True}
         )
         assert (status, answer["code"]) == (404, "CASE_NOT_FOUND")
+
+
+def test_a_members_links_end_with_their_membership(api: Api) -> None:
+    from tests.conftest import SURGEON
+
+    # Given a member who made a link while the owner allowed it, and the owner's own link
+    world = build_world(api, "GET /cases/{caseId}/team")
+    policy = "/cases/{caseId}/share-links/policy"
+    _ok(api("PUT", policy, policy.format(caseId=world.case_id), body={"membersMayCreate": True}))
+    links = "/cases/{caseId}/share-links"
+    path = links.format(caseId=world.case_id)
+    members = _ok(api("POST", links, path, who=SURGEON, body={"galleryIds": ["initial-documentation"]}), 201)
+    owners = _create(api, world.case_id)
+    _ok(_guest(api, members["token"]))
+    # When the member leaves the team
+    _ok(api("POST", "/cases/{caseId}/team/leave", f"/cases/{world.case_id}/team/leave", who=SURGEON))
+    # Then their link is refused at once as revoked (TTL or a job would be late), the owner's lives
+    status, body = _guest(api, members["token"])
+    assert (status, body["code"]) == (410, "SHARE_LINK_REVOKED")
+    assert str(members["token"]) not in str(body)
+    _ok(_guest(api, owners["token"]))
+    # ...and the refusal is in the link's access log for the owner
+    log = "/cases/{caseId}/share-links/{linkId}/access-log"
+    entries = _ok(api("GET", log, log.format(caseId=world.case_id, linkId=members["linkId"])))["items"]
+    assert any(entry.get("action") == "refused-revoked" for entry in entries), entries

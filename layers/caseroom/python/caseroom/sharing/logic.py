@@ -81,6 +81,15 @@ def _plausible_token(token: str) -> bool:
     return len(token) == 43 and all(c.isascii() and (c.isalnum() or c in "-_") for c in token)
 
 
+def _creator_still_on_case(link: ShareLink, case: Case) -> bool:
+    """The owner, or an active member (a consistent read; the item exists only while active)."""
+    if link.created_by == case.owner_id:
+        return True
+    from caseroom.team import dal as team_dal
+
+    return team_dal.get_member(case.case_id, link.created_by) is not None
+
+
 def link_state(link: ShareLink, now: str) -> str:
     if link.revoked_at is not None:
         return "revoked"
@@ -321,6 +330,12 @@ class ShareService:
         )
         gate = Gate(guest, meta, FixedClock(at))
         case = gate.visible(action, cases_dal.get_case(link.case_id), link.case_id)
+        if not _creator_still_on_case(link, case):
+            # A member's links end with their membership (removed or left): nothing they gave
+            # out outlives their own access. Decided here, at every guest request, so no
+            # revocation job can be late or lost.
+            dal.append_log(self._log(link, meta, "refused-revoked"), self._retention(link))
+            raise ShareLinkRevoked()
         return link, gate, case, found
 
     def _opened_view(self, gate: Gate, case: Case, link: ShareLink, action: Action) -> None:
