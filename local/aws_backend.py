@@ -274,7 +274,11 @@ class AwsBackend:
                 endpoint = self.endpoint_url
                 if self.dynamodb_endpoint_url and service in ("dynamodb", "dynamodbstreams"):
                     endpoint = self.dynamodb_endpoint_url
-                found = self._session.client(service, endpoint_url=endpoint)
+                from botocore.config import Config
+
+                # The dispatcher calls SQS from a thread per delivery in flight.
+                config = Config(max_pool_connections=64)
+                found = self._session.client(service, endpoint_url=endpoint, config=config)
                 self._clients[service] = found
             return found
 

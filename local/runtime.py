@@ -167,7 +167,11 @@ class LocalRuntime:
             on_checkpoint=store.save_relay_position if store else None,
         )
         self._dispatcher = RuleDispatcher(
-            self._backend, self._functions, max_attempts=self._max_attempts, retry_delay_s=self._retry_delay_s
+            self._backend,
+            self._functions,
+            max_attempts=self._max_attempts,
+            retry_delay_s=self._retry_delay_s,
+            parallel_per_rule=self._sandbox_settings.max_sandboxes,
         )
         self._scheduler = TimerScheduler(self._backend, self.clock)
         self._gateway = Gateway(
@@ -206,6 +210,8 @@ class LocalRuntime:
     def stop(self) -> None:
         """Stops sandboxes, loops, gateway, moto and the durable store, in that order; safe to call
         twice. Sandboxes go first (killed, whatever they run), so nothing waits on a handler."""
+        if self._dispatcher is not None:
+            self._dispatcher.signal_stop()  # deliveries cut short from here on leave their events queued
         for component in (self._relay, self._dispatcher, self._scheduler):
             if component is not None:
                 component.loop.signal_stop()  # no new deliveries start from here on
