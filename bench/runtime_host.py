@@ -3,7 +3,8 @@
 Its own process, so the load clients and the server (gateway, handlers, moto) do not share one
 GIL. It is the runtime `make start` runs: DynamoDB Local in a fresh data directory (a temporary
 one, removed at the end), functions in sandbox processes. Writes {"baseUrl": ...} to READY_FILE
-once listening; stops when stdin closes, and writes how long the stop took to READY_FILE.stopped.
+once listening; stops when stdin closes, and writes how long the stop took, with how many rule
+events were still queued, to READY_FILE.stopped.
 """
 
 from __future__ import annotations
@@ -50,9 +51,12 @@ def main(argv: list[str]) -> int:
         partial.replace(ready_file)  # atomic: the parent never reads half a file
         sys.stdin.read()  # the parent closes our stdin to stop us
     finally:
+        events = Path(data_dir.name) / "data" / "events"
+        queued = sum(1 for path in events.rglob("*.json") if not path.parent.name.endswith("-dlq"))
         started = time.perf_counter()
         runtime.stop()
-        ready_file.with_suffix(".stopped").write_text(f"{time.perf_counter() - started:.3f}")
+        stopped = {"stopSeconds": round(time.perf_counter() - started, 3), "queuedEventsAtStop": queued}
+        ready_file.with_suffix(".stopped").write_text(json.dumps(stopped))
         data_dir.cleanup()
     logging.shutdown()
     sys.stdout.flush()

@@ -28,6 +28,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -133,6 +134,7 @@ class Runtime:
     process: subprocess.Popen[bytes]
     base_url: str
     environment: dict[str, str]
+    ready_file: Path
 
 
 def start_runtime() -> Runtime:
@@ -157,7 +159,7 @@ def start_runtime() -> Runtime:
             raise RuntimeError("the runtime did not start; see bench/.work/sandboxes-runtime.log")
         time.sleep(0.1)
     ready = json.loads(ready_file.read_text())
-    return Runtime(process, ready["baseUrl"], ready["environment"])
+    return Runtime(process, ready["baseUrl"], ready["environment"], ready_file)
 
 
 def stop_runtime(runtime: Runtime) -> float:
@@ -171,6 +173,14 @@ def stop_runtime(runtime: Runtime) -> float:
         runtime.process.kill()
         runtime.process.wait()
     return time.perf_counter() - started
+
+
+def stop_details(runtime: Runtime) -> dict[str, Any]:
+    """What the host wrote about its stop: LocalRuntime.stop()'s own seconds, events queued."""
+    try:
+        return dict(json.loads(runtime.ready_file.with_suffix(".stopped").read_text()))
+    except (OSError, ValueError):
+        return {}
 
 
 # -- 1. concurrency ------------------------------------------------------------------------------
@@ -220,9 +230,14 @@ def with_retries(call: Callable[[], tuple[int, Any]], attempts: int = 5) -> tupl
 
 
 def walk_to_ready_to_plan(lab_api: Api, case_id: str) -> None:
-    """Received, then Ready to Plan, from wherever the case is (a retried step may have landed)."""
+    """Received, then Ready to Plan, from wherever the case is (a retried step may have landed).
+    The lab sees a new case once the case's events reached their consumers: a 404 is waited out."""
+    deadline = time.monotonic() + 120
     for _ in range(10):
         status, case = with_retries(lambda: lab_api.call("GET", f"/cases/{case_id}"))
+        while status == 404 and time.monotonic() < deadline:
+            time.sleep(0.5)
+            status, case = with_retries(lambda: lab_api.call("GET", f"/cases/{case_id}"))
         if status != 200:
             raise RuntimeError(f"setup: GET case answered {status}: {case}")
         if case["status"] == "Ready to Plan":
@@ -596,6 +611,7 @@ def run(duration_s: float = DEFAULT_DURATION_S) -> dict[str, Any]:
     finally:
         results["runtime_process_peak_rss_mb"] = peak_rss_mb(runtime.process.pid)
         results["stop_seconds"] = round(stop_runtime(runtime), 2)
+        results["stop"] = stop_details(runtime)
     return results
 
 

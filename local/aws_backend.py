@@ -8,6 +8,7 @@ endpoint (DynamoDB Local, see local/dynamodb_local.py), the table lives there in
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import os
@@ -137,6 +138,17 @@ def trim_moto_memory() -> None:
         del sent[:-MAILBOX_LIMIT]
 
 
+def cache_event_template_paths() -> None:
+    """moto's EventBridge compiles every JSONPath of a target's input map again for every event
+    and target (jsonpath_ng builds a yacc parser each time): ~120 ms of CPU per PutEvents with
+    CaseRoom's rules, all of it under moto's one-request lock. The expressions are a handful of
+    constants, so parse each once. Idempotent."""
+    import jsonpath_ng.ext
+
+    if getattr(jsonpath_ng.ext.parse, "cache_info", None) is None:
+        jsonpath_ng.ext.parse = functools.lru_cache(maxsize=256)(jsonpath_ng.ext.parse)
+
+
 class MotoServer:
     """moto's ThreadedMotoServer, with requests serialized (see _OneRequestAtATime)."""
 
@@ -153,6 +165,7 @@ class MotoServer:
         )
         from werkzeug.serving import make_server
 
+        cache_event_template_paths()
         app = _OneRequestAtATime(DomainDispatcherApplication(create_backend_app))
         try:
             self._server = make_server(

@@ -301,6 +301,7 @@ class RuleDispatcher:
         }
         self._lock = threading.Lock()
         self._stopping = threading.Event()
+        self._one_at_a_time = threading.Lock()
         self._deliveries: ThreadPoolExecutor | None = None
         # One loop per rule: a rule with a slow consumer never holds up another rule's events.
         self.loop = LoopGroup(
@@ -376,7 +377,8 @@ class RuleDispatcher:
                 self._deliver(resources, queue_url, dlq_url, message)
         else:
             futures = [
-                deliveries.submit(self._deliver, resources, queue_url, dlq_url, message) for message in messages
+                deliveries.submit(self._deliver, resources, queue_url, dlq_url, message)
+                for message in messages
             ]
             for future in futures:
                 if not future.cancelled():
@@ -395,7 +397,15 @@ class RuleDispatcher:
             event = json.loads(message["Body"])
             # moto's events lack "account", which every real EventBridge event carries.
             event.setdefault("account", ACCOUNT_ID)
-            self._functions.invoke(function_name, event)
+            if self._functions.waiting_requests():
+                # Requests are queued at the gateway for a sandbox: on a 2-core machine every
+                # event handler running beside them slows them towards the gateway's 30 s
+                # timeout. Events then go one at a time (never none: they still drain); in
+                # AWS both would simply scale out.
+                with self._one_at_a_time:
+                    self._functions.invoke(function_name, event)
+            else:
+                self._functions.invoke(function_name, event)
         except Exception as exc:
             if self._stopping.is_set():
                 return  # cut short by the stop (its sandbox was killed): not a failure of the event

@@ -1,7 +1,8 @@
 """Lambda-like sandboxes for the local runtime: each function runs in worker processes.
 
 - Warm reuse: an idle sandbox takes the next invocation (the most recently used first).
-- Cold start: a new process imports the handler (its init phase) when no idle one is free.
+- Cold start: a new process imports the handler (its init phase) when no idle one is free;
+  one at a time per function (two cores gain nothing from parallel imports).
 - Concurrency: invocations run in parallel, one per sandbox. At most `reserved_concurrency`
   invocations of a function are in flight; one more is throttled (Lambda's 429
   TooManyRequestsException, which API Gateway turns into a 500). A machine cap
@@ -107,6 +108,8 @@ class SandboxPool:
         self._live: set[_Sandbox] = set()  # every started sandbox, idle or busy
         self._sandboxes = 0  # idle + busy + starting
         self._in_flight = 0
+        self._waiting_requests = 0  # synchronous invocations waiting for a sandbox
+        self._starting = False  # a sandbox of this function is in its init phase
         self._closed = False
         self._condition = threading.Condition()
         self.cold_starts = 0
@@ -120,6 +123,12 @@ class SandboxPool:
     def in_flight(self) -> int:
         with self._condition:
             return self._in_flight
+
+    @property
+    def waiting_requests(self) -> int:
+        """Synchronous invocations (the gateway's) waiting for a free sandbox now."""
+        with self._condition:
+            return self._waiting_requests
 
     @property
     def idle_count(self) -> int:
@@ -138,7 +147,7 @@ class SandboxPool:
                 )
             self._in_flight += 1
         try:
-            sandbox, cold = self._acquire(wait_limit_s)
+            sandbox, cold = self._acquire(wait_limit_s, synchronous=throttle)
             try:
                 invocation = self._run(sandbox, event, cold)
             except HandlerError:
@@ -154,28 +163,44 @@ class SandboxPool:
                 self._in_flight -= 1
                 self._condition.notify_all()
 
-    def _acquire(self, wait_limit_s: float | None) -> tuple[_Sandbox, bool]:
+    def _acquire(self, wait_limit_s: float | None, synchronous: bool = True) -> tuple[_Sandbox, bool]:
         deadline = None if wait_limit_s is None else time.monotonic() + wait_limit_s
+        waiting = False
         with self._condition:
-            while True:
-                if self._closed:
-                    raise FunctionFailed("Runtime.Stopped", "the local runtime is stopping")
-                if self._idle:
-                    return self._idle.pop(), False
-                if self._sandboxes < self._settings.max_sandboxes:
-                    self._sandboxes += 1
-                    break
-                remaining = None if deadline is None else deadline - time.monotonic()
-                if remaining is not None and remaining <= 0:
-                    raise NoSandboxInTime(self.function.name)
-                self._condition.wait(remaining if remaining is not None else 1.0)
+            try:
+                while True:
+                    if self._closed:
+                        raise FunctionFailed("Runtime.Stopped", "the local runtime is stopping")
+                    if self._idle:
+                        return self._idle.pop(), False
+                    # One cold start at a time per function: on two cores, four imports at once
+                    # each take four times as long, and nobody is served until one finishes.
+                    if self._sandboxes < self._settings.max_sandboxes and not self._starting:
+                        self._sandboxes += 1
+                        self._starting = True
+                        break
+                    remaining = None if deadline is None else deadline - time.monotonic()
+                    if remaining is not None and remaining <= 0:
+                        raise NoSandboxInTime(self.function.name)
+                    if synchronous and not waiting:
+                        waiting = True
+                        self._waiting_requests += 1
+                    self._condition.wait(remaining if remaining is not None else 1.0)
+            finally:
+                if waiting:
+                    self._waiting_requests -= 1
         try:
-            return self._start_sandbox(), True
+            sandbox = self._start_sandbox()
         except BaseException:
             with self._condition:
                 self._sandboxes -= 1
+                self._starting = False
                 self._condition.notify_all()
             raise
+        with self._condition:
+            self._starting = False
+            self._condition.notify_all()
+        return sandbox, True
 
     def _start_sandbox(self) -> _Sandbox:
         from local import sandbox_worker
@@ -213,7 +238,11 @@ class SandboxPool:
             sandbox.kill()
             raise FunctionFailed("Runtime.Stopped", "the local runtime is stopping")
         self.cold_starts += 1
-        if not parent_end.poll(INIT_TIMEOUT_S):
+        # Lambda limits the init phase to 10 s; when it runs over, Lambda retries the init with
+        # the first invocation, under the function's timeout. A sandbox still importing after
+        # 10 s is therefore given the function's timeout on top (on a loaded 2-core machine a
+        # cold import can take that long) instead of being killed and started again from zero.
+        if not parent_end.poll(INIT_TIMEOUT_S + self.function.timeout_s):
             sandbox.kill()
             raise FunctionFailed("Runtime.InitTimeout", f"{self.function.name} did not initialize in time")
         try:
@@ -321,6 +350,11 @@ class Sandboxes:
 
     def pool(self, function_name: str) -> SandboxPool:
         return self._pools[function_name]
+
+    def waiting_requests(self) -> int:
+        """Synchronous invocations of any function waiting for a sandbox (requests queued at the
+        gateway): the rule dispatcher then delivers one event at a time (see local.events_relay)."""
+        return sum(pool.waiting_requests for pool in self._pools.values())
 
     def _reap_loop(self, every_s: float) -> None:
         while not self._stop.wait(every_s):
