@@ -254,7 +254,9 @@ def concurrent_bookings(base_url: str, clinicians: list[str], lab: str) -> dict[
     cases: list[tuple[str, str]] = []  # (token, case id)
     for index in range(BOOKINGS):
         token = clinicians[index % len(clinicians)]
-        status, case = with_retries(functools.partial(Api(base_url, token).call, "POST", "/cases", CROWN))
+        # Both clinicians work with lab-1 (the seeded "lab" user's); clinician2's default is lab-2.
+        body = {**CROWN, "labId": "lab-1"}
+        status, case = with_retries(functools.partial(Api(base_url, token).call, "POST", "/cases", body))
         if status != 201:
             raise RuntimeError(f"setup: POST /cases answered {status}")
         walk_to_ready_to_plan(lab_api, case["caseId"])

@@ -14,7 +14,7 @@ import logging
 import os
 import threading
 import urllib.request
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -212,6 +212,7 @@ class AwsBackend:
         self._session: Any = None
         self._clients: dict[str, Any] = {}
         self._clients_lock = threading.Lock()
+        self._unwatch: Callable[[], None] | None = None
 
     def start(self, function_environment: Mapping[str, str] | None = None) -> None:
         # Werkzeug would log every boto3 call the handlers make.
@@ -224,8 +225,33 @@ class AwsBackend:
         LOG.info("moto listening on %s", self.endpoint_url)
 
     def stop(self) -> None:
+        self.watch_queues(None)
         self._environment.restore()
         self._server.stop()
+
+    def watch_queues(self, on_message: Callable[[str], None] | None) -> None:
+        """Calls on_message(queue name) after moto queued a message (EventBridge matching a rule,
+        a DLQ send): the dispatcher wakes the rule's loop at once instead of polling for it.
+        None stops watching."""
+        from moto.sqs.models import SQSBackend
+
+        if self._unwatch is not None:
+            self._unwatch()
+            self._unwatch = None
+        if on_message is None:
+            return
+        original = SQSBackend.send_message
+
+        def send_message(backend: Any, queue_name: str, *args: Any, **kwargs: Any) -> Any:
+            message = original(backend, queue_name, *args, **kwargs)
+            on_message(queue_name)
+            return message
+
+        def unwatch() -> None:
+            SQSBackend.send_message = original  # type: ignore[method-assign]
+
+        SQSBackend.send_message = send_message  # type: ignore[method-assign]
+        self._unwatch = unwatch
 
     def aws_environment(self) -> dict[str, str]:
         """What the in-process handlers see: fake credentials and CaseRoom's resource names."""

@@ -304,12 +304,23 @@ class RuleDispatcher:
         self._one_at_a_time = threading.Lock()
         self._deliveries: ThreadPoolExecutor | None = None
         # One loop per rule: a rule with a slow consumer never holds up another rule's events.
-        self.loop = LoopGroup(
-            [
-                BackgroundLoop(f"rule-{name}", functools.partial(self._pump_rule_in_background, name))
-                for name in self._rules
-            ]
-        )
+        # Woken when a message reaches the rule's queue (wake_queue); the idle poll is a safety net.
+        self._loops = {
+            name: BackgroundLoop(
+                f"rule-{name}", functools.partial(self._pump_rule_in_background, name), max_idle_s=5.0
+            )
+            for name in self._rules
+        }
+        self._loop_of_queue = {
+            resources.queue_name: self._loops[name] for name, (resources, _, _) in self._rules.items()
+        }
+        self.loop = LoopGroup(list(self._loops.values()))
+
+    def wake_queue(self, queue_name: str) -> None:
+        """A message reached queue_name: its rule's loop looks at once."""
+        loop = self._loop_of_queue.get(queue_name)
+        if loop is not None:
+            loop.wake()
 
     def start(self) -> None:
         self._stopping.clear()

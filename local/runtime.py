@@ -185,7 +185,7 @@ class LocalRuntime:
         )
         # Work flows downstream at once instead of at the next idle poll: a write wakes the relay,
         # relayed events wake the dispatcher, and handlers' own writes wake the relay again.
-        self._relay.loop.after_work = self._dispatcher.loop.wake
+        self._backend.watch_queues(self._dispatcher.wake_queue)
         self._dispatcher.loop.after_work = self._relay.loop.wake
 
         self._loop = asyncio.new_event_loop()
@@ -231,6 +231,8 @@ class LocalRuntime:
             if self._loop_thread is not None:
                 self._loop_thread.join(timeout=10)
             self._loop.close()
+        if self._backend is not None:
+            self._backend.watch_queues(None)  # before the store unwraps moto: patches come off in reverse
         if self._store is not None and self._backend is not None:
             self._store.detach(self._backend)
         if self._backend is not None:
