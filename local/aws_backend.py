@@ -248,9 +248,9 @@ class AwsBackend:
             return message
 
         def unwatch() -> None:
-            SQSBackend.send_message = original  # type: ignore[method-assign]
+            setattr(SQSBackend, "send_message", original)  # noqa: B010 - a method patched back
 
-        SQSBackend.send_message = send_message  # type: ignore[method-assign]
+        setattr(SQSBackend, "send_message", send_message)  # noqa: B010 - moto's method, watched
         self._unwatch = unwatch
 
     def aws_environment(self) -> dict[str, str]:

@@ -350,11 +350,12 @@ class MotoPersistence:
             for message_id in ids:
                 (self._data.events_dir / queue_name / f"{message_id}.json").unlink(missing_ok=True)
 
-        for name, wrapper, original in (
+        wrappers: tuple[tuple[str, Any, Any], ...] = (
             ("send_message", send, send_message),
             ("delete_message", delete, delete_message),
-        ):
-            wrapper.__wrapped__ = original  # type: ignore[attr-defined]
+        )
+        for name, wrapper, original in wrappers:
+            wrapper.__wrapped__ = original
             self._patches.append((SQSBackend, name, original))
             setattr(SQSBackend, name, wrapper)
 
