@@ -295,7 +295,14 @@ def _webhook_receiver(tally: Tally) -> ThreadingHTTPServer:
 # -- the run ---------------------------------------------------------------------------------
 
 
-def run(cases: int = DEFAULT_CASES, clients: int = CLIENTS, idle_s: float = DEFAULT_IDLE_S) -> dict[str, Any]:
+def run(
+    cases: int = DEFAULT_CASES,
+    clients: int = CLIENTS,
+    idle_s: float = DEFAULT_IDLE_S,
+    max_drive_s: float = float("inf"),
+) -> dict[str, Any]:
+    """max_drive_s: no new case starts after this many seconds (a shared machine's time box);
+    the results then say how many of the cases were driven."""
     load_at_start = os.getloadavg()
     work = Path(tempfile.mkdtemp(prefix="caseroom-soak-"))
     data_dir, log_path = work / "data", work / "runtime.log"
@@ -339,7 +346,7 @@ def run(cases: int = DEFAULT_CASES, clients: int = CLIENTS, idle_s: float = DEFA
             while True:
                 with counter_lock:
                     index = next(counter, None)
-                if index is None:
+                if index is None or time.perf_counter() - started > max_drive_s:
                     return
                 if index % 500 == 0:  # tokens live an hour: sign in again now and then
                     ana.token, lab.token = sign_in(base_url, "clinician"), sign_in(base_url, "lab")
@@ -614,6 +621,9 @@ def main(argv: list[str]) -> int:
         "--idle", type=float, default=DEFAULT_IDLE_S, help="seconds sampled idle after the drive"
     )
     parser.add_argument(
+        "--max-drive-s", type=float, default=float("inf"), help="start no new case after this many seconds"
+    )
+    parser.add_argument(
         "--restart-only", type=Path, metavar="DATA_DIR", help="only time a restart on this data directory"
     )
     args = parser.parse_args(argv)
@@ -621,7 +631,7 @@ def main(argv: list[str]) -> int:
         restarted = restart(args.restart_only, args.restart_only.parent / "restart.log")
         print(json.dumps(restarted, indent=1))
         return 0
-    results = run(args.cases, args.clients, args.idle)
+    results = run(args.cases, args.clients, args.idle, args.max_drive_s)
     out = REPO_ROOT / "bench" / "results"
     out.mkdir(parents=True, exist_ok=True)
     (out / "soak.json").write_text(json.dumps(results, indent=1) + "\n")
