@@ -242,10 +242,12 @@ def _sandboxes_rows(sandboxes: dict[str, Any]) -> list[dict[str, str]]:
                         "verdict": "INFO",
                     }
                 )
+    queued = sandboxes.get("stop", {}).get("queuedEventsAtStop")
     rows.append(
         {
             "target": "sandboxes: Ctrl-C (stop) within 3 s",
-            "measured": f"{_num(sandboxes['stop_seconds'], 2)} s",
+            "measured": f"{_num(sandboxes['stop_seconds'], 2)} s"
+            + (f" with {queued} rule events queued" if queued is not None else ""),
             "verdict": "PASS" if sandboxes["stop_seconds"] <= 3 else "FAIL",
         }
     )

@@ -28,6 +28,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -133,6 +134,7 @@ class Runtime:
     process: subprocess.Popen[bytes]
     base_url: str
     environment: dict[str, str]
+    ready_file: Path
 
 
 def start_runtime() -> Runtime:
@@ -157,7 +159,7 @@ def start_runtime() -> Runtime:
             raise RuntimeError("the runtime did not start; see bench/.work/sandboxes-runtime.log")
         time.sleep(0.1)
     ready = json.loads(ready_file.read_text())
-    return Runtime(process, ready["baseUrl"], ready["environment"])
+    return Runtime(process, ready["baseUrl"], ready["environment"], ready_file)
 
 
 def stop_runtime(runtime: Runtime) -> float:
@@ -171,6 +173,14 @@ def stop_runtime(runtime: Runtime) -> float:
         runtime.process.kill()
         runtime.process.wait()
     return time.perf_counter() - started
+
+
+def stop_details(runtime: Runtime) -> dict[str, Any]:
+    """What the host wrote about its stop: LocalRuntime.stop()'s own seconds, events queued."""
+    try:
+        return dict(json.loads(runtime.ready_file.with_suffix(".stopped").read_text()))
+    except (OSError, ValueError):
+        return {}
 
 
 # -- 1. concurrency ------------------------------------------------------------------------------
@@ -220,9 +230,14 @@ def with_retries(call: Callable[[], tuple[int, Any]], attempts: int = 5) -> tupl
 
 
 def walk_to_ready_to_plan(lab_api: Api, case_id: str) -> None:
-    """Received, then Ready to Plan, from wherever the case is (a retried step may have landed)."""
+    """Received, then Ready to Plan, from wherever the case is (a retried step may have landed).
+    The lab sees a new case once the case's events reached their consumers: a 404 is waited out."""
+    deadline = time.monotonic() + 120
     for _ in range(10):
         status, case = with_retries(lambda: lab_api.call("GET", f"/cases/{case_id}"))
+        while status == 404 and time.monotonic() < deadline:
+            time.sleep(0.5)
+            status, case = with_retries(lambda: lab_api.call("GET", f"/cases/{case_id}"))
         if status != 200:
             raise RuntimeError(f"setup: GET case answered {status}: {case}")
         if case["status"] == "Ready to Plan":
@@ -239,7 +254,9 @@ def concurrent_bookings(base_url: str, clinicians: list[str], lab: str) -> dict[
     cases: list[tuple[str, str]] = []  # (token, case id)
     for index in range(BOOKINGS):
         token = clinicians[index % len(clinicians)]
-        status, case = with_retries(functools.partial(Api(base_url, token).call, "POST", "/cases", CROWN))
+        # Both clinicians work with lab-1 (the seeded "lab" user's); clinician2's default is lab-2.
+        body = {**CROWN, "labId": "lab-1"}
+        status, case = with_retries(functools.partial(Api(base_url, token).call, "POST", "/cases", body))
         if status != 201:
             raise RuntimeError(f"setup: POST /cases answered {status}")
         walk_to_ready_to_plan(lab_api, case["caseId"])
@@ -335,16 +352,29 @@ def receiver(arrivals: Arrivals, secret: list[str]) -> ThreadingHTTPServer:
     return server
 
 
-def websocket_listener(url: str, arrivals: Arrivals, ready: threading.Event, stop: threading.Event) -> None:
+def connect_websocket(session: Any, base_url: str, token: str) -> Any:
+    """How a signed-in client opens the WebSocket (the one place that knows; an async context
+    manager). Today: the ID token in the query string, as the realtime $connect reads it."""
+    url = base_url.replace("http://", "ws://") + f"/ws?token={token}"
+    return session.ws_connect(url, timeout=60)
+
+
+def websocket_listener(
+    base_url: str, token: str, arrivals: Arrivals, ready: threading.Event, stop: threading.Event
+) -> None:
     import aiohttp
 
     async def run() -> None:
         for attempt in range(5):  # $connect runs the realtime function, cold at first
             try:
-                async with aiohttp.ClientSession() as session, session.ws_connect(url) as socket:
+                async with (
+                    aiohttp.ClientSession() as session,
+                    connect_websocket(session, base_url, token) as socket,
+                ):
                     await listen(socket)
                     return
-            except aiohttp.WSServerHandshakeError:
+            except (aiohttp.WSServerHandshakeError, aiohttp.ClientError, TimeoutError) as exc:
+                print(f"[bench] WebSocket connect failed ({exc!r}); retrying", file=sys.stderr, flush=True)
                 await asyncio.sleep(1.0 + attempt)
 
     async def listen(socket: Any) -> None:
@@ -367,8 +397,9 @@ def notification_latency(base_url: str, clinician: str, lab: str) -> dict[str, A
     secret: list[str] = []
     server = receiver(hooks, secret)
     stop, ready = threading.Event(), threading.Event()
-    ws_url = base_url.replace("http://", "ws://") + f"/ws?token={clinician}"
-    listener = threading.Thread(target=websocket_listener, args=(ws_url, pushes, ready, stop), daemon=True)
+    listener = threading.Thread(
+        target=websocket_listener, args=(base_url, clinician, pushes, ready, stop), daemon=True
+    )
     try:
         api, lab_api = Api(base_url, clinician), Api(base_url, lab)
         status, endpoint = api.call(
@@ -471,6 +502,7 @@ def run_clients(
 def in_process_handler(environment: dict[str, str]) -> Callable[[dict[str, Any]], dict[str, Any]]:
     """cases_api's handler in this process, against the runtime's backends."""
     os.environ.update({k: v for k, v in environment.items() if k != "CASEROOM_LOCAL_CLOCK_FILE"})
+    os.environ["POWERTOOLS_METRICS_DISABLED"] = "true"  # as in the sandboxes (the calm console)
     from caseroom import aws, settings
 
     settings.get_settings.cache_clear()
@@ -549,7 +581,10 @@ def throughput(
 def run(duration_s: float = DEFAULT_DURATION_S) -> dict[str, Any]:
     runtime = start_runtime()
     results: dict[str, Any] = {
-        "runtime": "bench.runtime_host: LocalRuntime with sandbox processes (4 per function at most)"
+        "runtime": (
+            "bench.runtime_host: LocalRuntime as `make start` runs it: DynamoDB Local in a fresh data"
+            " directory, functions in sandbox processes (4 per function at most)"
+        )
     }
 
     def phase(name: str, measure: Callable[[], dict[str, Any]]) -> None:
@@ -578,6 +613,7 @@ def run(duration_s: float = DEFAULT_DURATION_S) -> dict[str, Any]:
     finally:
         results["runtime_process_peak_rss_mb"] = peak_rss_mb(runtime.process.pid)
         results["stop_seconds"] = round(stop_runtime(runtime), 2)
+        results["stop"] = stop_details(runtime)
     return results
 
 

@@ -21,6 +21,7 @@ from local.data_dir import DEFAULT_DATA_DIR, DataDirError
 from local.paths import ensure_import_paths
 
 DEFAULT_MAX_SANDBOXES = 4  # local.sandboxes.DEFAULT_MAX_SANDBOXES (not imported before the paths are set)
+DEFAULT_MAX_TOTAL_SANDBOXES = 24  # local.sandboxes.DEFAULT_MAX_TOTAL_SANDBOXES
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -66,6 +67,13 @@ def build_parser() -> argparse.ArgumentParser:
         help=f"sandbox processes per function (default {DEFAULT_MAX_SANDBOXES}); more invocations wait",
     )
     start.add_argument(
+        "--sandboxes-total",
+        type=int,
+        default=DEFAULT_MAX_TOTAL_SANDBOXES,
+        help=f"sandbox processes of all functions together (default {DEFAULT_MAX_TOTAL_SANDBOXES}); "
+        "a cold start over it stops the least recently used idle one",
+    )
+    start.add_argument(
         "--verbose",
         action="store_true",
         help="also show the runtime's and the handlers' logs, Powertools metrics output and warnings",
@@ -107,6 +115,7 @@ def main(argv: list[str] | None = None) -> int:
         fresh=args.fresh,
         verbose=args.verbose,
         max_sandboxes=args.sandboxes,
+        max_total_sandboxes=args.sandboxes_total,
     )
 
 
@@ -153,6 +162,7 @@ def start_command(
     fresh: bool = False,
     verbose: bool = False,
     max_sandboxes: int = DEFAULT_MAX_SANDBOXES,
+    max_total_sandboxes: int = DEFAULT_MAX_TOTAL_SANDBOXES,
 ) -> int:
     from local.runtime import LocalRuntime  # imported after the paths are set up
     from local.sandboxes import SandboxSettings
@@ -172,7 +182,12 @@ def start_command(
         multipart_threshold_bytes=multipart_threshold_bytes,
         data_dir=data_dir,
         fresh=fresh,
-        sandboxes=SandboxSettings(max_sandboxes=max_sandboxes, verbose=verbose, enforce_timeouts=timeouts),
+        sandboxes=SandboxSettings(
+            max_sandboxes=max_sandboxes,
+            max_total_sandboxes=max_total_sandboxes,
+            verbose=verbose,
+            enforce_timeouts=timeouts,
+        ),
     )
     try:
         runtime.start(port)

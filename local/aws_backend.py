@@ -8,12 +8,13 @@ endpoint (DynamoDB Local, see local/dynamodb_local.py), the table lives there in
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import os
 import threading
 import urllib.request
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -137,6 +138,17 @@ def trim_moto_memory() -> None:
         del sent[:-MAILBOX_LIMIT]
 
 
+def cache_event_template_paths() -> None:
+    """moto's EventBridge compiles every JSONPath of a target's input map again for every event
+    and target (jsonpath_ng builds a yacc parser each time): ~120 ms of CPU per PutEvents with
+    CaseRoom's rules, all of it under moto's one-request lock. The expressions are a handful of
+    constants, so parse each once. Idempotent."""
+    import jsonpath_ng.ext
+
+    if getattr(jsonpath_ng.ext.parse, "cache_info", None) is None:
+        jsonpath_ng.ext.parse = functools.lru_cache(maxsize=256)(jsonpath_ng.ext.parse)
+
+
 class MotoServer:
     """moto's ThreadedMotoServer, with requests serialized (see _OneRequestAtATime)."""
 
@@ -153,6 +165,7 @@ class MotoServer:
         )
         from werkzeug.serving import make_server
 
+        cache_event_template_paths()
         app = _OneRequestAtATime(DomainDispatcherApplication(create_backend_app))
         try:
             self._server = make_server(
@@ -199,6 +212,7 @@ class AwsBackend:
         self._session: Any = None
         self._clients: dict[str, Any] = {}
         self._clients_lock = threading.Lock()
+        self._unwatch: Callable[[], None] | None = None
 
     def start(self, function_environment: Mapping[str, str] | None = None) -> None:
         # Werkzeug would log every boto3 call the handlers make.
@@ -211,8 +225,33 @@ class AwsBackend:
         LOG.info("moto listening on %s", self.endpoint_url)
 
     def stop(self) -> None:
+        self.watch_queues(None)
         self._environment.restore()
         self._server.stop()
+
+    def watch_queues(self, on_message: Callable[[str], None] | None) -> None:
+        """Calls on_message(queue name) after moto queued a message (EventBridge matching a rule,
+        a DLQ send): the dispatcher wakes the rule's loop at once instead of polling for it.
+        None stops watching."""
+        from moto.sqs.models import SQSBackend
+
+        if self._unwatch is not None:
+            self._unwatch()
+            self._unwatch = None
+        if on_message is None:
+            return
+        original = SQSBackend.send_message
+
+        def send_message(backend: Any, queue_name: str, *args: Any, **kwargs: Any) -> Any:
+            message = original(backend, queue_name, *args, **kwargs)
+            on_message(queue_name)
+            return message
+
+        def unwatch() -> None:
+            setattr(SQSBackend, "send_message", original)  # noqa: B010 - a method patched back
+
+        setattr(SQSBackend, "send_message", send_message)  # noqa: B010 - moto's method, watched
+        self._unwatch = unwatch
 
     def aws_environment(self) -> dict[str, str]:
         """What the in-process handlers see: fake credentials and CaseRoom's resource names."""
@@ -274,7 +313,11 @@ class AwsBackend:
                 endpoint = self.endpoint_url
                 if self.dynamodb_endpoint_url and service in ("dynamodb", "dynamodbstreams"):
                     endpoint = self.dynamodb_endpoint_url
-                found = self._session.client(service, endpoint_url=endpoint)
+                from botocore.config import Config
+
+                # The dispatcher calls SQS from a thread per delivery in flight.
+                config = Config(max_pool_connections=64)
+                found = self._session.client(service, endpoint_url=endpoint, config=config)
                 self._clients[service] = found
             return found
 

@@ -7,8 +7,10 @@
       s3/<bucket>/objects/ one file per object key: every version, bytes included
       s3/<bucket>/uploads/ one file per multipart upload in progress, its parts included
       timers/              one file per pending EventBridge Scheduler schedule (the app's timers)
+      events/<queue>/      one file per rule event matched but not yet delivered (or in a DLQ)
+      mailbox/             one file per email SES accepted (the newest MAILBOX_LIMIT are kept)
       relay.json           the outbox relay's stream position (where the Pipe resumes)
-      events.json          rule events matched but not yet delivered at a clean stop
+      events.json          (older layouts: rule events kept at a clean stop; read once, then events/)
       ports.json           moto's last port, taken again if free (presigned URLs stay valid)
       cursor.key           the cursor-signing key (CASEROOM_CURSOR_KEY_FILE)
 
@@ -19,6 +21,15 @@ a temporary file, fsynced, renamed) before moto answers the call. moto serves on
 time, so nothing can observe a change, not even the ObjectCreated event that leads a handler to
 record a file as available, before it is on disk. A table record therefore never points at bytes
 that are not on disk, even if the process is killed at any moment.
+
+Rule events and emails are written through the same way: EventBridge puts each matched event
+into its rule's SQS queue with moto's SQSBackend.send_message, which writes the message to
+events/<queue>/<message id>.json before put_events answers the relay (and the relay stores its
+stream position only after that); deleting the message after its handler succeeded removes the
+file. So a kill -9 loses no matched event: a start queues every file again (delivered at least
+once, as EventBridge does; consumers are idempotent on the event id). These small files are not
+fsynced (a killed process loses nothing the kernel holds; only a machine crash could), which
+keeps a backlog of thousands of events cheap to write; objects, uploads and timers are.
 
 Why write-through on moto rather than a file-backed S3: moto's S3 already implements what
 CaseRoom uses of S3 (presigned POST policies, multipart with checksums, versioning, EventBridge
@@ -41,6 +52,7 @@ import os
 import pickle
 import shutil
 import threading
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -57,14 +69,16 @@ class DataDirError(RuntimeError):
     pass
 
 
-def write_atomically(path: Path, data: bytes) -> None:
-    """The whole new content or the old one, never a torn file, even on a kill."""
+def write_atomically(path: Path, data: bytes, *, sync: bool = True) -> None:
+    """The whole new content or the old one, never a torn file, even on a kill.
+    sync=False skips the fsync: still whole after a killed process, not after a machine crash."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f".{path.name}.tmp")
+    temporary = path.with_name(f".{path.name}.{threading.get_ident()}.tmp")
     with temporary.open("wb") as stream:
         stream.write(data)
-        stream.flush()
-        os.fsync(stream.fileno())
+        if sync:
+            stream.flush()
+            os.fsync(stream.fileno())
     os.replace(temporary, path)
 
 
@@ -133,6 +147,14 @@ class DataDir:
         return self.root / "timers"
 
     @property
+    def events_dir(self) -> Path:
+        return self.root / "events"
+
+    @property
+    def mailbox_dir(self) -> Path:
+        return self.root / "mailbox"
+
+    @property
     def relay_file(self) -> Path:
         return self.root / "relay.json"
 
@@ -175,6 +197,7 @@ class MotoPersistence:
         self._region = region
         self._patches: list[tuple[Any, str, Any]] = []
         self._lock = threading.Lock()
+        self._emails_saved = 0
 
     # -- restore -------------------------------------------------------------------------------
 
@@ -206,7 +229,66 @@ class MotoPersistence:
             for schedule in stored["schedules"]:
                 group.add_schedule(schedule)
                 counts["timers"] += 1
+        counts["events"] = self._restore_events()
+        counts["emails"] = self._restore_mailbox()
         return counts
+
+    def _restore_events(self) -> int:
+        """Queues every stored rule event again, with its message id (its file goes when the
+        message is deleted). Straight into moto's queues, in process: nothing talks to moto yet."""
+        from moto.sqs.models import Message
+
+        queues = self._sqs_backend().queues
+        restored = 0
+        for queue_dir in sorted(p for p in self._data.events_dir.glob("*") if p.is_dir()):
+            queue = queues.get(queue_dir.name)
+            if queue is None:
+                LOG.warning("data directory holds events of unknown queue %s; left alone", queue_dir.name)
+                continue
+            stored = []
+            for path in queue_dir.glob("*.json"):
+                try:
+                    stored.append(json.loads(path.read_text(encoding="utf-8")))
+                except ValueError:  # cannot happen with write_atomically; never block a start on it
+                    LOG.error("unreadable event file %s skipped", path)
+            for item in sorted(stored, key=lambda item: int(item.get("queuedAt", 0))):
+                message = Message(item["id"], item["body"])
+                message.mark_sent()
+                queue.add_message(message)
+                restored += 1
+        return restored
+
+    def restore_legacy_events(self, kept: dict[str, list[str]]) -> int:
+        """Events an older runtime kept in events.json at a clean stop: queued and written as files."""
+        import uuid
+
+        from moto.sqs.models import Message
+
+        queues = self._sqs_backend().queues
+        restored = 0
+        for name, bodies in kept.items():
+            queue = queues.get(name)
+            if queue is None:
+                LOG.warning("kept events of unknown queue %s dropped", name)
+                continue
+            for body in bodies:
+                message = Message(str(uuid.uuid4()), body)
+                message.mark_sent()
+                queue.add_message(message)
+                self._save_event(name, message.id, body)
+                restored += 1
+        return restored
+
+    def _restore_mailbox(self) -> int:
+        from local.aws_backend import MAILBOX_LIMIT
+
+        paths = sorted(self._data.mailbox_dir.glob("*.pkl"))
+        for path in paths[:-MAILBOX_LIMIT]:
+            path.unlink(missing_ok=True)
+        sent = self._ses_backend().sent_messages
+        for path in paths[-MAILBOX_LIMIT:]:
+            sent.append(self._load(path))
+        return len(paths[-MAILBOX_LIMIT:])
 
     @staticmethod
     def _load(path: Path) -> Any:
@@ -243,6 +325,74 @@ class MotoPersistence:
         self._wrap_s3(S3Backend, "complete_multipart_upload", None, upload_argument="multipart_id")
         for name in ("create_schedule", "update_schedule", "delete_schedule"):
             self._wrap(EventBridgeSchedulerBackend, name, self._after_timer_change)
+        self._wrap_sqs()
+        self._wrap_ses()
+
+    def _wrap_sqs(self) -> None:
+        """Every message sent to a queue (EventBridge's rule targets, the dispatcher's DLQ sends) is
+        a file until it is deleted."""
+        from moto.sqs.models import SQSBackend
+
+        send_message, delete_message = SQSBackend.send_message, SQSBackend.delete_message
+
+        def send(backend: Any, queue_name: str, message_body: str, *args: Any, **kwargs: Any) -> Any:
+            message = send_message(backend, queue_name, message_body, *args, **kwargs)
+            if getattr(backend, "account_id", None) == self._account_id:
+                self._save_event(queue_name, message.id, message_body)
+            return message
+
+        def delete(backend: Any, queue_name: str, receipt_handle: str) -> None:
+            ids = []
+            if getattr(backend, "account_id", None) == self._account_id:
+                queue = backend.get_queue(queue_name)
+                ids = [m.id for m in queue._messages if m.had_receipt_handle(receipt_handle)]
+            delete_message(backend, queue_name, receipt_handle)
+            for message_id in ids:
+                (self._data.events_dir / queue_name / f"{message_id}.json").unlink(missing_ok=True)
+
+        wrappers: tuple[tuple[str, Any, Any], ...] = (
+            ("send_message", send, send_message),
+            ("delete_message", delete, delete_message),
+        )
+        for name, wrapper, original in wrappers:
+            wrapper.__wrapped__ = original
+            self._patches.append((SQSBackend, name, original))
+            setattr(SQSBackend, name, wrapper)
+
+    def _save_event(self, queue_name: str, message_id: str, body: str) -> None:
+        document = {"id": message_id, "body": body, "queuedAt": time.time_ns()}
+        path = self._data.events_dir / queue_name / f"{message_id}.json"
+        write_atomically(path, json.dumps(document).encode(), sync=False)
+
+    def _wrap_ses(self) -> None:
+        """Every email SES accepts (v1 and v2 both append to the v1 backend's sent_messages)."""
+        from moto.ses.models import SESBackend
+
+        for name in ("send_email", "send_templated_email", "send_bulk_templated_email", "send_raw_email"):
+            original = getattr(SESBackend, name)
+
+            def wrapper(backend: Any, *args: Any, _original: Any = original, **kwargs: Any) -> Any:
+                before = len(backend.sent_messages)
+                result = _original(backend, *args, **kwargs)
+                if getattr(backend, "account_id", None) == self._account_id:
+                    for message in backend.sent_messages[before:]:
+                        self._save_email(message)
+                return result
+
+            wrapper.__wrapped__ = original  # type: ignore[attr-defined]
+            self._patches.append((SESBackend, name, original))
+            setattr(SESBackend, name, wrapper)
+
+    def _save_email(self, message: Any) -> None:
+        from local.aws_backend import MAILBOX_LIMIT
+
+        with self._lock:
+            self._emails_saved += 1
+            name = f"{time.time_ns():020d}-{self._emails_saved:08d}.pkl"
+            write_atomically(self._data.mailbox_dir / name, pickle.dumps(message), sync=False)
+            if self._emails_saved % 100 == 0:  # keep the newest MAILBOX_LIMIT, as the mailbox does
+                for path in sorted(self._data.mailbox_dir.glob("*.pkl"))[:-MAILBOX_LIMIT]:
+                    path.unlink(missing_ok=True)
 
     def deactivate(self) -> None:
         while self._patches:
@@ -323,6 +473,16 @@ class MotoPersistence:
         from moto.s3.models import s3_backends
 
         return s3_backends[self._account_id][self._partition()]
+
+    def _sqs_backend(self) -> Any:
+        from moto.sqs.models import sqs_backends
+
+        return sqs_backends[self._account_id][self._region]
+
+    def _ses_backend(self) -> Any:
+        from moto.ses.models import ses_backends
+
+        return ses_backends[self._account_id][self._region]
 
     def _scheduler_backend(self) -> Any:
         from moto.scheduler.models import scheduler_backends

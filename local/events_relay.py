@@ -10,6 +10,7 @@ Both expose pump_once() (tests call it: deterministic, no sleeping) and a backgr
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import threading
@@ -81,6 +82,8 @@ class BackgroundLoop:
             try:
                 worked = self._step()
             except Exception:  # a loop that dies silently is worse than a logged error
+                if stop.is_set():
+                    return  # cut short by the stop (the backends are going away): nothing to report
                 LOG.exception("%s failed; retrying", self._name)
                 worked = 0
             if worked:
@@ -91,6 +94,43 @@ class BackgroundLoop:
                 self._wake.wait(idle_s)
                 idle_s = self._min_idle_s if self._wake.is_set() else min(idle_s * 2, self._max_idle_s)
             self._wake.clear()
+
+
+class LoopGroup:
+    """Several BackgroundLoops driven as one (the same start/wake/stop surface as one loop)."""
+
+    def __init__(self, loops: list[BackgroundLoop]) -> None:
+        self.loops = loops
+
+    @property
+    def running(self) -> bool:
+        return any(loop.running for loop in self.loops)
+
+    @property
+    def after_work(self) -> Callable[[], None] | None:
+        return self.loops[0].after_work if self.loops else None
+
+    @after_work.setter
+    def after_work(self, callback: Callable[[], None] | None) -> None:
+        for loop in self.loops:
+            loop.after_work = callback
+
+    def start(self) -> None:
+        for loop in self.loops:
+            loop.start()
+
+    def signal_stop(self) -> None:
+        for loop in self.loops:
+            loop.signal_stop()
+
+    def wake(self) -> None:
+        for loop in self.loops:
+            loop.wake()
+
+    def stop(self, timeout_s: float = 1.0) -> None:
+        deadline = time.monotonic() + timeout_s
+        for loop in self.loops:
+            loop.stop(timeout_s=max(0.0, deadline - time.monotonic()))
 
 
 class RelayError(RuntimeError):
@@ -230,7 +270,13 @@ class StreamRelay:
 
 
 class RuleDispatcher:
-    """Delivers the events each rule matched to the rule's function, with retries and a DLQ."""
+    """Delivers the events each rule matched to the rule's function, with retries and a DLQ.
+
+    In the background, every rule's events are delivered side by side, and within a rule up to
+    `parallel_per_rule` at once (EventBridge invokes a Lambda target asynchronously: concurrent
+    events run in concurrent sandboxes; here the function's sandbox pool bounds them). Stopping
+    abandons deliveries in flight without touching their messages: they stay queued (and on disk
+    with a data directory) and are delivered after the next start."""
 
     def __init__(
         self,
@@ -238,10 +284,12 @@ class RuleDispatcher:
         functions: FunctionRegistry,
         max_attempts: int = 3,  # Lambda async invocation: the first try + 2 retries
         retry_delay_s: int = 2,
+        parallel_per_rule: int = 4,
     ) -> None:
         self._functions = functions
         self._max_attempts = max_attempts
         self._retry_delay_s = retry_delay_s
+        self._parallel_per_rule = max(1, parallel_per_rule)
         self._sqs = backend.client("sqs")
         self._rules: dict[str, tuple[RuleResources, str, str]] = {
             rule.rule.name: (
@@ -252,28 +300,57 @@ class RuleDispatcher:
             for rule in backend.names.rules
         }
         self._lock = threading.Lock()
-        # In the background, rules deliver side by side (each rule's function has its own
-        # sandboxes): one slow consumer does not hold up the others, as in EventBridge.
-        self._parallel: ThreadPoolExecutor | None = None
-        self.loop = BackgroundLoop("rule-dispatcher", self._pump_rules_in_parallel)
+        self._stopping = threading.Event()
+        self._one_at_a_time = threading.Lock()
+        self._deliveries: ThreadPoolExecutor | None = None
+        # One loop per rule: a rule with a slow consumer never holds up another rule's events.
+        # Woken when a message reaches the rule's queue (wake_queue); the idle poll is a safety net.
+        self._loops = {
+            name: BackgroundLoop(
+                f"rule-{name}", functools.partial(self._pump_rule_in_background, name), max_idle_s=5.0
+            )
+            for name in self._rules
+        }
+        self._loop_of_queue = {
+            resources.queue_name: self._loops[name] for name, (resources, _, _) in self._rules.items()
+        }
+        self.loop = LoopGroup(list(self._loops.values()))
+
+    def wake_queue(self, queue_name: str) -> None:
+        """A message reached queue_name: its rule's loop looks at once."""
+        loop = self._loop_of_queue.get(queue_name)
+        if loop is not None:
+            loop.wake()
 
     def start(self) -> None:
+        self._stopping.clear()
         self.loop.start()
 
-    def stop(self) -> None:
-        self.loop.stop()
-        if self._parallel is not None:
-            self._parallel.shutdown(wait=False, cancel_futures=True)
-            self._parallel = None
+    def signal_stop(self) -> None:
+        """From here on no delivery starts, and a delivery cut short leaves its message queued."""
+        self._stopping.set()
+        self.loop.signal_stop()
 
-    def _pump_rules_in_parallel(self) -> int:
+    def stop(self) -> None:
+        self._stopping.set()
+        self.loop.stop()
         with self._lock:
-            if self._parallel is None:
-                self._parallel = ThreadPoolExecutor(max_workers=len(self._rules), thread_name_prefix="rule")
-            return sum(self._parallel.map(self._pump_rule, self._rules))
+            if self._deliveries is not None:
+                self._deliveries.shutdown(wait=False, cancel_futures=True)
+            self._deliveries = None
+
+    def _pump_rule_in_background(self, rule_name: str) -> int:
+        with self._lock:
+            if self._deliveries is None:
+                self._deliveries = ThreadPoolExecutor(
+                    max_workers=len(self._rules) * self._parallel_per_rule, thread_name_prefix="delivery"
+                )
+            deliveries = self._deliveries
+        return self._pump_rule(rule_name, deliveries)
 
     def pump_once(self) -> int:
-        """Delivers what is visible in every rule queue now; returns how many deliveries were tried."""
+        """Delivers what is visible in every rule queue now, one at a time (deterministic for
+        tests); returns how many deliveries were tried."""
         with self._lock:
             return sum(self._pump_rule(name) for name in self._rules)
 
@@ -283,20 +360,40 @@ class RuleDispatcher:
         response = self._sqs.receive_message(QueueUrl=dlq_url, MaxNumberOfMessages=10, VisibilityTimeout=0)
         return [json.loads(message["Body"]) for message in response.get("Messages", [])]
 
-    def _pump_rule(self, rule_name: str) -> int:
+    def _pump_rule(self, rule_name: str, deliveries: ThreadPoolExecutor | None = None) -> int:
+        """Receives up to parallel_per_rule x 10 events of one rule and delivers them, in parallel
+        when given an executor."""
         resources, queue_url, dlq_url = self._rules[rule_name]
         function = self._functions.function(resources.rule.function)
-        response = self._sqs.receive_message(
-            QueueUrl=queue_url,
-            MaxNumberOfMessages=10,
-            WaitTimeSeconds=0,
-            # Long enough that nobody else sees the message while its handler runs.
-            VisibilityTimeout=function.timeout_s + 5,
-            MessageSystemAttributeNames=["ApproximateReceiveCount"],
-        )
-        messages = response.get("Messages", [])
-        for message in messages:
-            self._deliver(resources, queue_url, dlq_url, message)
+        rounds = self._parallel_per_rule if deliveries is not None else 1
+        messages: list[dict[str, Any]] = []
+        for _ in range(rounds):
+            if self._stopping.is_set() and deliveries is not None:
+                break
+            response = self._sqs.receive_message(
+                QueueUrl=queue_url,
+                MaxNumberOfMessages=10,
+                WaitTimeSeconds=0,
+                # Long enough that nobody else sees the message while its handler runs (and
+                # waits for a sandbox of its function).
+                VisibilityTimeout=2 * function.timeout_s + 30,
+                MessageSystemAttributeNames=["ApproximateReceiveCount"],
+            )
+            batch = response.get("Messages", [])
+            messages.extend(batch)
+            if len(batch) < 10:
+                break
+        if deliveries is None:
+            for message in messages:
+                self._deliver(resources, queue_url, dlq_url, message)
+        else:
+            futures = [
+                deliveries.submit(self._deliver, resources, queue_url, dlq_url, message)
+                for message in messages
+            ]
+            for future in futures:
+                if not future.cancelled():
+                    future.exception()  # waits; _deliver logs its own failures
         return len(messages)
 
     def _deliver(
@@ -305,12 +402,24 @@ class RuleDispatcher:
         rule, function_name = resources.rule.name, resources.rule.function
         attempt = int(message.get("Attributes", {}).get("ApproximateReceiveCount", "1"))
         started = time.perf_counter()
+        if self._stopping.is_set():
+            return  # left queued: delivered after the next start
         try:
             event = json.loads(message["Body"])
             # moto's events lack "account", which every real EventBridge event carries.
             event.setdefault("account", ACCOUNT_ID)
-            self._functions.invoke(function_name, event)
+            if self._functions.waiting_requests():
+                # Requests are queued at the gateway for a sandbox: on a 2-core machine every
+                # event handler running beside them slows them towards the gateway's 30 s
+                # timeout. Events then go one at a time (never none: they still drain); in
+                # AWS both would simply scale out.
+                with self._one_at_a_time:
+                    self._functions.invoke(function_name, event)
+            else:
+                self._functions.invoke(function_name, event)
         except Exception as exc:
+            if self._stopping.is_set():
+                return  # cut short by the stop (its sandbox was killed): not a failure of the event
             LOG.exception(
                 "rule %s -> %s failed (attempt %d/%d)", rule, function_name, attempt, self._max_attempts
             )

@@ -90,6 +90,10 @@ class FunctionRegistry:
         if self._sandboxes is not None:
             self._sandboxes.close()
 
+    def waiting_requests(self) -> int:
+        """Synchronous invocations waiting for a sandbox now (always 0 inline)."""
+        return self._sandboxes.waiting_requests() if self._sandboxes is not None else 0
+
     def function(self, name: str) -> manifest.Function:
         return self._functions[name]
 

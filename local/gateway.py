@@ -375,6 +375,11 @@ class Gateway:
         event = wsapi.disconnect_event(live.info, code, "", self._clock.now())
         try:
             await self._invoke(function_name, event, WEBSOCKET_INTEGRATION_TIMEOUT_S)
+        except FunctionFailed as failure:
+            if failure.error_type in ("Runtime.Stopped", "Runtime.ExitError"):  # the runtime is stopping
+                LOG.info("$disconnect of %s not run: %s", live.info.connection_id, failure)
+            else:
+                LOG.exception("$disconnect of %s failed", live.info.connection_id)
         except Exception:
             LOG.exception("$disconnect of %s failed", live.info.connection_id)
 

@@ -167,7 +167,11 @@ class LocalRuntime:
             on_checkpoint=store.save_relay_position if store else None,
         )
         self._dispatcher = RuleDispatcher(
-            self._backend, self._functions, max_attempts=self._max_attempts, retry_delay_s=self._retry_delay_s
+            self._backend,
+            self._functions,
+            max_attempts=self._max_attempts,
+            retry_delay_s=self._retry_delay_s,
+            parallel_per_rule=self._sandbox_settings.max_sandboxes,
         )
         self._scheduler = TimerScheduler(self._backend, self.clock)
         self._gateway = Gateway(
@@ -181,7 +185,7 @@ class LocalRuntime:
         )
         # Work flows downstream at once instead of at the next idle poll: a write wakes the relay,
         # relayed events wake the dispatcher, and handlers' own writes wake the relay again.
-        self._relay.loop.after_work = self._dispatcher.loop.wake
+        self._backend.watch_queues(self._dispatcher.wake_queue)
         self._dispatcher.loop.after_work = self._relay.loop.wake
 
         self._loop = asyncio.new_event_loop()
@@ -206,6 +210,8 @@ class LocalRuntime:
     def stop(self) -> None:
         """Stops sandboxes, loops, gateway, moto and the durable store, in that order; safe to call
         twice. Sandboxes go first (killed, whatever they run), so nothing waits on a handler."""
+        if self._dispatcher is not None:
+            self._dispatcher.signal_stop()  # deliveries cut short from here on leave their events queued
         for component in (self._relay, self._dispatcher, self._scheduler):
             if component is not None:
                 component.loop.signal_stop()  # no new deliveries start from here on
@@ -225,6 +231,8 @@ class LocalRuntime:
             if self._loop_thread is not None:
                 self._loop_thread.join(timeout=10)
             self._loop.close()
+        if self._backend is not None:
+            self._backend.watch_queues(None)  # before the store unwraps moto: patches come off in reverse
         if self._store is not None and self._backend is not None:
             self._store.detach(self._backend)
         if self._backend is not None:

@@ -1,7 +1,8 @@
 """Lambda-like sandboxes for the local runtime: each function runs in worker processes.
 
 - Warm reuse: an idle sandbox takes the next invocation (the most recently used first).
-- Cold start: a new process imports the handler (its init phase) when no idle one is free.
+- Cold start: a new process imports the handler (its init phase) when no idle one is free;
+  one at a time per function (two cores gain nothing from parallel imports).
 - Concurrency: invocations run in parallel, one per sandbox. At most `reserved_concurrency`
   invocations of a function are in flight; one more is throttled (Lambda's 429
   TooManyRequestsException, which API Gateway turns into a 500). A machine cap
@@ -11,6 +12,9 @@
 - Timeout: measured from handler start; a sandbox that outlives it is killed (SIGKILL), so no
   work continues after the caller was told it failed.
 - Idle sandboxes are reaped after `idle_s` (Lambda recycles idle environments after minutes).
+- All functions together run at most `max_total_sandboxes` processes (an account's concurrency
+  limit, sized for a laptop's memory): a cold start over it stops the least recently used idle
+  sandbox of another function first.
 """
 
 from __future__ import annotations
@@ -32,6 +36,9 @@ LOG = logging.getLogger(__name__)
 INIT_TIMEOUT_S = 10.0  # Lambda's init phase limit
 DEFAULT_IDLE_S = 5 * 60.0
 DEFAULT_MAX_SANDBOXES = 4
+# All functions together: ~60-100 MB each, so 24 keep the whole runtime (DynamoDB Local's Java
+# and the runtime's own process included) well under 3 GB whatever the traffic.
+DEFAULT_MAX_TOTAL_SANDBOXES = 24
 
 
 class Throttled(RuntimeError):
@@ -62,6 +69,7 @@ class NoSandboxInTime(RuntimeError):
 @dataclass(frozen=True)
 class SandboxSettings:
     max_sandboxes: int = DEFAULT_MAX_SANDBOXES  # processes per function on this machine
+    max_total_sandboxes: int = DEFAULT_MAX_TOTAL_SANDBOXES  # processes of all functions together
     reserved_concurrency: int = manifest.LOCAL_STAGE.reserved_concurrency
     idle_s: float = DEFAULT_IDLE_S
     verbose: bool = False
@@ -89,6 +97,45 @@ class _Sandbox:
         self.connection.close()
 
 
+class SandboxBudget:
+    """The cap on sandbox processes of all functions together (an account's concurrency limit,
+    sized for a laptop's memory). A cold start over it first stops the least recently used idle
+    sandbox of another function, as Lambda recycles idle environments; with none idle it waits."""
+
+    def __init__(self, limit: int) -> None:
+        self._limit = max(1, limit)
+        self._used = 0
+        self._lock = threading.Lock()
+        self._pools: list[SandboxPool] = []
+
+    @property
+    def used(self) -> int:
+        with self._lock:
+            return self._used
+
+    def register(self, pool: SandboxPool) -> None:
+        with self._lock:
+            self._pools.append(pool)
+
+    def try_take(self) -> bool:
+        with self._lock:
+            if self._used >= self._limit:
+                return False
+            self._used += 1
+            return True
+
+    def release(self, count: int = 1) -> None:
+        with self._lock:
+            self._used -= count
+
+    def evict_idle(self, exclude: SandboxPool) -> bool:
+        """Stops the least recently used idle sandbox of any other function; False if none."""
+        with self._lock:
+            pools = [pool for pool in self._pools if pool is not exclude]
+        candidates = [(at, pool) for pool in pools if (at := pool.oldest_idle_at()) is not None]
+        return any(pool.evict_oldest_idle() for _, pool in sorted(candidates, key=lambda c: c[0]))
+
+
 class SandboxPool:
     """The sandboxes of one function."""
 
@@ -98,8 +145,11 @@ class SandboxPool:
         module_name: str,
         environment: Mapping[str, str],
         settings: SandboxSettings,
+        budget: SandboxBudget | None = None,
     ) -> None:
         self.function = function
+        self._budget = budget or SandboxBudget(settings.max_total_sandboxes)
+        self._budget.register(self)
         self._module_name = module_name
         self._environment = dict(environment)
         self._settings = settings
@@ -107,6 +157,8 @@ class SandboxPool:
         self._live: set[_Sandbox] = set()  # every started sandbox, idle or busy
         self._sandboxes = 0  # idle + busy + starting
         self._in_flight = 0
+        self._waiting_requests = 0  # synchronous invocations waiting for a sandbox
+        self._starting = False  # a sandbox of this function is in its init phase
         self._closed = False
         self._condition = threading.Condition()
         self.cold_starts = 0
@@ -120,6 +172,12 @@ class SandboxPool:
     def in_flight(self) -> int:
         with self._condition:
             return self._in_flight
+
+    @property
+    def waiting_requests(self) -> int:
+        """Synchronous invocations (the gateway's) waiting for a free sandbox now."""
+        with self._condition:
+            return self._waiting_requests
 
     @property
     def idle_count(self) -> int:
@@ -138,7 +196,7 @@ class SandboxPool:
                 )
             self._in_flight += 1
         try:
-            sandbox, cold = self._acquire(wait_limit_s)
+            sandbox, cold = self._acquire(wait_limit_s, synchronous=throttle)
             try:
                 invocation = self._run(sandbox, event, cold)
             except HandlerError:
@@ -154,28 +212,72 @@ class SandboxPool:
                 self._in_flight -= 1
                 self._condition.notify_all()
 
-    def _acquire(self, wait_limit_s: float | None) -> tuple[_Sandbox, bool]:
+    def _acquire(self, wait_limit_s: float | None, synchronous: bool = True) -> tuple[_Sandbox, bool]:
         deadline = None if wait_limit_s is None else time.monotonic() + wait_limit_s
-        with self._condition:
-            while True:
-                if self._closed:
-                    raise FunctionFailed("Runtime.Stopped", "the local runtime is stopping")
-                if self._idle:
-                    return self._idle.pop(), False
-                if self._sandboxes < self._settings.max_sandboxes:
-                    self._sandboxes += 1
-                    break
-                remaining = None if deadline is None else deadline - time.monotonic()
-                if remaining is not None and remaining <= 0:
-                    raise NoSandboxInTime(self.function.name)
-                self._condition.wait(remaining if remaining is not None else 1.0)
+        waiting = False
         try:
-            return self._start_sandbox(), True
+            while True:
+                make_room = False
+                with self._condition:
+                    if self._closed:
+                        raise FunctionFailed("Runtime.Stopped", "the local runtime is stopping")
+                    if self._idle:
+                        return self._idle.pop(), False
+                    # One cold start at a time per function: on two cores, four imports at once
+                    # each take four times as long, and nobody is served until one finishes.
+                    if self._sandboxes < self._settings.max_sandboxes and not self._starting:
+                        if self._budget.try_take():
+                            self._sandboxes += 1
+                            self._starting = True
+                            break
+                        make_room = True  # every function together is at the machine's cap
+                    remaining = None if deadline is None else deadline - time.monotonic()
+                    if remaining is not None and remaining <= 0:
+                        raise NoSandboxInTime(self.function.name)
+                    if synchronous and not waiting:
+                        waiting = True
+                        self._waiting_requests += 1
+                    if not make_room:
+                        self._condition.wait(remaining if remaining is not None else 1.0)
+                        continue
+                # Outside this pool's lock: stopping another function's idle sandbox takes its lock.
+                if not self._budget.evict_idle(exclude=self):
+                    with self._condition:  # nothing idle anywhere: look again shortly
+                        self._condition.wait(0.1 if remaining is None else max(0.0, min(0.1, remaining)))
+        finally:
+            if waiting:
+                with self._condition:
+                    self._waiting_requests -= 1
+        try:
+            sandbox = self._start_sandbox()
         except BaseException:
             with self._condition:
                 self._sandboxes -= 1
+                self._starting = False
                 self._condition.notify_all()
+            self._budget.release()
             raise
+        with self._condition:
+            self._starting = False
+            self._condition.notify_all()
+        return sandbox, True
+
+    def oldest_idle_at(self) -> float | None:
+        """When the least recently used idle sandbox was last used; None if none is idle."""
+        with self._condition:
+            return self._idle[0].last_used if self._idle else None
+
+    def evict_oldest_idle(self) -> bool:
+        """Stops the least recently used idle sandbox (to make room for another function's)."""
+        with self._condition:
+            if not self._idle:
+                return False
+            sandbox = self._idle.pop(0)
+            self._live.discard(sandbox)
+            self._sandboxes -= 1
+        sandbox.kill()
+        self._budget.release()
+        return True
 
     def _start_sandbox(self) -> _Sandbox:
         from local import sandbox_worker
@@ -213,7 +315,11 @@ class SandboxPool:
             sandbox.kill()
             raise FunctionFailed("Runtime.Stopped", "the local runtime is stopping")
         self.cold_starts += 1
-        if not parent_end.poll(INIT_TIMEOUT_S):
+        # Lambda limits the init phase to 10 s; when it runs over, Lambda retries the init with
+        # the first invocation, under the function's timeout. A sandbox still importing after
+        # 10 s is therefore given the function's timeout on top (on a loaded 2-core machine a
+        # cold import can take that long) instead of being killed and started again from zero.
+        if not parent_end.poll(INIT_TIMEOUT_S + self.function.timeout_s):
             sandbox.kill()
             raise FunctionFailed("Runtime.InitTimeout", f"{self.function.name} did not initialize in time")
         try:
@@ -263,6 +369,7 @@ class SandboxPool:
             self._condition.notify_all()
         if discard:
             sandbox.kill()
+            self._budget.release()
 
     def _discard(self, sandbox: _Sandbox) -> None:
         sandbox.kill()
@@ -270,6 +377,7 @@ class SandboxPool:
             self._live.discard(sandbox)
             self._sandboxes -= 1
             self._condition.notify_all()
+        self._budget.release()
 
     def reap(self, now: float | None = None) -> int:
         """Stops sandboxes idle for longer than idle_s; returns how many."""
@@ -281,6 +389,7 @@ class SandboxPool:
             self._sandboxes -= len(stale)
         for sandbox in stale:
             sandbox.kill()
+        self._budget.release(len(stale))
         return len(stale)
 
     def close(self) -> None:
@@ -292,6 +401,7 @@ class SandboxPool:
             self._live = set(busy)
             self._sandboxes -= len(idle)
             self._condition.notify_all()
+        self._budget.release(len(idle))
         for sandbox in idle:
             sandbox.kill()
         for sandbox in busy:  # their invocations see EOF and discard them
@@ -310,8 +420,10 @@ class Sandboxes:
         reap_every_s: float = 30.0,
     ) -> None:
         self.settings = settings
+        self.budget = SandboxBudget(settings.max_total_sandboxes)
         self._pools = {
-            fn.name: SandboxPool(fn, modules[fn.name], environment, settings) for fn in manifest.FUNCTIONS
+            fn.name: SandboxPool(fn, modules[fn.name], environment, settings, self.budget)
+            for fn in manifest.FUNCTIONS
         }
         self._stop = threading.Event()
         self._reaper = threading.Thread(
@@ -321,6 +433,11 @@ class Sandboxes:
 
     def pool(self, function_name: str) -> SandboxPool:
         return self._pools[function_name]
+
+    def waiting_requests(self) -> int:
+        """Synchronous invocations of any function waiting for a sandbox (requests queued at the
+        gateway): the rule dispatcher then delivers one event at a time (see local.events_relay)."""
+        return sum(pool.waiting_requests for pool in self._pools.values())
 
     def _reap_loop(self, every_s: float) -> None:
         while not self._stop.wait(every_s):

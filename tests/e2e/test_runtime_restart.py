@@ -5,6 +5,7 @@ dies with its runtime, and --fresh starts empty."""
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import signal
 import time
@@ -63,6 +64,12 @@ def rx_script_link(api: Api, case_id: str) -> str:
         time.sleep(0.3)
 
 
+def mailbox(api: Api) -> list[dict[str, object]]:
+    """The local mailbox, oldest first."""
+    with urllib.request.urlopen(f"{api.base_url}/_local/mailbox.json", timeout=30) as response:
+        return list(reversed(json.loads(response.read())["messages"]))
+
+
 def test_data_survives_a_kill_and_the_demo_clinic_is_seeded_only_into_an_empty_directory(
     tmp_path: Path,
 ) -> None:
@@ -81,6 +88,8 @@ def test_data_survives_a_kill_and_the_demo_clinic_is_seeded_only_into_an_empty_d
             pid for pid in children(first.process.pid) if "java" in Path(f"/proc/{pid}/cmdline").read_text()
         ]
         assert len(java) == 1
+        emails = mailbox(api)
+        assert emails  # the seeded cases' notifications
     finally:
         # When it is killed without a chance to clean up
         first.process.send_signal(signal.SIGKILL)
@@ -101,6 +110,12 @@ def test_data_survives_a_kill_and_the_demo_clinic_is_seeded_only_into_an_empty_d
         assert api.call("GET", "/cases?limit=100")["items"] == cases
         with urllib.request.urlopen(rx_script_link(api, cases[0]["caseId"]), timeout=30) as response:
             assert response.read() == script
+        # The mailbox survived the kill too (and every seeded case's events were delivered,
+        # before the kill or after the restart: each case gets its Rx script)
+        kept = mailbox(api)
+        assert kept[-len(emails) :] == emails
+        for case in cases:
+            assert rx_script_link(api, case["caseId"])
     finally:
         second.process.send_signal(signal.SIGINT)
         assert second.process.wait(timeout=STOP_TIMEOUT_S) == 0

@@ -209,3 +209,39 @@ def test_moto_memory_is_trimmed_of_what_nothing_reads(monkeypatch: pytest.Monkey
         assert tracked() == 0
         kept = ses_backends[ACCOUNT_ID][REGION].sent_messages
         assert [message.subject for message in kept] == ["two", "three"]
+
+
+@pytest.mark.e2e
+def test_queued_rule_events_and_the_mailbox_are_files_and_survive_a_restart(tmp_path: Path) -> None:
+    from local.mailbox import sent_emails
+
+    data_dir = tmp_path / "data"
+    events_dir = data_dir / "events"
+    # Given a case whose events were matched by the rules but not delivered yet
+    with durable(data_dir) as first:
+        ana = signed_in(first, "clinician")
+        case_id = ana.call("POST", "/cases", RX)["caseId"]
+        assert first.relay.pump_once() >= 1
+        # Then each matched event is a file as soon as EventBridge queued it, not at a clean stop
+        # (a kill -9 from here on loses none of them)
+        queued = sorted(path.relative_to(events_dir) for path in events_dir.rglob("*.json"))
+        assert queued
+        assert not (data_dir / "events.json").exists()
+
+    # When the runtime starts again, every one of them is queued again and delivered
+    with durable(data_dir) as second:
+        assert second.store is not None
+        assert second.store.restored["events"] == len(queued)
+        second.pump()
+        ana = signed_in(second, "clinician")
+        assert ana.call("GET", f"/cases/{case_id}/rx-script")["url"]
+        # A delivered event's file is gone; the emails its handlers sent are in the mailbox
+        assert list(events_dir.rglob("*.json")) == []
+        emails = sent_emails()
+        assert emails
+
+    # And the mailbox is still there after another restart
+    with durable(data_dir) as third:
+        assert third.store is not None
+        assert third.store.restored["emails"] == len(emails)
+        assert sent_emails() == emails

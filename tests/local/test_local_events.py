@@ -193,3 +193,62 @@ class TestRuleDispatcher:
         (dead,) = runtime.dispatcher.dead_letters(RX_RULE)
         assert dead["detail"]["id"] == event_id
         assert runtime.dispatcher.dead_letters(NOTIFY_RULE) == []
+
+
+class TestBackgroundDispatcher:
+    def test_a_queued_event_wakes_its_rule_loop_at_once(self, runtime: LocalRuntime) -> None:
+        # Given the rule loops idle with a one-minute poll: only the queue watch can wake them
+        for loop in runtime.dispatcher.loop.loops:
+            loop._min_idle_s = loop._max_idle_s = 60.0
+        runtime.dispatcher.start()
+        try:
+            time.sleep(0.3)  # every loop has found nothing and waits
+            # When an event reaches the rules' queues
+            event_id = write_outbox(runtime)
+            runtime.relay.pump_once()
+            # Then it is delivered within seconds, not at the next poll
+            deadline = time.monotonic() + 10
+            while event_id not in delivered_ids("rx_script") and time.monotonic() < deadline:
+                time.sleep(0.05)
+            assert event_id in delivered_ids("rx_script")
+        finally:
+            runtime.dispatcher.stop()
+            for loop in runtime.dispatcher.loop.loops:
+                loop._min_idle_s, loop._max_idle_s = 0.05, 5.0
+
+    def test_once_the_stop_began_an_event_stays_queued_untouched(self, runtime: LocalRuntime) -> None:
+        queue_name = next(r.queue_name for r in runtime.backend.names.rules if r.rule.name == RX_RULE)
+        queue_url = runtime.backend.queue_url(queue_name)
+        dead_before = runtime.dispatcher.dead_letters(RX_RULE)
+        # Given an event in the rule's queue and a stop under way
+        event_id = write_outbox(runtime)
+        runtime.relay.pump_once()
+        runtime.dispatcher._stopping.set()
+        try:
+            # When the dispatcher meets it
+            runtime.dispatcher.pump_once()
+        finally:
+            runtime.dispatcher._stopping.clear()
+        # Then its handler is not started, and the message is neither deleted nor dead-lettered:
+        # it is still in the queue (with a data directory, still a file) for the next start
+        assert delivered_ids("rx_script") == []
+        attributes = runtime.backend.client("sqs").get_queue_attributes(
+            QueueUrl=queue_url,
+            AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
+        )["Attributes"]
+        assert sum(int(value) for value in attributes.values()) == 1
+        assert runtime.dispatcher.dead_letters(RX_RULE) == dead_before
+        # And once visible again (as after a restart) it is delivered, once
+        _make_visible(queue_name)
+        runtime.pump()
+        assert delivered_ids("rx_script") == [event_id]
+
+
+def _make_visible(queue_name: str) -> None:
+    """What a restart does to a message received before the stop (its visibility lasts minutes)."""
+    from moto.sqs.models import sqs_backends
+
+    from local.aws_backend import ACCOUNT_ID, REGION
+
+    for message in sqs_backends[ACCOUNT_ID][REGION].queues[queue_name]._messages:
+        message.change_visibility(0)

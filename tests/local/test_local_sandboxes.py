@@ -15,7 +15,14 @@ import pytest
 from infra import manifest
 from local.apigw_http import event_for
 from local.runtime import LocalRuntime
-from local.sandboxes import FunctionFailed, FunctionTimedOut, SandboxPool, SandboxSettings, Throttled
+from local.sandboxes import (
+    FunctionFailed,
+    FunctionTimedOut,
+    SandboxBudget,
+    SandboxPool,
+    SandboxSettings,
+    Throttled,
+)
 from tests.local import fake_functions
 from tests.local.conftest import FAKE_MODULE
 from tests.local.support import http
@@ -101,6 +108,30 @@ class TestSandboxPool:
         finally:
             pool.close()
 
+    def test_over_the_cap_of_all_functions_the_least_recently_used_idle_sandbox_makes_room(self) -> None:
+        budget = SandboxBudget(2)
+        settings = SandboxSettings(max_sandboxes=2, reserved_concurrency=5)
+        other_function = replace(FAST, name="files_api")
+        pools = [SandboxPool(fn, FAKE_MODULE, {}, settings, budget) for fn in (FAST, other_function, FAST)]
+        first, second, third = pools
+        try:
+            # Given two functions with one idle sandbox each, at the cap of all functions together
+            first.invoke(event_for("GET", "/cases/ANY"))
+            second.invoke(event_for("GET", "/cases/ANY"))
+            assert budget.used == 2
+            [older] = [c["pid"] for c in fake_functions.contexts()][:1]
+            # When a third function needs a sandbox
+            reply = third.invoke(event_for("GET", "/cases/ANY"))
+            # Then the least recently used idle one was stopped for it, and the cap holds
+            assert reply.cold is True
+            assert budget.used == 2
+            assert (first.sandbox_count, second.sandbox_count, third.sandbox_count) == (0, 1, 1)
+            assert not alive(older)
+        finally:
+            for started in pools:
+                started.close()
+        assert budget.used == 0
+
     def test_a_timed_out_sandbox_is_killed_so_no_work_continues(self, pool: SandboxPool) -> None:
         started = time.monotonic()
         with pytest.raises(FunctionTimedOut):
@@ -173,3 +204,11 @@ def test_an_injected_clock_needs_inline_handlers() -> None:
 
     with pytest.raises(ValueError, match="inline=True"):
         LocalRuntime(clock=FixedClock(datetime(2026, 1, 1, tzinfo=UTC)))
+
+
+def test_the_command_line_defaults_are_the_sandboxes_defaults() -> None:
+    import local.__main__ as cli
+    from local import sandboxes
+
+    assert cli.DEFAULT_MAX_SANDBOXES == sandboxes.DEFAULT_MAX_SANDBOXES
+    assert cli.DEFAULT_MAX_TOTAL_SANDBOXES == sandboxes.DEFAULT_MAX_TOTAL_SANDBOXES

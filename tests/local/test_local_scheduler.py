@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from caseroom import scheduling
+from caseroom.settings import get_settings
 from local.runtime import LocalRuntime
 
 DUE = datetime(2026, 11, 2, 15, 30, tzinfo=UTC)
@@ -93,3 +94,33 @@ def test_at_expressions_round_trip() -> None:
     assert scheduling.parse_at("at(2026-11-02T15:30:00)") == DUE
     with pytest.raises(ValueError, match="one-time"):
         scheduling.parse_at("rate(5 minutes)")
+
+
+def test_rescheduling_a_name_another_invocation_just_created_replaces_it(
+    runtime: LocalRuntime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given another invocation that creates the same timer between this one's delete and create
+    # (two events of one user's digest handled in parallel sandboxes)
+    original = scheduling.cancel_schedule
+    raced = []
+
+    def cancel_then_lose_the_race(name: str) -> None:
+        original(name)
+        if not raced:
+            raced.append(name)
+            scheduling._create_schedule(
+                runtime.backend.client("scheduler"),
+                get_settings(),
+                name,
+                DUE,
+                TIMER_DETAIL_TYPE,
+                {"by": "the other invocation"},
+            )
+
+    monkeypatch.setattr(scheduling, "cancel_schedule", cancel_then_lose_the_race)
+    # When this one schedules it, it does not fail: the last writer wins
+    scheduling.schedule_event("digest-race", DUE + timedelta(hours=1), TIMER_DETAIL_TYPE, {"by": "this one"})
+    monkeypatch.setattr(scheduling, "cancel_schedule", original)
+    [schedule] = [s for s in runtime.scheduler.pending() if s["Name"] == "digest-race"]
+    assert json.loads(schedule["Target"]["Input"]) == {"by": "this one"}
+    scheduling.cancel_schedule("digest-race")

@@ -15,6 +15,7 @@ import contextlib
 import json
 import re
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from caseroom import aws
 from caseroom.settings import get_settings
@@ -37,8 +38,23 @@ def schedule_event(
         raise InvalidScheduleName("schedule names are 1-64 characters of [0-9A-Za-z_.-]")
     settings = get_settings()
     scheduler = aws.client("scheduler")
-    if replace:
-        cancel_schedule(name)  # CreateSchedule fails on an existing name; re-scheduling replaces
+    # Two invocations may (re-)schedule one name at once (two events of one user's digest, in
+    # parallel sandboxes): the other's CreateSchedule can land between this one's delete and
+    # create. Replacing means the last writer wins, so delete and create again.
+    for attempt in range(3):
+        if replace:
+            cancel_schedule(name)  # CreateSchedule fails on an existing name; re-scheduling replaces
+        try:
+            _create_schedule(scheduler, settings, name, at, detail_type, detail)
+            return
+        except scheduler.exceptions.ConflictException:
+            if not replace or attempt == 2:
+                raise
+
+
+def _create_schedule(
+    scheduler: Any, settings: Any, name: str, at: datetime, detail_type: str, detail: dict[str, str]
+) -> None:
     scheduler.create_schedule(
         Name=name,
         GroupName=settings.schedule_group,
