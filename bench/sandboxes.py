@@ -354,9 +354,10 @@ def receiver(arrivals: Arrivals, secret: list[str]) -> ThreadingHTTPServer:
 
 def connect_websocket(session: Any, base_url: str, token: str) -> Any:
     """How a signed-in client opens the WebSocket (the one place that knows; an async context
-    manager). Today: the ID token in the query string, as the realtime $connect reads it."""
-    url = base_url.replace("http://", "ws://") + f"/ws?token={token}"
-    return session.ws_connect(url, timeout=60)
+    manager): a fresh single-use ticket from POST /realtime/tickets in the query string."""
+    from client.api import Api as TicketApi
+
+    return session.ws_connect(TicketApi(base_url, token).socket_url(), timeout=60)
 
 
 def websocket_listener(
