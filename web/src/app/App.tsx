@@ -11,6 +11,7 @@ import { NewCase } from "../features/cases/NewCase";
 import { LabQueue } from "../features/lab/LabQueue";
 import { Notifications, unreadCount } from "../features/notifications/Notifications";
 import { CaseScreen } from "./CaseScreen";
+import { PatientRoom } from "../features/chat/PatientRoom";
 
 function useRerenderOn(subscribe: (listener: () => void) => () => void): void {
   const [, setTick] = useState(0);
@@ -82,13 +83,16 @@ export function App() {
       screen = <NewCase />;
       break;
     case "case":
-      screen = <CaseScreen caseId={route.caseId} me={me} refreshKey={live.tick} />;
+      screen = <CaseScreen caseId={route.caseId} me={me} refreshKey={live.tick} channel={channel} />;
       break;
     case "notifications":
       screen = <Notifications refreshKey={live.tick} onRead={() => setUnread(0)} />;
       break;
     case "notFound":
       screen = <ScreenTitle>{t("app.notFound")}</ScreenTitle>;
+      break;
+    case "patientRoom":
+      screen = <PatientRoom caseId={route.caseId} me={me} channel={channel} />;
   }
 
   return (

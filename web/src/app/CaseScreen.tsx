@@ -1,4 +1,4 @@
-// The case page, composed here (app layer) from three features: cases, files and lab.
+// The case page, composed here (app layer) from the features: cases, files, lab and the room (chat).
 import { api, must, type Me } from "../shared/api/client";
 import { t } from "../shared/i18n";
 import { ErrorBox, Loading, ScreenTitle } from "../shared/ui/components";
@@ -6,8 +6,10 @@ import { useAsync } from "../shared/ui/hooks";
 import { AuditTrail, CaseDetails, Timeline } from "../features/cases/CaseDetails";
 import { FilesPanel } from "../features/files/FilesPanel";
 import { StatusMover } from "../features/lab/StatusMover";
+import { CaseRooms } from "../features/chat/CaseRooms";
+import type { LiveChannel } from "../shared/live/socket";
 
-export function CaseScreen({ caseId, me, refreshKey }: { caseId: string; me: Me; refreshKey: number }) {
+export function CaseScreen({ caseId, me, refreshKey, channel }: { caseId: string; me: Me; refreshKey: number; channel?: LiveChannel }) {
   const view = useAsync(async () => must(await api.GET("/cases/{caseId}", { params: { path: { caseId } } })), [caseId, refreshKey]);
   if (view.error) return <ErrorBox error={view.error} />;
   if (!view.data) return <Loading />;
@@ -25,6 +27,7 @@ export function CaseScreen({ caseId, me, refreshKey }: { caseId: string; me: Me;
         <Timeline caseId={caseId} version={data.version + refreshKey} />
         {!isLab && <AuditTrail caseId={caseId} version={data.version + refreshKey} />}
       </div>
+      {channel && <CaseRooms caseId={data.caseId} me={me} channel={channel} />}
       <p class="muted">{t("case.lab")}: {data.labId}</p>
     </div>
   );

@@ -9,7 +9,8 @@ export type Route =
   | { name: "case"; caseId: string }
   | { name: "labQueue" }
   | { name: "notifications" }
-  | { name: "notFound" };
+  | { name: "notFound" }
+  | { name: "patientRoom"; caseId: string };
 
 export function parse(hash: string): Route {
   const path = hash.replace(/^#/, "") || "/";
@@ -22,6 +23,7 @@ export function parse(hash: string): Route {
   if (head === "cases" && parts.length === 1) return { name: "cases" };
   if (head === "cases" && second === "new" && parts.length === 2) return { name: "newCase" };
   if (head === "cases" && second && parts.length === 2) return { name: "case", caseId: second };
+  if (head === "passport" && second === "cases" && parts.length === 4 && parts[2] && parts[3] === "room") return { name: "patientRoom", caseId: parts[2] };
   return { name: "notFound" };
 }
 
@@ -41,6 +43,8 @@ export function href(route: Route): string {
       return "#/notifications";
     case "notFound":
       return "#/";
+    case "patientRoom":
+      return `#/passport/cases/${encodeURIComponent(route.caseId)}/room`;
   }
 }
 

@@ -17,6 +17,7 @@ export class LiveChannel {
   private retry = 0;
   private timer: number | undefined;
   private stopped = false;
+  private state: LiveState = "closed";
 
   constructor(private readonly url: () => Promise<string | null>) {}
 
@@ -42,7 +43,20 @@ export class LiveChannel {
     return () => this.stateListeners.delete(listener);
   }
 
+  /** The channel's state now (listeners of onState hear only the changes). */
+  get current(): LiveState {
+    return this.state;
+  }
+
+  /** Sends a frame when the socket is open; false when it is not (the caller falls back to HTTPS). */
+  send(frame: Record<string, unknown>): boolean {
+    if (!this.socket || this.socket.readyState !== WebSocket.OPEN) return false;
+    this.socket.send(JSON.stringify(frame));
+    return true;
+  }
+
   private emitState(state: LiveState): void {
+    this.state = state;
     this.stateListeners.forEach((listener) => listener(state));
   }
 
