@@ -85,20 +85,24 @@ export class RoomStore {
   }
 
   /** The newest page (once), then join the room's live pushes if the socket is open. */
-  async open(): Promise<void> {
+  async open(join = true): Promise<void> {
     if (!this.loaded) {
       try {
         const page = must(await api.GET("/cases/{caseId}/rooms/{room}/messages", { params: { ...this.path(), query: { limit: PAGE } } }));
-        page.items.forEach((message) => this.upsert(message));
+        let fresh = 0;
+        for (const message of page.items) if (this.upsert(message) && message.authorId !== this.myId) fresh += 1;
+        // A refetch after a join (nothing seen before it): what it brings is new to this user.
+        if (!join && !this.active) this.unread += fresh;
         this.olderCursor = page.nextCursor ?? null;
         this.loaded = true;
       } catch (caught) {
         this.fail(caught);
         return;
       }
+      if (!join && this.active) this.markRead();
       this.changed();
     }
-    this.join();
+    if (join) this.join();
   }
 
   join(): void {
@@ -125,7 +129,11 @@ export class RoomStore {
   /** After a (re)join: everything after the last message seen, oldest first, page by page. */
   async resume(): Promise<void> {
     let after = this.lastId();
-    if (!after) return;
+    if (!after) {
+      // Nothing seen yet: whatever arrived before the join is the newest page.
+      this.loaded = false;
+      return this.open(false);
+    }
     let cursor: string | undefined;
     try {
       for (;;) {
@@ -199,6 +207,7 @@ export class RoomStore {
     };
     refs += 1;
     const ref = `send:${this.room}:${refs}`;
+    this.lastTyping = 0; // the next keystroke says "typing" again
     const frame = { action: "send", caseId: this.caseId, room: this.room, ref, ...body };
     if (this.channel.send(frame)) {
       return new Promise((resolve, reject) => this.pending.set(ref, { resolve, reject }));
