@@ -9,6 +9,7 @@ import type { LiveChannel } from "../../shared/live/socket";
 import { EDIT_WINDOW_MS, RoomStore, type Message, type RoomName } from "./roomStore";
 
 type Member = { userId: string; name: string };
+const RETRIES = 5;
 type CaseFile = { fileId: string; fileName: string };
 
 const ERROR_CODES = new Set([
@@ -55,9 +56,16 @@ export function CaseRooms({
   const [active, setActive] = useState<RoomName>();
   const [, setTick] = useState(0);
   const stores = useMemo(() => new Map<RoomName, RoomStore>(), [caseId]);
+  const [attempt, setAttempt] = useState(0);
 
   useEffect(() => {
     let live = true;
+    let timer: number | undefined;
+    const failedWith = (code: string, status: number) => {
+      setFailed(code);
+      // A server or network failure (a cold start that timed out) is tried again, a few times.
+      if ((status === 0 || status >= 500) && attempt < RETRIES) timer = window.setTimeout(() => setAttempt((n) => n + 1), 1000 * 2 ** attempt);
+    };
     api.GET("/cases/{caseId}/rooms", { params: { path: { caseId } } }).then(
       (result) => {
         if (!live) return;
@@ -68,18 +76,21 @@ export function CaseRooms({
             store.unread = item.unread;
             stores.set(item.room, store);
           }
+          setFailed(undefined);
           setRooms(list.map((item) => item.room));
           setActive((current) => current ?? list[0]?.room);
         } catch (caught) {
-          setFailed(caught instanceof ApiError ? caught.code : "NETWORK");
+          if (caught instanceof ApiError) failedWith(caught.code, caught.status);
+          else failedWith("NETWORK", 0);
         }
       },
-      () => live && setFailed("NETWORK"),
+      () => live && failedWith("NETWORK", 0),
     );
     return () => {
       live = false;
+      clearTimeout(timer);
     };
-  }, [caseId, stores]);
+  }, [caseId, stores, attempt]);
 
   // The shared socket: frames go to their room's store; every (re)connection joins every room.
   useEffect(() => {

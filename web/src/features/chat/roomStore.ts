@@ -26,6 +26,7 @@ export class RoomStore {
   private pending = new Map<string, { resolve: () => void; reject: (error: ApiError) => void }>();
   private typists = new Map<string, { name: string; until: number }>();
   private lastTyping = 0;
+  private retries = 0;
   olderCursor: string | null | undefined = undefined;
   loaded = false;
   unread = 0;
@@ -96,9 +97,16 @@ export class RoomStore {
         this.olderCursor = page.nextCursor ?? null;
         this.loaded = true;
       } catch (caught) {
+        // Shown; a server or network failure is tried again a few times (and on every reconnection).
         this.fail(caught);
+        const transient = !(caught instanceof ApiError) || caught.status >= 500;
+        if (transient && this.retries < 5) {
+          this.retries += 1;
+          window.setTimeout(() => void this.open(join), 1000 * 2 ** this.retries);
+        }
         return;
       }
+      if (this.error === "NETWORK" || this.error?.startsWith("HTTP_5")) this.error = null;
       if (!join && this.active) this.markRead();
       this.changed();
     }
