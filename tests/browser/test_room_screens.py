@@ -110,7 +110,7 @@ def test_typing_edit_and_delete_reach_the_other_member(room: dict[str, Any]) -> 
     _message(colleague, "Shade A2").wait_for(state="detached")
     assert colleague.locator("[data-testid=messages] [data-testid=deleted]").count() >= 1
     # A colleague's message offers no edit or delete to the owner
-    theirs = _message(owner, "Margins look short on 11")
+    theirs = _message(owner, "Margins look short on 11").first  # (the owner's reply quotes it)
     assert theirs.get_by_role("button", name="Edit").count() == 0
     assert theirs.get_by_role("button", name="Delete").count() == 0
 
