@@ -165,6 +165,7 @@ NOTIFIED_EVENT_TYPES = (
     "PlanningScheduled",
     "PlanningCancelled",
     "PlanningMissed",
+    "ChatMessagePosted",  # members who were not in the room, and those mentioned
 )
 NOTIFICATION_DIGEST_DUE = "NotificationDigestDue"
 WEBHOOK_DELIVERY_DUE = "WebhookDeliveryDue"
@@ -186,6 +187,7 @@ FUNCTIONS: tuple[Function, ...] = (
             Grant.FILES_READ,
             Grant.CURSOR_KEY_READ,
             Grant.EMAIL_SEND,
+            Grant.WEBSOCKET_POST,  # a removed member's connections to the case's rooms are closed
         ),
     ),
     Function(
@@ -328,8 +330,16 @@ FUNCTIONS: tuple[Function, ...] = (
     ),
     Function(
         name="realtime",
-        description="WebSocket API: authenticated connections, kept for live pushes",
+        description=(
+            "WebSocket API: connections opened with single-use tickets, kept for live pushes; "
+            "the rooms' frames (join, send, read, typing, ping)"
+        ),
         grants=(Grant.TABLE_READ, Grant.TABLE_WRITE, Grant.WEBSOCKET_POST),
+    ),
+    Function(
+        name="chat_api",
+        description="Chat HTTP API: WebSocket tickets, room history, unread counts, edits and deletes",
+        grants=(Grant.TABLE_READ, Grant.TABLE_WRITE, Grant.WEBSOCKET_POST, Grant.CURSOR_KEY_READ),
     ),
 )
 
@@ -416,12 +426,20 @@ HTTP_ROUTES: tuple[HttpRoute, ...] = (
     HttpRoute("GET", "/me/passport/cases/{caseId}/access-log", "passport_api"),
     HttpRoute("POST", "/me/passport/cases/{caseId}/exports", "passport_api"),
     HttpRoute("GET", "/me/passport/cases/{caseId}/exports/{exportId}", "passport_api"),
+    # the room (issue 13): tickets for the WebSocket, history, unread counts, edits
+    HttpRoute("POST", "/realtime/tickets", "chat_api"),
+    HttpRoute("GET", "/cases/{caseId}/rooms", "chat_api"),
+    HttpRoute("GET", "/cases/{caseId}/rooms/{room}/messages", "chat_api"),
+    HttpRoute("POST", "/cases/{caseId}/rooms/{room}/messages", "chat_api"),
+    HttpRoute("PATCH", "/cases/{caseId}/rooms/{room}/messages/{messageId}", "chat_api"),
+    HttpRoute("DELETE", "/cases/{caseId}/rooms/{room}/messages/{messageId}", "chat_api"),
 )
 
 WEBSOCKET_ROUTES: tuple[WebSocketRoute, ...] = (
     WebSocketRoute("$connect", "realtime"),
     WebSocketRoute("$disconnect", "realtime"),
-    # ping -> pong and error replies are the integration's return value: a route response sends them.
+    # Every frame's reply (pong, joined, sent, error frames) is the integration's return value: a
+    # route response sends it.
     WebSocketRoute("$default", "realtime", returns_response=True),
 )
 

@@ -132,6 +132,29 @@ class Action(StrEnum):
     SHARED_CASE_LIST = "case.shared.list"
     NETWORK_READ = "network.read"
     NETWORK_REMOVE = "network.remove"
+    # --- the room (chat, issue 13): each case has a team room and a patient room ---
+    CHAT_TICKET_CREATE = "chat.ticket.create"  # a single-use WebSocket ticket for the caller
+    CHAT_ROOMS_LIST = "chat.rooms.list"  # the rooms of a case the caller may read, unread counts
+    # Room families: a route or WS action names the family; the decision is made on the
+    # room-specific action (room_action), whose row differs between the two rooms.
+    CHAT_JOIN = "chat.join"
+    CHAT_READ = "chat.read"
+    CHAT_POST = "chat.post"
+    CHAT_TEAM_JOIN = "chat.team.join"
+    CHAT_TEAM_READ = "chat.team.read"
+    CHAT_TEAM_POST = "chat.team.post"
+    CHAT_PATIENT_JOIN = "chat.patient.join"
+    CHAT_PATIENT_READ = "chat.patient.read"
+    CHAT_PATIENT_POST = "chat.patient.post"
+    CHAT_MESSAGE_EDIT = "chat.message.edit"  # its author only (and within the edit window)
+    CHAT_MESSAGE_DELETE = "chat.message.delete"
+
+
+class Room(StrEnum):
+    """The two rooms of a case. A patient never sees the team room; the lab never the patient's."""
+
+    TEAM = "team"
+    PATIENT = "patient"
 
 
 class Relationship(StrEnum):
@@ -154,6 +177,8 @@ class Relationship(StrEnum):
     CONNECTED_PATIENT = "connected patient"  # the case's patient; limited to the shared galleries
     LINK_HOLDER = "link holder"  # holds a live share link of the case (not expired, not revoked)
     GUEST = "guest"  # a link holder past the link's email check (if any); limited to its galleries
+    # --- the room (chat) ---
+    AUTHOR = "author"  # of the chat message the request names (while they still see the case)
 
 
 _OWNER, _LAB, _UPLOADER = Relationship.OWNER, Relationship.CASE_LAB, Relationship.UPLOADER
@@ -294,7 +319,47 @@ _TEAM_RIGHTS: Mapping[Action, Rule] = {
     Action.NETWORK_REMOVE: _rule(Scope.ACCOUNT, Relationship.CLINICIAN, Relationship.LAB_MEMBER),
 }
 
-RIGHTS: Mapping[Action, Rule] = _with_members({**_CORE_RIGHTS, **_TEAM_RIGHTS})
+# The room (chat). Team room: the owner, the case's lab and active members. Patient room: the
+# clinic side (owner and active members) and the connected patient. Editing or deleting a
+# message is its author's (the logic also requires the right to post in that room and the
+# edit window).
+_PATIENT = Relationship.CONNECTED_PATIENT
+_CHAT_ROOMS: Mapping[Action, Rule] = {
+    Action.CHAT_TEAM_JOIN: _rule(Scope.CASE, *_BOTH, _MEMBER),
+    Action.CHAT_TEAM_READ: _rule(Scope.CASE, *_BOTH, _MEMBER),
+    Action.CHAT_TEAM_POST: _rule(Scope.CASE, *_BOTH, _MEMBER),
+    Action.CHAT_PATIENT_JOIN: _rule(Scope.CASE, _OWNER, _MEMBER, _PATIENT),
+    Action.CHAT_PATIENT_READ: _rule(Scope.CASE, _OWNER, _MEMBER, _PATIENT),
+    Action.CHAT_PATIENT_POST: _rule(Scope.CASE, _OWNER, _MEMBER, _PATIENT),
+}
+ROOM_ACTIONS: Mapping[Action, Mapping[Room, Action]] = {
+    Action.CHAT_JOIN: {Room.TEAM: Action.CHAT_TEAM_JOIN, Room.PATIENT: Action.CHAT_PATIENT_JOIN},
+    Action.CHAT_READ: {Room.TEAM: Action.CHAT_TEAM_READ, Room.PATIENT: Action.CHAT_PATIENT_READ},
+    Action.CHAT_POST: {Room.TEAM: Action.CHAT_TEAM_POST, Room.PATIENT: Action.CHAT_PATIENT_POST},
+}
+
+
+def _family(action: Action) -> Rule:
+    """A room family's row: whoever holds the action in at least one room (never decided on)."""
+    rooms = ROOM_ACTIONS[action].values()
+    return Rule(Scope.CASE, frozenset().union(*(_CHAT_ROOMS[a].granted_to for a in rooms)))
+
+
+_CHAT_RIGHTS: Mapping[Action, Rule] = {
+    Action.CHAT_TICKET_CREATE: _rule(Scope.ACCOUNT, Relationship.SIGNED_IN),
+    Action.CHAT_ROOMS_LIST: _rule(Scope.CASE, *_BOTH, _MEMBER, _PATIENT),
+    **_CHAT_ROOMS,
+    **{family: _family(family) for family in ROOM_ACTIONS},
+    Action.CHAT_MESSAGE_EDIT: _rule(Scope.CASE, Relationship.AUTHOR),
+    Action.CHAT_MESSAGE_DELETE: _rule(Scope.CASE, Relationship.AUTHOR),
+}
+
+RIGHTS: Mapping[Action, Rule] = _with_members({**_CORE_RIGHTS, **_TEAM_RIGHTS, **_CHAT_RIGHTS})
+
+
+def room_action(family: Action, room: Room) -> Action:
+    """The action decided for `family` (CHAT_JOIN, CHAT_READ, CHAT_POST) in `room`."""
+    return ROOM_ACTIONS[family][room]
 
 # Seeing a case at all (anything but a 404) is holding a relationship that may read it: the
 # team reads the case, the connected patient their Passport view, a link holder the link's page.
@@ -312,7 +377,7 @@ GALLERY_LIMITED: frozenset[Relationship] = frozenset({Relationship.CONNECTED_PAT
 class Resource:
     """What inside a case a request names, where the decision depends on it."""
 
-    kind: str  # "file", "upload", "gallery", "planning-session"
+    kind: str  # "file", "upload", "gallery", "planning-session", "message"
     resource_id: str
     created_by: str | None = None  # uploader of a file or pending upload
     gallery_id: str | None = None  # for rows limited to some galleries (patients, guests)
@@ -327,6 +392,7 @@ class Grant:
     galleries: frozenset[str] | None  # None: every gallery of the case (a whole-case link)
     live: bool = True  # a link: not revoked, not expired at the decision's time
     opens_view: bool = True  # a link that asks for an email code: the code was confirmed
+    files: frozenset[str] = frozenset()  # single files shared beyond the galleries (chat attachments)
 
 
 # --- relationships ---------------------------------------------------------------------------
@@ -353,7 +419,9 @@ def read_grant(who: Principal, case: Case, clock: Clock) -> Grant | None:
         connection = passport_dal.get_connection(case.case_id)
         if connection is None or connection.patient_email != passport_dal.normalize_email(who.email):
             return None
-        return Grant(case.case_id, frozenset(connection.shared_galleries))
+        return Grant(
+            case.case_id, frozenset(connection.shared_galleries), files=frozenset(connection.shared_files)
+        )
     if who.role is Role.GUEST and who.share_link_id:
         from caseroom.sharing import dal as sharing_dal
 
@@ -390,8 +458,10 @@ def relationships(
     if grant is not None and grant.case_id == case.case_id:
         in_galleries = (
             resource is None
+            or resource.kind == "message"  # a chat message is decided by its room's row
             or grant.galleries is None
             or (resource.gallery_id is not None and resource.gallery_id in grant.galleries)
+            or (resource.kind == "file" and resource.resource_id in grant.files)
         )
         if who.role is Role.PATIENT and who.email_verified and in_galleries:
             found.add(Relationship.CONNECTED_PATIENT)
@@ -408,8 +478,21 @@ def relationships(
         found.add(_MEMBER)
     # Resource relationships count only for someone who sees the case: an uploader who lost
     # access to the case has lost access to their uploads too.
-    if found & (_BOTH | {_MEMBER}) and resource is not None and resource.created_by == who.user_id:
+    if (
+        found & (_BOTH | {_MEMBER})
+        and resource is not None
+        and resource.kind != "message"
+        and resource.created_by == who.user_id
+    ):
         found.add(_UPLOADER)
+    # The author of a chat message, while they still see the case (a removed member is not).
+    if (
+        found & (_BOTH | {_MEMBER, Relationship.CONNECTED_PATIENT})
+        and resource is not None
+        and resource.kind == "message"
+        and resource.created_by == who.user_id
+    ):
+        found.add(Relationship.AUTHOR)
     return frozenset(found)
 
 

@@ -11,6 +11,7 @@ import json
 from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer
 
 from caseroom.cases.routes import router as cases_router
+from caseroom.chat.routes import router as chat_router
 from caseroom.contract import add_error_contract
 from caseroom.files.routes import router as files_router
 from caseroom.http import build_http_app
@@ -37,6 +38,7 @@ def openapi_json() -> str:
         webhooks_router,
         sharing_router,
         passport_router,
+        chat_router,
     )
     document = app.get_openapi_json_schema(
         title=TITLE,

@@ -62,6 +62,7 @@ TAGS = {
     "webhooks": "Signed webhooks: endpoints, secrets, delivery log",
     "sharing": "Share links: 24-hour guest access to chosen galleries; the guest's token-authorized view",
     "passport": "The patient's Passport: connection, shared galleries, downloads, export, who saw my records",
+    "chat": "The room: WebSocket tickets, each case's team and patient rooms, history, unread counts, edits",
     "account": "The signed-in user",
     "system": "Public operational routes",
 }

@@ -134,6 +134,12 @@ def update(request: dict[str, Any]) -> None:
         dynamodb().update_item(**request)
 
 
+def delete(request: dict[str, Any]) -> dict[str, Any]:
+    """DeleteItem; raises ConditionFailed when its ConditionExpression did not hold."""
+    with _condition_failures():
+        return dict(dynamodb().delete_item(**request))
+
+
 def put(request: dict[str, Any]) -> None:
     """PutItem; raises ConditionFailed when its ConditionExpression did not hold."""
     with _condition_failures():

@@ -550,3 +550,86 @@ class InviteeMissing(DomainError):
         400,
         "Send either email or userId (from your network), not both.",
     )
+
+
+# --- the room (chat) ---------------------------------------------------------------------------
+
+
+class TicketInvalid(DomainError):
+    code, status, message = (
+        "TICKET_INVALID",
+        401,
+        "This connection ticket is unknown or was already used: ask POST /realtime/tickets for another.",
+    )
+
+
+class TicketExpired(DomainError):
+    code, status, message = (
+        "TICKET_EXPIRED",
+        401,
+        "This connection ticket has expired: ask POST /realtime/tickets for another.",
+    )
+
+
+class TooManyConnections(DomainError):
+    code, status, message = "TOO_MANY_CONNECTIONS", 429, "You have too many open live connections."
+
+
+class RateLimited(DomainError):
+    code, status, message = "RATE_LIMITED", 429, "Too many messages on this connection: slow down."
+
+
+class MalformedFrame(DomainError):
+    code, status, message = (
+        "MALFORMED_FRAME",
+        400,
+        'Send a JSON object with an "action" and the fields that action takes.',
+    )
+
+
+class UnknownAction(DomainError):
+    code, status, message = "UNKNOWN_ACTION", 400, "Unknown action."
+
+
+class MessageEmpty(DomainError):
+    code, status, message = "MESSAGE_EMPTY", 422, "A message needs text or an attachment."
+
+
+class MessageTooLong(DomainError):
+    code, status, message = "MESSAGE_TOO_LONG", 422, "The message text is longer than the limit."
+
+
+class MessageNotFound(DomainError):
+    code, status, message = "MESSAGE_NOT_FOUND", 404, "No such message in this room."
+
+
+class ReplyToNotFound(DomainError):
+    code, status, message = "REPLY_TO_NOT_FOUND", 422, "The message replied to is not in this room."
+
+
+class AttachmentNotFound(DomainError):
+    code, status, message = (
+        "ATTACHMENT_NOT_FOUND",
+        422,
+        "An attachment is not an available file of this case.",
+    )
+
+
+class MentionNotMember(DomainError):
+    code, status, message = "MENTION_NOT_MEMBER", 422, "Only the case's owner and active members can be mentioned."
+
+
+class EditWindowClosed(DomainError):
+    code, status, message = (
+        "EDIT_WINDOW_CLOSED",
+        409,
+        "A message can be edited or deleted only for a while after it was sent.",
+    )
+
+
+class MessageDeleted(DomainError):
+    code, status, message = "MESSAGE_DELETED", 409, "This message was deleted."
+
+
+class RoomNotJoined(DomainError):
+    code, status, message = "ROOM_NOT_JOINED", 409, "Join the room on this connection first."

@@ -22,6 +22,7 @@ _SUBJECTS = {  # what subjectId names, per event type (examples)
     EventType.PLANNING_CANCELLED: "ps_5b8e1f03",
     EventType.PLANNING_HELD: "ps_5b8e1f03",
     EventType.PLANNING_MISSED: "ps_5b8e1f03",
+    EventType.CHAT_MESSAGE_POSTED: "team:m1793610900000a1b2c3d4e5f6a7b8c",
 }
 
 

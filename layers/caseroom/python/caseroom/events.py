@@ -38,6 +38,8 @@ class EventType(StrEnum):
     CASE_MEMBER_REMOVED = "CaseMemberRemoved"
     CASE_MEMBER_LEFT = "CaseMemberLeft"
     CASE_OWNERSHIP_TRANSFERRED = "CaseOwnershipTransferred"
+    # The room (chat): subjectId is "<room>:<messageId>" (no text: consumers read the message)
+    CHAT_MESSAGE_POSTED = "ChatMessagePosted"
 
 
 EVENT_SCHEMA_VERSION = "1"

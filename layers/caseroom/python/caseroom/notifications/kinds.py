@@ -46,6 +46,9 @@ class NoticeKind(StrEnum):
     # To the owner of a share link (feed and pushes: caseroom.sharing.notices)
     SHARE_LINK_FIRST_OPENED = "ShareLinkFirstOpened"
     SHARE_LINK_EXPIRING = "ShareLinkExpiring"
+    # The room (chat): a message while you were not in the room, or one that mentions you
+    CHAT_MESSAGE = "ChatMessage"
+    CHAT_MENTION = "ChatMention"
 
 
 CRITICAL: frozenset[NoticeKind] = frozenset(
@@ -70,6 +73,9 @@ CLINICIAN_DEFAULTS: dict[NoticeKind, EmailMode] = {
     NoticeKind.PLANNING_MISSED: EmailMode.IMMEDIATE,
     NoticeKind.FILE_QUARANTINED: EmailMode.IMMEDIATE,
     NoticeKind.WEBHOOK_ENDPOINT_DISABLED: EmailMode.IMMEDIATE,
+    # Chat: the daily digest by default (the email never carries the message or patient data)
+    NoticeKind.CHAT_MESSAGE: EmailMode.DIGEST,
+    NoticeKind.CHAT_MENTION: EmailMode.DIGEST,
 }
 
 LAB_KINDS: frozenset[NoticeKind] = frozenset(

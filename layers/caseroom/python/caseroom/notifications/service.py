@@ -141,6 +141,10 @@ def notice_id(source: str, audience: str) -> str:
 
 def on_event(event: DomainEvent, clock: Clock | None = None) -> Outcome:
     clock = clock or _clock
+    if event.type is EventType.CHAT_MESSAGE_POSTED:  # the room's own recipients (caseroom.chat.notices)
+        from caseroom.chat import notices
+
+        return notices.on_message_posted(event, clock)
     case = get_case(event.case_id)
     if case is None:
         return Outcome()

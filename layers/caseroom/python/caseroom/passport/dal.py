@@ -75,8 +75,8 @@ def connect(connection: PatientConnection, also: list[dict[str, Any]]) -> None:
         raise PatientAlreadyConnected() from exc
 
 
-def replace(connection: PatientConnection, expected_version: int, also: list[dict[str, Any]]) -> None:
-    action = {
+def replace_action(connection: PatientConnection, expected_version: int) -> dict[str, Any]:
+    return {
         "Put": {
             "TableName": dynamo.table_name(),
             "Item": dynamo.to_item(_values(connection)),
@@ -84,6 +84,10 @@ def replace(connection: PatientConnection, expected_version: int, also: list[dic
             "ExpressionAttributeValues": {":v": {"N": str(expected_version)}},
         }
     }
+
+
+def replace(connection: PatientConnection, expected_version: int, also: list[dict[str, Any]]) -> None:
+    action = replace_action(connection, expected_version)
     try:
         dynamo.transact([action, *also])
     except dynamo.ConditionFailed as exc:

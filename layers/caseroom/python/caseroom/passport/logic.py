@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 from caseroom import audit_store
 from caseroom.access import Action, Gate, Resource, authorized_case, require_account
@@ -294,6 +295,28 @@ class PassportService:
             if r.action in RECORD_ACCESS_ACTIONS
         ]
         return RecordAccessPage(items=items, next_cursor=next_cursor)
+
+
+def share_files_actions(
+    who: Principal, case_id: str, file_ids: list[str], meta: RequestMeta, at: str
+) -> list[dict[str, Any]]:
+    """Shares single files with the case's connected patient (the chat's patient room: a clinic
+    member sent them as attachments). The actions commit with what caused them; none when no
+    patient is connected or the files are shared already."""
+    connection = dal.get_connection(case_id)
+    if connection is None:
+        return []
+    new = [f for f in dict.fromkeys(file_ids) if f not in connection.shared_files]
+    if not new:
+        return []
+    updated = replace(connection, shared_files=[*connection.shared_files, *new], version=connection.version + 1)
+    records = [
+        audit_store.audit_put_action(
+            user_record(who, meta, "passport.share", case_id=case_id, object_type="file", object_id=f, at=at)
+        )
+        for f in new
+    ]
+    return [dal.replace_action(updated, connection.version), *records]
 
 
 def _export_view(job: export.PassportExport) -> ExportView:

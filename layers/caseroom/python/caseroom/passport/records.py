@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 
 @dataclass
@@ -14,3 +14,5 @@ class PatientConnection:
     connected_at: str
     shared_galleries: list[str]
     version: int = 1
+    # Files shared one by one: attachments a clinic member sent into the case's patient room.
+    shared_files: list[str] = field(default_factory=list)

@@ -280,6 +280,11 @@ class TeamService:
             MemberNotFound,
         )
         count("TeamMembersRemoved" if removed else "TeamMembersLeft")
+        # Effective at once on the live side too: the server closes their connections to the
+        # case's rooms (the next frame would be refused anyway: every frame re-checks membership).
+        from caseroom.chat.logic import close_member_connections
+
+        close_member_connections(case.case_id, member.user_id, self.clock.now())
 
     def transfer_ownership(
         self, who: Principal, case_id: str, request: TransferOwnershipRequest, meta: RequestMeta
