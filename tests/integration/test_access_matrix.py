@@ -27,6 +27,8 @@ from caseroom.access import Action, Relationship, Scope
 from caseroom.auth import Principal, Role
 from caseroom.cases import routes as case_routes
 from caseroom.cases.logic import CaseService
+from caseroom.chat import routes as chat_routes
+from caseroom.chat.logic import ChatService
 from caseroom.clock import FixedClock
 from caseroom.files import routes as file_routes
 from caseroom.files.logic import FileService
@@ -184,6 +186,8 @@ class World:
     links: dict[str, str] = field(default_factory=dict)  # link state -> token
     link_id: str = ""  # the valid link's id
     export_id: str = ""  # the connected patient's export
+    room: str = "team"  # the chat room the path names
+    message_id: str = ""  # the owner's message in that room
 
     def ids(self) -> dict[str, str]:
         return {
@@ -197,6 +201,8 @@ class World:
             "notificationId": "n" * 32,
             "invitationId": self.invitation_id,
             "userId": SURGEON.user_id,
+            "room": self.room,
+            "messageId": self.message_id,
         }
 
 
@@ -213,11 +219,14 @@ def _sha(data: bytes) -> str:
 _DAYS = iter(range(3, 10_000, 2))  # every world's blocks on days of their own: never overlapping
 
 
-def build_world(api: Api, route_key: str = "", *, planning: str = "", made_by: str = "owner") -> World:
+def build_world(
+    api: Api, route_key: str = "", *, planning: str = "", made_by: str = "owner", room: str = "team"
+) -> World:
     """A case of CLINICIAN's sent to LAB_TECH's lab, and what `route_key` names in it.
     planning: "" (none), "ready" (Ready to Plan with a free block), "booked" (a booked session
-    and another free block). made_by: who uploads the file and starts the upload."""
-    world = World(api=api, made_by=made_by)
+    and another free block). made_by: who uploads the file and starts the upload. room: the
+    chat room the path names (the owner's message is in it)."""
+    world = World(api=api, made_by=made_by, room=room)
     case = _ok(api("POST", "/cases", who=CLINICIAN, body=CROWN), 201)
     assert case["labId"] == LAB_TECH.lab_id
     world.case_id, world.version = case["caseId"], case["version"]
@@ -242,6 +251,11 @@ def build_world(api: Api, route_key: str = "", *, planning: str = "", made_by: s
         path = f"/me/passport/cases/{world.case_id}/exports"
         route = "/me/passport/cases/{caseId}/exports"
         world.export_id = _ok(api("POST", route, path, who=VERIFIED_PATIENT), 202)["exportId"]
+    if "{messageId}" in route_key:
+        path = f"/cases/{world.case_id}/rooms/{room}/messages"
+        body = {"text": "Margin at 0.5 mm"}
+        route = "/cases/{caseId}/rooms/{room}/messages"
+        world.message_id = _ok(api("POST", route, path, who=CLINICIAN, body=body), 201)["messageId"]
     if "{deliveryId}" in route_key:
         path = f"/webhooks/{world.endpoint_id}/test"
         world.delivery_id = _ok(api("POST", "/webhooks/{endpointId}/test", path, who=CLINICIAN), 202)[
@@ -483,7 +497,15 @@ REQUESTS: dict[str, Request] = {
     "GET /shared/cases": Request(),
     "GET /me/network": Request(),
     "DELETE /me/network/{userId}": Request(),
+    # the room (chat): routes naming {room} run once per room, decided on that room's row
+    "POST /realtime/tickets": Request(),
+    "GET /cases/{caseId}/rooms": Request(),
+    "GET /cases/{caseId}/rooms/{room}/messages": Request(),
+    "POST /cases/{caseId}/rooms/{room}/messages": Request(body=lambda w: {"text": "Is the scan in?"}),
+    "PATCH /cases/{caseId}/rooms/{room}/messages/{messageId}": Request(body=lambda w: {"text": "0.4 mm"}),
+    "DELETE /cases/{caseId}/rooms/{room}/messages/{messageId}": Request(),
 }
+ROOMS = ("team", "patient")
 
 
 def _route_functions() -> dict[str, Callable[..., Any]]:
@@ -516,9 +538,15 @@ def api(aws_backend: None, clock: FixedClock, monkeypatch: pytest.MonkeyPatch) -
     sharing_routes.use_service(ShareService(clock=clock))
     passport_routes.use_service(PassportService(clock=clock))
     team_routes.use_service(TeamService(clock=clock))
+    chat_routes.use_service(ChatService(clock=clock))
+    from functions.realtime import handler as realtime_handler
+
+    realtime_handler.use_clock(clock)
 
     invoke = route_caller()
     yield invoke
+    chat_routes.use_service(None)
+    realtime_handler.use_clock(None)
     case_routes.use_service(None)
     file_routes.use_service(None)
     planning_routes.use_service(None)
@@ -528,8 +556,11 @@ def api(aws_backend: None, clock: FixedClock, monkeypatch: pytest.MonkeyPatch) -
     get_settings.cache_clear()
 
 
-def expected(action: Action, held: frozenset[Relationship]) -> tuple[bool, int, str]:
-    """(allowed, denial status, denial code) from the table alone."""
+def expected(action: Action, held: frozenset[Relationship], room: str = "") -> tuple[bool, int, str]:
+    """(allowed, denial status, denial code) from the table alone. A room family's action is
+    decided on the row of the room the request names."""
+    if action in access.ROOM_ACTIONS:
+        action = access.room_action(action, access.Room(room))
     rule = access.RIGHTS[action]
     if access.allows(action, held):
         return True, 0, ""
@@ -553,6 +584,8 @@ def _held(caller: str, made_by: str, route_key: str) -> frozenset[Relationship]:
         held.add(Relationship.UPLOADER)
     if route_key == CONNECT_ROUTE:  # that world has no patient connected yet
         held.discard(Relationship.CONNECTED_PATIENT)
+    if "{messageId}" in route_key and caller == "owner":  # the world's message is the owner's
+        held.add(Relationship.AUTHOR)
     return frozenset(held)
 
 
@@ -567,30 +600,36 @@ def test_every_action_has_a_row_and_every_row_is_used() -> None:
     assert set(access.RIGHTS) == set(Action)
     used = {action_of(route.route_key) for route in manifest.HTTP_ROUTES}
     consumers = {Action.CASE_NOTICE_RECEIVE, Action.CASE_WEBHOOK_RECEIVE}
-    assert used | consumers == set(Action)
+    # Room families are decided per room (routes naming {room}, and the WebSocket's frames)
+    per_room = {a for family in access.ROOM_ACTIONS.values() for a in family.values()}
+    frames = {action for action, _ in WS_FRAMES.values()}
+    assert used | consumers | per_room | frames == set(Action)
+    assert {action for action, _ in WS_FRAMES.values()} == set(access.ROOM_ACTIONS)
 
 
-def _cases() -> list[tuple[str, str]]:
+def _cases() -> list[tuple[str, str, str]]:
     runs = []
     for route_key, request in REQUESTS.items():
-        runs.append((route_key, "owner"))
-        if request.resource_made_by_matters:
-            runs.append((route_key, "case's lab"))
+        for room in ROOMS if "{room}" in route_key else ("",):
+            runs.append((route_key, "owner", room))
+            if request.resource_made_by_matters:
+                runs.append((route_key, "case's lab", room))
     return runs
 
 
-@pytest.mark.parametrize(("route_key", "made_by"), _cases())
-def test_the_matrix(api: Api, route_key: str, made_by: str) -> None:
+@pytest.mark.parametrize(("route_key", "made_by", "room"), _cases())
+def test_the_matrix(api: Api, route_key: str, made_by: str, room: str) -> None:
     """Every relationship calls the route on a fresh world; denials first, so an allowed call
     that changes something cannot hide a later denial."""
     request = REQUESTS[route_key]
     action = action_of(route_key)
     method, route = route_key.split(" ", 1)
     outcomes: dict[str, tuple[int, str]] = {}
-    callers = sorted(CALLERS, key=lambda c: expected(action, _held(c, made_by, route_key))[0])
-    shared = build_world(api, route_key, planning=request.planning, made_by=made_by)
+    callers = sorted(CALLERS, key=lambda c: expected(action, _held(c, made_by, route_key), room)[0])
+    room_of = {"room": room or "team"}
+    shared = build_world(api, route_key, planning=request.planning, made_by=made_by, **room_of)
     for caller in callers:
-        allowed, denial_status, denial_code = expected(action, _held(caller, made_by, route_key))
+        allowed, denial_status, denial_code = expected(action, _held(caller, made_by, route_key), room)
         link_state = GUEST_LINKS.get(caller)
         on_link_route = access.RIGHTS[action].scope is Scope.LINK
         if on_link_route and link_state in DEAD_LINKS:
@@ -601,7 +640,11 @@ def test_the_matrix(api: Api, route_key: str, made_by: str) -> None:
         # Denials and reads change nothing, so they share one world; each allowed call that
         # writes gets a fresh one.
         fresh = allowed and method != "GET"
-        world = build_world(api, route_key, planning=request.planning, made_by=made_by) if fresh else shared
+        world = (
+            build_world(api, route_key, planning=request.planning, made_by=made_by, **room_of)
+            if fresh
+            else shared
+        )
         ids = world.ids()
         if request.on_upload:
             ids["fileId"] = world.upload_id
@@ -616,7 +659,7 @@ def test_the_matrix(api: Api, route_key: str, made_by: str) -> None:
         else:
             assert (status, code) == (denial_status, denial_code), (route_key, caller, status, body)
             assert not 200 <= status < 300
-    allowed_callers = [c for c in CALLERS if expected(action, _held(c, made_by, route_key))[0]]
+    allowed_callers = [c for c in CALLERS if expected(action, _held(c, made_by, route_key), room)[0]]
     assert allowed_callers, f"nobody may call {route_key}"
     # An allowed call that never succeeds would hide a broken request in this table.
     assert (
@@ -625,6 +668,38 @@ def test_the_matrix(api: Api, route_key: str, made_by: str) -> None:
         route_key,
         outcomes,
     )
+
+
+# The WebSocket's frames, decided like the routes: frame -> (room family, frame body).
+WS_FRAMES: dict[str, tuple[Action, Callable[[World], dict[str, Any]]]] = {
+    "join": (Action.CHAT_JOIN, lambda w: {}),
+    "send": (Action.CHAT_POST, lambda w: {"text": "Is the scan in?"}),
+    "typing": (Action.CHAT_POST, lambda w: {}),
+    "read": (Action.CHAT_READ, lambda w: {"messageId": w.message_id}),
+}
+
+
+@pytest.mark.parametrize("room", ROOMS)
+@pytest.mark.parametrize("frame_action", sorted(WS_FRAMES))
+def test_the_websocket_matrix(api: Api, frame_action: str, room: str) -> None:
+    """Every caller with an account opens a connection (a ticket) and sends the frame; the
+    reply is what the room's row says. Callers without an account cannot get a ticket (the
+    POST /realtime/tickets row above), so they never reach a frame."""
+    from tests.integration import chat_support as ws
+
+    action, body = WS_FRAMES[frame_action]
+    world = build_world(api, "WS /cases/{caseId}/rooms/{room}/messages/{messageId}", room=room)
+    for caller, (who, _) in CALLERS.items():
+        if who is None:
+            continue
+        connection_id = ws.connect(api, who)
+        frame = {"action": frame_action, "caseId": world.case_id, "room": room, **body(world)}
+        reply = ws.frame(connection_id, frame)
+        allowed, _status, code = expected(action, _held(caller, "owner", ""), room)
+        if allowed:
+            assert reply["type"] != "error", (frame_action, room, caller, reply)
+        else:
+            assert (reply["type"], reply["code"]) == ("error", code), (frame_action, room, caller, reply)
 
 
 # Allowed callers still get a domain 4xx here because of the object's state, not authorization.
