@@ -15,6 +15,7 @@ import aiohttp
 import pytest
 
 from tests.support.runtime_process import STARTUP_TIMEOUT_S, start_runtime_process
+from tests.support.ws_tickets import socket_url
 
 pytestmark = pytest.mark.e2e
 EVENTUAL_S = 30  # the relay and rule dispatcher run in the background of the runtime process
@@ -138,18 +139,19 @@ def test_clinician_and_lab_work_a_case_end_to_end(base_url: str) -> None:
     assert Client(base_url).call("GET", "/cases")[0] == 401
 
 
-def test_websocket_needs_a_valid_token_and_answers_ping(base_url: str) -> None:
+def test_websocket_needs_a_valid_ticket_and_answers_ping(base_url: str) -> None:
     token = sign_in(base_url, "clinician").token
     ws_url = base_url.replace("http://", "ws://") + "/ws"
 
     async def scenario() -> tuple[int, dict[str, Any]]:
         async with aiohttp.ClientSession() as session:
-            try:
-                await session.ws_connect(ws_url + "?token=forged")
+            try:  # an ID token in the URL opens nothing any more, nor a forged ticket
+                await session.ws_connect(f"{ws_url}?token={token}")
                 refused = 0
             except aiohttp.WSServerHandshakeError as error:
                 refused = error.status
-            async with session.ws_connect(f"{ws_url}?token={token}") as ws:
+            url = await asyncio.to_thread(socket_url, base_url, token)
+            async with session.ws_connect(url) as ws:
                 await ws.send_str(json.dumps({"action": "ping"}))
                 reply = await ws.receive_json(timeout=15)
         return refused, reply

@@ -13,6 +13,7 @@ import pytest
 
 from tests.e2e.test_cases_flow import RX, base_url, eventually, sign_in
 from tests.support.webhook_receiver import verify, webhook_receiver
+from tests.support.ws_tickets import socket_url
 
 pytestmark = pytest.mark.e2e
 __all__ = ["base_url"]
@@ -30,10 +31,10 @@ def test_a_status_change_reaches_webhook_websocket_mailbox_and_feed(base_url: st
         assert status == 201, case
 
         async def scenario() -> dict[str, Any]:
-            ws_url = base_url.replace("http://", "ws://") + "/ws"
+            ws_url = await asyncio.to_thread(socket_url, base_url, str(clinician.token))
             async with (
                 aiohttp.ClientSession() as session,
-                session.ws_connect(f"{ws_url}?token={clinician.token}") as socket,
+                session.ws_connect(ws_url) as socket,
             ):
                 # When the lab puts the case on hold
                 status, _ = await asyncio.to_thread(

@@ -31,6 +31,7 @@ from local.mailbox import sent_emails
 from local.runtime import LocalRuntime
 from local.tokens import SEEDED_USERS
 from tests.support.webhook_receiver import Receiver, verify, webhook_receiver
+from tests.support.ws_tickets import socket_url
 
 CLINICIAN_SUB = SEEDED_USERS["clinician"].sub
 CLINICIAN_EMAIL = SEEDED_USERS["clinician"].email
@@ -456,8 +457,8 @@ def test_a_status_change_is_pushed_and_stale_connections_are_dropped(
 
     # When the clinician is connected and the lab puts the case on hold
     with (
-        WebSocketListener(f"{runtime.ws_url}?token={runtime.sign_in('clinician')}") as clinician,
-        WebSocketListener(f"{runtime.ws_url}?token={runtime.sign_in('lab')}") as lab,
+        WebSocketListener(socket_url(runtime.base_url, runtime.sign_in("clinician"))) as clinician,
+        WebSocketListener(socket_url(runtime.base_url, runtime.sign_in("lab"))) as lab,
     ):
         lab_sets(runtime, case, "On Hold")
         # Then the clinician's socket gets a thin push: ids and types only
@@ -475,7 +476,7 @@ def test_a_status_change_is_pushed_and_stale_connections_are_dropped(
 
 
 def test_publish_reaches_case_subscribers_once_they_exist(runtime: LocalRuntime, clock: FixedClock) -> None:
-    with WebSocketListener(f"{runtime.ws_url}?token={runtime.sign_in('clinician2')}") as listener:
+    with WebSocketListener(socket_url(runtime.base_url, runtime.sign_in("clinician2"))) as listener:
         [connection_id] = [
             c
             for c in runtime.gateway.connection_ids
