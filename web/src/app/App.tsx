@@ -2,7 +2,7 @@ import { useEffect, useMemo, useState } from "preact/hooks";
 import { api, must, type Me } from "../shared/api/client";
 import { getToken, onSessionChange, signOut } from "../shared/auth/session";
 import { locale, onLocaleChange, setLocale, t, type Locale } from "../shared/i18n";
-import { LiveChannel, sameOriginSocketUrl } from "../shared/live/socket";
+import { LiveChannel, ticketSocketUrl } from "../shared/live/socket";
 import { href, navigate, useRoute } from "../shared/router";
 import { ErrorBox, Loading, ScreenTitle } from "../shared/ui/components";
 import { SignIn } from "../features/auth/SignIn";
@@ -40,7 +40,7 @@ export function App() {
     );
   }, [token]);
 
-  const channel = useMemo(() => new LiveChannel(sameOriginSocketUrl, getToken), []);
+  const channel = useMemo(() => new LiveChannel(ticketSocketUrl), []);
   useEffect(() => {
     if (!me) return;
     const refreshUnread = () => unreadCount().then(setUnread, () => undefined);

@@ -1,7 +1,11 @@
+import { api, must } from "../api/client";
 import { appConfig } from "../config";
 
-// The live channel: one WebSocket to /ws?token=<idToken> (browsers cannot send headers on the
-// upgrade), reconnecting with backoff. Messages go to every subscriber as parsed JSON.
+// The live channel: one WebSocket to /ws?ticket=<ticket>, reconnecting with backoff. Browsers
+// cannot send headers on the upgrade, and the long-lived ID token must never go into a URL
+// (proxies and logs keep URLs): each (re)connection first asks POST /realtime/tickets over
+// HTTPS for a single-use ticket that lives 60 seconds. Messages go to every subscriber as
+// parsed JSON.
 type Listener = (message: Record<string, unknown>) => void;
 
 export type LiveState = "connecting" | "open" | "closed";
@@ -14,10 +18,7 @@ export class LiveChannel {
   private timer: number | undefined;
   private stopped = false;
 
-  constructor(
-    private readonly url: (token: string) => string,
-    private readonly token: () => string | null,
-  ) {}
+  constructor(private readonly url: () => Promise<string | null>) {}
 
   start(): void {
     this.stopped = false;
@@ -46,10 +47,27 @@ export class LiveChannel {
   }
 
   private connect(): void {
-    const token = this.token();
-    if (!token || this.stopped) return;
+    if (this.stopped) return;
     this.emitState("connecting");
-    const socket = new WebSocket(this.url(token));
+    this.url().then(
+      (url) => {
+        if (url && !this.stopped) this.open(url);
+        else if (!this.stopped) this.emitState("closed");
+      },
+      () => this.retryLater(),
+    );
+  }
+
+  private retryLater(): void {
+    this.emitState("closed");
+    if (this.stopped) return;
+    const delay = Math.min(30_000, 1000 * 2 ** this.retry);
+    this.retry += 1;
+    this.timer = window.setTimeout(() => this.connect(), delay);
+  }
+
+  private open(url: string): void {
+    const socket = new WebSocket(url);
     this.socket = socket;
     socket.onopen = () => {
       this.retry = 0;
@@ -66,18 +84,17 @@ export class LiveChannel {
     socket.onclose = () => {
       if (this.socket !== socket) return;
       this.socket = null;
-      this.emitState("closed");
-      if (this.stopped) return;
-      const delay = Math.min(30_000, 1000 * 2 ** this.retry);
-      this.retry += 1;
-      this.timer = window.setTimeout(() => this.connect(), delay);
+      this.retryLater();
     };
   }
 }
 
-export function sameOriginSocketUrl(token: string): string {
+// A fresh single-use ticket for every connection (null when signed out).
+export async function ticketSocketUrl(): Promise<string | null> {
+  const { ticket } = must(await api.POST("/realtime/tickets"));
+  const query = `?ticket=${encodeURIComponent(ticket)}`;
   const configured = appConfig().websocketUrl;
-  if (configured) return `${configured}?token=${encodeURIComponent(token)}`;
+  if (configured) return `${configured}${query}`;
   const scheme = location.protocol === "https:" ? "wss:" : "ws:";
-  return `${scheme}//${location.host}/ws?token=${encodeURIComponent(token)}`;
+  return `${scheme}//${location.host}/ws${query}`;
 }
