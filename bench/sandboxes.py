@@ -367,7 +367,9 @@ def notification_latency(base_url: str, clinician: str, lab: str) -> dict[str, A
     secret: list[str] = []
     server = receiver(hooks, secret)
     stop, ready = threading.Event(), threading.Event()
-    ws_url = base_url.replace("http://", "ws://") + f"/ws?token={clinician}"
+    from client.api import Api as TicketApi
+
+    ws_url = TicketApi(base_url, clinician).socket_url()
     listener = threading.Thread(target=websocket_listener, args=(ws_url, pushes, ready, stop), daemon=True)
     try:
         api, lab_api = Api(base_url, clinician), Api(base_url, lab)

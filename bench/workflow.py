@@ -23,6 +23,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from bench.stats import median, percentile
+from client.api import Api
 
 EVENTS = 200
 STATUS_CHANGES = 40
@@ -161,7 +162,7 @@ def run(events: int = EVENTS, status_changes: int = STATUS_CHANGES) -> dict[str,
                 loop.start()
             listener = threading.Thread(
                 target=_websocket,
-                args=(f"{runtime.ws_url}?token={clinician}", pushes, ready, stop),
+                args=(Api(runtime.base_url, clinician).socket_url(), pushes, ready, stop),
                 daemon=True,
             )
             listener.start()

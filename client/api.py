@@ -43,6 +43,14 @@ class Api:
             raise ApiError(error.code, parsed) from None
         return json.loads(raw) if raw else None
 
+    def socket_url(self, websocket_url: str | None = None) -> str:
+        """The WebSocket URL to open: a single-use ticket (POST /realtime/tickets, 60 s) in the
+        query string; the ID token never goes into a URL. websocket_url defaults to the local
+        runtime's /ws on the API's origin."""
+        ticket = self.call("POST", "/realtime/tickets")["ticket"]
+        base = websocket_url or self.base_url.replace("https://", "wss://").replace("http://", "ws://") + "/ws"
+        return f"{base}?ticket={ticket}"
+
     def sign_in_local(self, user: str) -> str:
         """The local runtime's dev sign-in (a deployed stack takes a Cognito ID token instead)."""
         token = str(self.call("POST", "/_local/sign-in", {"user": user})["idToken"])

@@ -230,7 +230,7 @@ def _print_banner(base_url: str, ws_url: str, moto_url: str, background: bool) -
     lines = [
         "CaseRoom local runtime (stage local)",
         f"  API base URL  {base_url}",
-        f"  WebSocket     {ws_url}?token=<idToken>",
+        f"  WebSocket     {ws_url}?ticket=<ticket>  (POST {base_url}/realtime/tickets, single use, 60 s)",
         f"  Web app       {base_url}/  (sign in as any seeded user)",
         f"  Swagger UI    {base_url}/docs",
         f"  OpenAPI       {base_url}/openapi.json",
