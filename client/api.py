@@ -48,7 +48,9 @@ class Api:
         query string; the ID token never goes into a URL. websocket_url defaults to the local
         runtime's /ws on the API's origin."""
         ticket = self.call("POST", "/realtime/tickets")["ticket"]
-        base = websocket_url or self.base_url.replace("https://", "wss://").replace("http://", "ws://") + "/ws"
+        base = (
+            websocket_url or self.base_url.replace("https://", "wss://").replace("http://", "ws://") + "/ws"
+        )
         return f"{base}?ticket={ticket}"
 
     def sign_in_local(self, user: str) -> str:

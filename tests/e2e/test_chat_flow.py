@@ -41,7 +41,9 @@ def _team_case(owner: Client, colleague: Client) -> tuple[str, str]:
     email = colleague.call("GET", "/me")[1]["email"]
     body = {"email": email, "professionalRole": "surgeon"}
     assert owner.call("POST", f"/cases/{case['caseId']}/team/invitations", body)[0] == 201
-    [request] = [r for r in colleague.call("GET", "/me/team-requests")[1]["items"] if r["caseId"] == case["caseId"]]
+    [request] = [
+        r for r in colleague.call("GET", "/me/team-requests")[1]["items"] if r["caseId"] == case["caseId"]
+    ]
     status, member = colleague.call("POST", f"/me/team-requests/{request['invitationId']}/accept")
     assert status == 200, member
     return case["caseId"], member["userId"]
@@ -69,7 +71,9 @@ def test_team_room_send_receive_history_and_removal_closes_the_socket(base_url: 
                 await session.ws_connect(owner_url)
             assert refused.value.status == 401
             # When the colleague sends a message
-            await colleague_ws.send_str(json.dumps({"action": "send", **room, "text": "Scan is in", "ref": "r1"}))
+            await colleague_ws.send_str(
+                json.dumps({"action": "send", **room, "text": "Scan is in", "ref": "r1"})
+            )
             sent = await _next(colleague_ws, "sent")
             assert sent["ref"] == "r1"
             # Then the owner receives it live
@@ -88,7 +92,11 @@ def test_team_room_send_receive_history_and_removal_closes_the_socket(base_url: 
             status, _ = await _call(owner, "DELETE", f"/cases/{case_id}/team/members/{member_id}")
             assert status == 200
             closing = await colleague_ws.receive(timeout=WAIT_S)
-            assert closing.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED, aiohttp.WSMsgType.CLOSING)
+            assert closing.type in (
+                aiohttp.WSMsgType.CLOSE,
+                aiohttp.WSMsgType.CLOSED,
+                aiohttp.WSMsgType.CLOSING,
+            )
             # ...and a new connection cannot join or send
             again_url = await asyncio.to_thread(socket_url, base_url, str(colleague.token))
             async with session.ws_connect(again_url) as again:
@@ -118,12 +126,18 @@ def test_patient_room_with_the_connected_patient(base_url: str) -> None:
             # A team-room message does not reach them; the clinic's message in their room does
             path = f"/cases/{case_id}/rooms/{{room}}/messages"
             assert (await _call(owner, "POST", path.format(room="team"), {"text": "Internal"}))[0] == 201
-            status, sent = await _call(owner, "POST", path.format(room="patient"), {"text": "Your plan is ready"})
+            status, sent = await _call(
+                owner, "POST", path.format(room="patient"), {"text": "Your plan is ready"}
+            )
             assert status == 201, sent
             pushed = await _next(patient_ws, "message")
-            assert pushed["message"]["text"] == "Your plan is ready" and pushed["message"]["room"] == "patient"
+            assert (
+                pushed["message"]["text"] == "Your plan is ready" and pushed["message"]["room"] == "patient"
+            )
             # The patient answers over the socket; the history of their room has both, no team message
-            await patient_ws.send_str(json.dumps({"action": "send", "caseId": case_id, "room": "patient", "text": "Thanks"}))
+            await patient_ws.send_str(
+                json.dumps({"action": "send", "caseId": case_id, "room": "patient", "text": "Thanks"})
+            )
             await _next(patient_ws, "sent")
             status, page = await _call(patient, "GET", path.format(room="patient"))
             assert status == 200 and [m["text"] for m in page["items"]] == ["Thanks", "Your plan is ready"]

@@ -72,16 +72,16 @@ class Connections:
     deleted: list[str] = field(default_factory=list)
     gone: set[str] = field(default_factory=set)
 
-    class exceptions:  # noqa: N801 - boto3's shape
+    class exceptions:
         class GoneException(Exception):
             pass
 
-    def post_to_connection(self, ConnectionId: str, Data: bytes) -> None:  # noqa: N803
+    def post_to_connection(self, ConnectionId: str, Data: bytes) -> None:
         if ConnectionId in self.gone:
             raise self.exceptions.GoneException()
         self.posts.append((ConnectionId, json.loads(Data)))
 
-    def delete_connection(self, ConnectionId: str) -> None:  # noqa: N803
+    def delete_connection(self, ConnectionId: str) -> None:
         if ConnectionId in self.gone:
             raise self.exceptions.GoneException()
         self.deleted.append(ConnectionId)

@@ -15,6 +15,7 @@ import hashlib
 import importlib
 import re
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from typing import Any
@@ -525,8 +526,9 @@ def action_of(route_key: str) -> Action:
     return action
 
 
-@pytest.fixture
-def api(aws_backend: None, clock: FixedClock, monkeypatch: pytest.MonkeyPatch) -> Iterator[Api]:
+@contextmanager
+def services_on(clock: FixedClock, monkeypatch: pytest.MonkeyPatch) -> Iterator[Api]:
+    """Every context's service on the test's clock, and a caller of any route (needs moto)."""
     monkeypatch.setenv("CASEROOM_MULTIPART_THRESHOLD_BYTES", str(5 * MiB))
     # Webhook URLs are resolved to refuse private addresses; a public address, offline.
     monkeypatch.setattr("caseroom.webhooks.urls.resolve", lambda host, port: ["93.184.216.34"])
@@ -542,9 +544,16 @@ def api(aws_backend: None, clock: FixedClock, monkeypatch: pytest.MonkeyPatch) -
     from functions.realtime import handler as realtime_handler
 
     realtime_handler.use_clock(clock)
-
     invoke = route_caller()
-    yield invoke
+    try:
+        yield invoke
+    finally:
+        _restore()
+
+
+def _restore() -> None:
+    from functions.realtime import handler as realtime_handler
+
     chat_routes.use_service(None)
     realtime_handler.use_clock(None)
     case_routes.use_service(None)
@@ -554,6 +563,12 @@ def api(aws_backend: None, clock: FixedClock, monkeypatch: pytest.MonkeyPatch) -
     passport_routes.use_service(None)
     team_routes.use_service(None)
     get_settings.cache_clear()
+
+
+@pytest.fixture
+def api(aws_backend: None, clock: FixedClock, monkeypatch: pytest.MonkeyPatch) -> Iterator[Api]:
+    with services_on(clock, monkeypatch) as invoke:
+        yield invoke
 
 
 def expected(action: Action, held: frozenset[Relationship], room: str = "") -> tuple[bool, int, str]:

@@ -21,20 +21,26 @@ from caseroom.notifications import service as notifications
 from caseroom.settings import get_settings
 from tests.conftest import CLINICIAN, CLINICIAN_2, LAB_TECH, REMOVED_COLLEAGUE, SURGEON
 from tests.integration import chat_support as ws
-from tests.integration.test_access_matrix import (  # noqa: F401 - the api fixture
+from tests.integration.test_access_matrix import (
     CROWN,
     VERIFIED_PATIENT,
     Api,
     World,
     _available_photo,
     _ok,
-    api,
     build_world,
+    services_on,
 )
 from tests.integration.workflow_support import outbox_types
 
 MESSAGES = "/cases/{caseId}/rooms/{room}/messages"
 MESSAGE = "/cases/{caseId}/rooms/{room}/messages/{messageId}"
+
+
+@pytest.fixture
+def api(aws_backend: None, clock: FixedClock, monkeypatch: pytest.MonkeyPatch) -> Iterator[Api]:
+    with services_on(clock, monkeypatch) as invoke:
+        yield invoke
 
 
 @pytest.fixture
@@ -158,24 +164,42 @@ def test_a_stale_connection_loses_its_own_records_never_the_senders(
     for connection_id in (sender, stale):
         ws.frame(connection_id, {"action": "join", "caseId": world.case_id, "room": "team"})
     chat.gone.add(stale)
-    assert ws.frame(sender, {"action": "send", "caseId": world.case_id, "room": "team", "text": "x"})["type"] == "sent"
+    assert (
+        ws.frame(sender, {"action": "send", "caseId": world.case_id, "room": "team", "text": "x"})["type"]
+        == "sent"
+    )
     audience = realtime.room_audience(world.case_id, "team")
     assert list(realtime.members_of(audience, 0)) == [sender]
     assert realtime.connection(stale, 0) is None and realtime.connection(sender, 0) is not None
 
 
-def test_joining_a_room_of_a_case_you_are_not_on_is_refused(api: Api, chat: ws.Connections, world: World) -> None:
+def test_joining_a_room_of_a_case_you_are_not_on_is_refused(
+    api: Api, chat: ws.Connections, world: World
+) -> None:
     for who in (CLINICIAN_2, REMOVED_COLLEAGUE):
         connection_id = ws.connect(api, who)
         reply = ws.frame(connection_id, {"action": "join", "caseId": world.case_id, "room": "team"})
-        assert reply == {"type": "error", "code": "CASE_NOT_FOUND", "message": "No such case.", "action": "join"}
+        assert reply == {
+            "type": "error",
+            "code": "CASE_NOT_FOUND",
+            "message": "No such case.",
+            "action": "join",
+        }
         assert realtime.members_of(realtime.room_audience(world.case_id, "team"), 0) == {}
     # The case's lab sees the case but never the patient room; the patient never the team room
     lab = ws.connect(api, LAB_TECH)
-    assert ws.frame(lab, {"action": "join", "caseId": world.case_id, "room": "patient"})["code"] == "ROLE_NOT_ALLOWED"
+    assert (
+        ws.frame(lab, {"action": "join", "caseId": world.case_id, "room": "patient"})["code"]
+        == "ROLE_NOT_ALLOWED"
+    )
     patient = ws.connect(api, VERIFIED_PATIENT)
-    assert ws.frame(patient, {"action": "join", "caseId": world.case_id, "room": "team"})["code"] == "ROLE_NOT_ALLOWED"
-    assert ws.frame(patient, {"action": "join", "caseId": world.case_id, "room": "patient"})["type"] == "joined"
+    assert (
+        ws.frame(patient, {"action": "join", "caseId": world.case_id, "room": "team"})["code"]
+        == "ROLE_NOT_ALLOWED"
+    )
+    assert (
+        ws.frame(patient, {"action": "join", "caseId": world.case_id, "room": "patient"})["type"] == "joined"
+    )
 
 
 @pytest.mark.parametrize(
@@ -187,9 +211,15 @@ def test_joining_a_room_of_a_case_you_are_not_on_is_refused(api: Api, chat: ws.C
         ('{"action": "dance"}', "UNKNOWN_ACTION"),
         ('{"action": "join", "caseId": "X", "room": "lobby"}', "VALIDATION_FAILED"),
         ('{"action": "send", "room": "team", "text": "no case"}', "VALIDATION_FAILED"),
-        ('{"action": "send", "caseId": "X", "room": "team", "text": "a", "color": "red"}', "VALIDATION_FAILED"),
+        (
+            '{"action": "send", "caseId": "X", "room": "team", "text": "a", "color": "red"}',
+            "VALIDATION_FAILED",
+        ),
         ("{" * 5000, "MALFORMED_FRAME"),
-        ('{"action": "send", "caseId": "X", "room": "team", "text": "' + "y" * 40_000 + '"}', "MALFORMED_FRAME"),
+        (
+            '{"action": "send", "caseId": "X", "room": "team", "text": "' + "y" * 40_000 + '"}',
+            "MALFORMED_FRAME",
+        ),
     ],
 )
 def test_malformed_and_oversized_frames_get_error_frames_that_echo_nothing(
@@ -219,7 +249,10 @@ def test_message_limits_and_what_may_be_attached(
     other_case = _ok(api("POST", "/cases", who=CLINICIAN, body=CROWN), 201)["caseId"]
     foreign = _available_photo(api, other_case, CLINICIAN)
     before = chat_dal.latest_message_id(world.case_id, "team")
-    assert ws.frame(connection_id, {**base, "text": "see", "attachments": [foreign]})["code"] == "ATTACHMENT_NOT_FOUND"
+    assert (
+        ws.frame(connection_id, {**base, "text": "see", "attachments": [foreign]})["code"]
+        == "ATTACHMENT_NOT_FOUND"
+    )
     assert chat_dal.latest_message_id(world.case_id, "team") == before
     # ...a file of the case is attached; mentions must be the team's
     mine = _available_photo(api, world.case_id, CLINICIAN)
@@ -269,7 +302,9 @@ def test_history_pages_newest_first_and_resumes_after_a_message_without_gaps(
     assert ("chat.team.read", "team") in _case_audit(world.case_id)
 
 
-def test_unread_counts_per_member_and_room(api: Api, chat: ws.Connections, world: World, clock: FixedClock) -> None:
+def test_unread_counts_per_member_and_room(
+    api: Api, chat: ws.Connections, world: World, clock: FixedClock
+) -> None:
     rooms = "/cases/{caseId}/rooms"
     path = rooms.format(caseId=world.case_id)
     ids = []
@@ -286,7 +321,9 @@ def test_unread_counts_per_member_and_room(api: Api, chat: ws.Connections, world
     assert [r["room"] for r in _ok(api("GET", rooms, path, who=VERIFIED_PATIENT))["items"]] == ["patient"]
     # When the surgeon marks the second message read
     connection_id = ws.connect(api, SURGEON)
-    reply = ws.frame(connection_id, {"action": "read", "caseId": world.case_id, "room": "team", "messageId": ids[1]})
+    reply = ws.frame(
+        connection_id, {"action": "read", "caseId": world.case_id, "room": "team", "messageId": ids[1]}
+    )
     assert reply["type"] == "read"
     surgeon_rooms = {r["room"]: r["unread"] for r in _ok(api("GET", rooms, path, who=SURGEON))["items"]}
     assert surgeon_rooms == {"team": 1, "patient": 1}
@@ -345,7 +382,9 @@ def test_removal_closes_the_members_connections_and_they_receive_nothing_more(
     # ...and sending after removal is refused with nothing stored (a new connection, too)
     before = chat_dal.latest_message_id(world.case_id, "team")
     again = ws.connect(api, SURGEON)
-    reply = ws.frame(again, {"action": "send", "caseId": world.case_id, "room": "team", "text": "Still here?"})
+    reply = ws.frame(
+        again, {"action": "send", "caseId": world.case_id, "room": "team", "text": "Still here?"}
+    )
     assert reply["code"] == "CASE_NOT_FOUND" and "Still" not in str(reply)
     status, body = send(api, world, SURGEON)
     assert (status, body["code"]) == (404, "CASE_NOT_FOUND")
@@ -423,4 +462,3 @@ def _case_audit(case_id: str) -> list[tuple[str, str]]:
         ExpressionAttributeValues={":pk": {"S": f"AUDIT#CASE#{case_id}"}},
     )["Items"]
     return [(v["action"], v.get("objectId", "")) for v in map(dynamo.from_item, items)]
-

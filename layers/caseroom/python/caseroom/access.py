@@ -361,6 +361,7 @@ def room_action(family: Action, room: Room) -> Action:
     """The action decided for `family` (CHAT_JOIN, CHAT_READ, CHAT_POST) in `room`."""
     return ROOM_ACTIONS[family][room]
 
+
 # Seeing a case at all (anything but a 404) is holding a relationship that may read it: the
 # team reads the case, the connected patient their Passport view, a link holder the link's page.
 SEES_CASE: frozenset[Relationship] = (

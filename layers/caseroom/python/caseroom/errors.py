@@ -616,7 +616,11 @@ class AttachmentNotFound(DomainError):
 
 
 class MentionNotMember(DomainError):
-    code, status, message = "MENTION_NOT_MEMBER", 422, "Only the case's owner and active members can be mentioned."
+    code, status, message = (
+        "MENTION_NOT_MEMBER",
+        422,
+        "Only the case's owner and active members can be mentioned.",
+    )
 
 
 class EditWindowClosed(DomainError):

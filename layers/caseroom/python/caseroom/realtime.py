@@ -20,6 +20,7 @@ not removed it yet.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import secrets
 from collections.abc import Iterable
@@ -267,10 +268,9 @@ def unsubscribe(connection_id: str, audience: str) -> None:
                 }
             }
         )
-    try:
+    # The connection may go meanwhile ($disconnect removes its memberships itself).
+    with contextlib.suppress(dynamo.ConditionFailed):
         dynamo.transact(actions)
-    except dynamo.ConditionFailed:
-        pass  # the connection went meanwhile ($disconnect removes its memberships itself)
 
 
 def forget(connection_id: str, also_audiences: Iterable[str] = ()) -> None:

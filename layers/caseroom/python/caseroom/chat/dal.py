@@ -88,7 +88,10 @@ def revision_put(revision: Revision) -> dict[str, Any]:
 def revisions(case_id: str, room: str, message_id: str) -> list[Revision]:
     request = {
         "KeyConditionExpression": "pk = :pk AND begins_with(sk, :m)",
-        "ExpressionAttributeValues": {":pk": {"S": f"CHATREV#{case_id}#{room}"}, ":m": {"S": message_id + "#"}},
+        "ExpressionAttributeValues": {
+            ":pk": {"S": f"CHATREV#{case_id}#{room}"},
+            ":m": {"S": message_id + "#"},
+        },
         "ConsistentRead": True,
     }
     return [stored.from_values(Revision, v) for v in dynamo.query_all(request)]

@@ -98,7 +98,13 @@ class ChatService:
 
     def _record(self, who: Principal, meta: RequestMeta, action: Action, case_id: str, oid: str) -> Any:
         return user_record(
-            who, meta, action.value, case_id=case_id, object_type="chat-message", object_id=oid, at=self._now()
+            who,
+            meta,
+            action.value,
+            case_id=case_id,
+            object_type="chat-message",
+            object_id=oid,
+            at=self._now(),
         )
 
     def room_case(
@@ -143,7 +149,9 @@ class ChatService:
         """Subscribes the connection to the room's pushes; returns the case id (normalized)."""
         _, case = self.room_case(who, case_id, room, Action.CHAT_JOIN, meta)
         expires = int(self.clock.now().timestamp()) + realtime.MAX_CONNECTION_SECONDS
-        realtime.subscribe(connection_id, realtime.room_audience(case.case_id, room.value), who.user_id, expires)
+        realtime.subscribe(
+            connection_id, realtime.room_audience(case.case_id, room.value), who.user_id, expires
+        )
         return case.case_id
 
     def leave(self, connection_id: str, case_id: str, room: Room) -> None:
@@ -162,7 +170,10 @@ class ChatService:
             raise MessageTooLong(f"A message's text is at most {MAX_TEXT_CHARS} characters.")
         if not request.text.strip() and not request.attachments:
             raise MessageEmpty()
-        if request.reply_to is not None and dal.get_message(case.case_id, room.value, request.reply_to) is None:
+        if (
+            request.reply_to is not None
+            and dal.get_message(case.case_id, room.value, request.reply_to) is None
+        ):
             raise ReplyToNotFound()
         attachments = list(dict.fromkeys(request.attachments))
         for file_id in attachments:
@@ -187,7 +198,9 @@ class ChatService:
         )
         actions = [
             dal.message_put(message),
-            audit_store.audit_put_action(self._record(who, meta, Action.CHAT_POST, case.case_id, message.message_id)),
+            audit_store.audit_put_action(
+                self._record(who, meta, Action.CHAT_POST, case.case_id, message.message_id)
+            ),
             workflow.event_action(
                 EventType.CHAT_MESSAGE_POSTED,
                 case.case_id,
@@ -257,7 +270,13 @@ class ChatService:
         notifier.push_to_room(
             case.case_id,
             room.value,
-            {"type": "typing", "caseId": case.case_id, "room": room.value, "userId": who.user_id, "name": who.name},
+            {
+                "type": "typing",
+                "caseId": case.case_id,
+                "room": room.value,
+                "userId": who.user_id,
+                "name": who.name,
+            },
             self.clock,
         )
 
@@ -278,7 +297,13 @@ class ChatService:
         return case, message
 
     def _replace(
-        self, who: Principal, meta: RequestMeta, action: Action, previous: Message, updated: Message, change: str
+        self,
+        who: Principal,
+        meta: RequestMeta,
+        action: Action,
+        previous: Message,
+        updated: Message,
+        change: str,
     ) -> None:
         revision = Revision(
             case_id=previous.case_id,
@@ -306,9 +331,15 @@ class ChatService:
         )
 
     def edit(
-        self, who: Principal, case_id: str, room: Room, message_id: str, request: EditMessage, meta: RequestMeta
+        self,
+        who: Principal,
+        case_id: str,
+        room: Room,
+        message_id: str,
+        request: EditMessage,
+        meta: RequestMeta,
     ) -> MessageView:
-        case, message = self._own_message(who, case_id, room, message_id, Action.CHAT_MESSAGE_EDIT, meta)
+        _, message = self._own_message(who, case_id, room, message_id, Action.CHAT_MESSAGE_EDIT, meta)
         if len(request.text) > MAX_TEXT_CHARS:
             raise MessageTooLong(f"A message's text is at most {MAX_TEXT_CHARS} characters.")
         if not request.text.strip() and not message.attachments:
@@ -317,8 +348,10 @@ class ChatService:
         self._replace(who, meta, Action.CHAT_MESSAGE_EDIT, message, updated, "edited")
         return message_view(updated)
 
-    def delete(self, who: Principal, case_id: str, room: Room, message_id: str, meta: RequestMeta) -> MessageView:
-        case, message = self._own_message(who, case_id, room, message_id, Action.CHAT_MESSAGE_DELETE, meta)
+    def delete(
+        self, who: Principal, case_id: str, room: Room, message_id: str, meta: RequestMeta
+    ) -> MessageView:
+        _, message = self._own_message(who, case_id, room, message_id, Action.CHAT_MESSAGE_DELETE, meta)
         updated = replace(message, text="", attachments=[], mentions=[], deleted_at=self._now())
         self._replace(who, meta, Action.CHAT_MESSAGE_DELETE, message, updated, "deleted")
         return message_view(updated)
@@ -334,7 +367,9 @@ def close_member_connections(case_id: str, user_id: str, now: datetime) -> int:
     connections = [
         connection_id
         for room in Room
-        for connection_id, member in realtime.members_of(realtime.room_audience(case_id, room.value), epoch).items()
+        for connection_id, member in realtime.members_of(
+            realtime.room_audience(case_id, room.value), epoch
+        ).items()
         if member == user_id
     ]
     return notifier.close_connections(connections)

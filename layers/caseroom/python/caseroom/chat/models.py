@@ -14,7 +14,9 @@ MAX_ATTACHMENTS = 10
 MAX_MENTIONS = 20
 EDIT_WINDOW_MINUTES = 15  # an author may edit or delete their message this long after sending
 
-MessageId = Annotated[str, StringConstraints(min_length=30, max_length=30, pattern=r"^m[0-9]{13}[0-9a-f]{16}$")]
+MessageId = Annotated[
+    str, StringConstraints(min_length=30, max_length=30, pattern=r"^m[0-9]{13}[0-9a-f]{16}$")
+]
 FileId = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
 UserId = Annotated[str, StringConstraints(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9_.:@-]+$")]
 

@@ -51,7 +51,9 @@ def on_message_posted(event: DomainEvent, clock: Clock) -> service.Outcome:
     if case is None or message is None or message.deleted_at is not None:
         return service.Outcome()
     now: datetime = clock.now()
-    online = set(realtime.members_of(realtime.room_audience(case.case_id, room.value), int(now.timestamp())).values())
+    online = set(
+        realtime.members_of(realtime.room_audience(case.case_id, room.value), int(now.timestamp())).values()
+    )
     people = {case.owner_id: (case.owner_email, case.owner_name)}
     for member in team_dal.list_members(case.case_id):
         people[member.user_id] = (member.email, member.name)
@@ -64,7 +66,9 @@ def on_message_posted(event: DomainEvent, clock: Clock) -> service.Outcome:
             continue
         kind = NoticeKind.CHAT_MENTION if mentioned else NoticeKind.CHAT_MESSAGE
         where = "team room" if room is Room.TEAM else "patient room"
-        title = f"{'You were mentioned' if mentioned else 'New message'} in the {where} of case {case.case_id}"
+        title = (
+            f"{'You were mentioned' if mentioned else 'New message'} in the {where} of case {case.case_id}"
+        )
         result = service.deliver(
             service.Recipient(kind, realtime.user_audience(user_id), user_id),
             f"chat:{message.message_id}",
@@ -77,6 +81,8 @@ def on_message_posted(event: DomainEvent, clock: Clock) -> service.Outcome:
             subject_id=event.subject_id,
         )
         totals = service.Outcome(
-            totals.notices + result.notices, totals.emailed + result.emailed, totals.digested + result.digested
+            totals.notices + result.notices,
+            totals.emailed + result.emailed,
+            totals.digested + result.digested,
         )
     return totals

@@ -102,7 +102,7 @@ def edit(
 
 @router.delete(
     "/cases/<caseId>/rooms/<room>/messages/<messageId>",
-    summary="Delete your message (within 15 minutes); shown as deleted, the original stays in the audit trail",
+    summary="Delete your message (within 15 minutes); shown as deleted, the original is kept",
 )
 @declares(Action.CHAT_MESSAGE_DELETE)
 @raises(MessageNotFound, MessageDeleted, EditWindowClosed)

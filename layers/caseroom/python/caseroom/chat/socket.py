@@ -31,7 +31,14 @@ from caseroom.cases.models import StrictModel
 from caseroom.chat.logic import ChatService
 from caseroom.chat.models import MessageId, SendMessage
 from caseroom.clock import Clock
-from caseroom.errors import DomainError, MalformedFrame, RateLimited, Unauthenticated, UnknownAction, ValidationFailed
+from caseroom.errors import (
+    DomainError,
+    MalformedFrame,
+    RateLimited,
+    Unauthenticated,
+    UnknownAction,
+    ValidationFailed,
+)
 
 RATE_PER_SECOND = 5.0
 BURST = 5.0
@@ -128,7 +135,9 @@ def _spend_token(connection_id: str, values: dict[str, Any], now_ms: int) -> Non
         raise RateLimited() from exc
 
 
-def handle(connection_id: str, body: str, meta: RequestMeta, clock: Clock, service: ChatService) -> dict[str, Any]:
+def handle(
+    connection_id: str, body: str, meta: RequestMeta, clock: Clock, service: ChatService
+) -> dict[str, Any]:
     """One $default frame -> its reply frame (sent back by the route response)."""
     action: str | None = None
     ref: str | None = None
@@ -152,11 +161,18 @@ def handle(connection_id: str, body: str, meta: RequestMeta, clock: Clock, servi
         return error_frame(error, action, ref)
 
 
-def _dispatch(frame: _Frame, who: Any, connection_id: str, meta: RequestMeta, service: ChatService) -> dict[str, Any]:
+def _dispatch(
+    frame: _Frame, who: Any, connection_id: str, meta: RequestMeta, service: ChatService
+) -> dict[str, Any]:
     if isinstance(frame, _SendFrame):
         request = SendMessage.model_validate(frame.model_dump(include=set(SendMessage.model_fields)))
         sent = service.send(who, frame.case_id, frame.room, request, meta)
-        return {"type": "sent", "caseId": sent.case_id, "room": frame.room.value, "messageId": sent.message_id}
+        return {
+            "type": "sent",
+            "caseId": sent.case_id,
+            "room": frame.room.value,
+            "messageId": sent.message_id,
+        }
     if isinstance(frame, _ReadFrame):
         service.mark_read(who, frame.case_id, frame.room, frame.message_id, meta)
         return {"type": "read", "room": frame.room.value, "messageId": frame.message_id}

@@ -309,7 +309,9 @@ def share_files_actions(
     new = [f for f in dict.fromkeys(file_ids) if f not in connection.shared_files]
     if not new:
         return []
-    updated = replace(connection, shared_files=[*connection.shared_files, *new], version=connection.version + 1)
+    updated = replace(
+        connection, shared_files=[*connection.shared_files, *new], version=connection.version + 1
+    )
     records = [
         audit_store.audit_put_action(
             user_record(who, meta, "passport.share", case_id=case_id, object_type="file", object_id=f, at=at)
