@@ -119,8 +119,14 @@ async def _scenario(base: str, case_id: str, tokens: list[str], counter: CallCou
     async with aiohttp.ClientSession() as session:
         sockets = []
         for token in owners:  # a fresh ticket right before each connection (tickets live 60 s)
-            url = await asyncio.to_thread(Api(base, token).socket_url)
-            sockets.append(await session.ws_connect(url, max_msg_size=0))
+            for attempt in range(3):  # setup on a loaded machine: a refused connect is retried
+                url = await asyncio.to_thread(Api(base, token).socket_url)
+                try:
+                    sockets.append(await session.ws_connect(url, max_msg_size=0))
+                    break
+                except aiohttp.WSServerHandshakeError:
+                    if attempt == 2:
+                        raise
         listeners = [asyncio.create_task(listen(socket)) for socket in sockets]
         for index, socket in enumerate(sockets):  # one after the other: setup, not measured
             replies[f"join{index}"] = asyncio.get_running_loop().create_future()
@@ -132,7 +138,7 @@ async def _scenario(base: str, case_id: str, tokens: list[str], counter: CallCou
             replies[text] = asyncio.get_running_loop().create_future()
             started = time.perf_counter()
             await sockets[sender].send_str(json.dumps({"action": "send", **room, "text": text, "ref": text}))
-            reply = await asyncio.wait_for(replies[text], 30)
+            reply = await asyncio.wait_for(replies[text], 180)
             return started, reply
 
         async def all_arrived(texts: list[str], timeout_s: float = 60) -> None:
@@ -163,7 +169,7 @@ async def _scenario(base: str, case_id: str, tokens: list[str], counter: CallCou
         texts = [f"burst {n}" for n in range(BURST)]
         started = time.perf_counter()
         results = await asyncio.gather(*(send_one(n, text) for n, text in enumerate(texts)))
-        await all_arrived(texts, timeout_s=120)
+        await all_arrived(texts, timeout_s=300)
         elapsed = time.perf_counter() - started
         errors = [reply for _, reply in results if reply["type"] != "sent"]
         for socket in sockets:
@@ -203,7 +209,9 @@ def run() -> dict[str, Any]:
 
     counter = CallCounter()
     counter.install()
-    with LocalRuntime(inline=True, background=False) as runtime:
+    # No function timeouts: the setup (100 connects and joins) must not fail on a loaded machine;
+    # what is measured is timed here.
+    with LocalRuntime(inline=True, background=False, enforce_timeouts=False) as runtime:
         case_id, tokens = _team(runtime)
         return asyncio.run(_scenario(runtime.base_url, case_id, tokens, counter))
 
@@ -244,11 +252,29 @@ def to_markdown(results: dict[str, Any]) -> str:
             "The other calls are the sender's own checks (connection item, rate bucket, case, membership)",
             "and the one transaction that stores the message with its audit record and event.",
             "",
+            "## Reading these numbers",
+            "",
+            "The call counts are the design's and hold anywhere: one Query finds the room's 100",
+            "connections and each gets one PostToConnection (10 in flight at a time). The latencies are",
+            "this machine's: every post is a signed HTTP request from the handler to the local gateway,",
+            "which writes the frame to a client, and all three (handler threads, gateway, 100 aiohttp",
+            "clients) share one Python process and its GIL, on 2 cores that other jobs were loading",
+            f"(load average {machine['load_average_1m_at_start']} at the start of this run). Not measured",
+            "here: where the time went between those parts, and how an idle machine does. In AWS the",
+            "posts are calls to API Gateway and the clients are elsewhere, so none of them competes",
+            "with the handler for a CPU; re-run on an idle machine before reading the latency as the",
+            "design's.",
+            "",
         ]
     )
 
 
 def main() -> int:
+    import sys
+
+    if sys.argv[1:] == ["--render"]:  # rewrite chat.md from the committed chat.json
+        (RESULTS / "chat.md").write_text(to_markdown(json.loads((RESULTS / "chat.json").read_text())))
+        return 0
     started = time.perf_counter()
     machine = machine_info()
     results = {"machine": machine, "chat": run(), "duration_s": round(time.perf_counter() - started, 1)}

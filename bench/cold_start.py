@@ -201,6 +201,7 @@ _SUCCESS = {
     ),
     "webhooks_api": '_response.get("statusCode") == 200 and \'"endpointId"\' in _response.get("body", "")',
     "webhook_sender": _WEBHOOK_DELIVERED,
+    "chat_api": '_response.get("statusCode") == 200 and \'"room"\' in _response.get("body", "")',
 }
 
 # The small file the upload first requests declare (a PNG by its magic bytes, as the verifier checks).
@@ -533,6 +534,8 @@ def _programs(endpoint_url: str, seeded: Callable[[], Seeded]) -> list[Program]:
         "case_workflow": lambda: _file_added(seeded().workflow_case_id),
         "notifications_api": get("/me/notifications", events.CLINICIAN),
         "webhooks_api": get("/webhooks", events.CLINICIAN),
+        # The case's rooms and unread counts: authorize on the case, read markers, count queries.
+        "chat_api": get("/cases/{caseId}/rooms", events.CLINICIAN),
         # Fan-out to the seeded endpoint: one delivery, signed and POSTed to the receiver.
         "webhook_sender": lambda: events.case_event(
             EventType.CASE_STATUS_CHANGED, case_id(), events.LAB_TECH.user_id, _event_time()

@@ -12,7 +12,8 @@ from constructs import Construct
 
 from infra import manifest
 from infra.config import StageConfig
-from infra.constructs.nag import NO_REPLICATION, acknowledge_all
+from infra.constructs.buckets import private_bucket
+from infra.constructs.nag import acknowledge_all
 
 # Deleted or overwritten case files stay recoverable this long.
 NONCURRENT_FILE_VERSIONS_KEPT = Duration.days(30)
@@ -124,47 +125,34 @@ class FilesBucket(Construct):
 
     def __init__(self, scope: Construct, construct_id: str, *, config: StageConfig, key: kms.IKey) -> None:
         super().__init__(scope, construct_id)
-        self.access_logs = s3.Bucket(
+        self.access_logs = private_bucket(
             self,
             "AccessLogs",
+            config=config,
             # S3 server access logging can only deliver to SSE-S3 buckets.
             encryption=s3.BucketEncryption.S3_MANAGED,
-            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
-            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
-            enforce_ssl=True,
-            minimum_tls_version=1.2,
-            versioned=True,
             lifecycle_rules=[
                 s3.LifecycleRule(id="expire-access-logs", expiration=config.access_logs_expiration),
                 s3.LifecycleRule(
                     id="expire-noncurrent-access-logs", noncurrent_version_expiration=Duration.days(1)
                 ),
             ],
-            removal_policy=config.removal_policy,
-        )
-        acknowledge_all(
-            self.access_logs,
-            {
+            acknowledged={
                 "HIPAA.Security-S3DefaultEncryptionKMS": (
                     "S3 server access log delivery supports only SSE-S3 target buckets; the logs hold "
                     "request metadata (keys are random ids), not file contents."
                 ),
-                "HIPAA.Security-S3BucketReplicationEnabled": NO_REPLICATION,
             },
         )
 
-        self.bucket = s3.Bucket(
+        self.bucket = private_bucket(
             self,
             "Bucket",
+            config=config,
             encryption=s3.BucketEncryption.KMS,
             encryption_key=key,
             # One data key per bucket, not per object: far fewer KMS calls, same key control.
             bucket_key_enabled=True,
-            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
-            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
-            enforce_ssl=True,
-            minimum_tls_version=1.2,
-            versioned=True,
             server_access_logs_bucket=self.access_logs,
             server_access_logs_prefix="files/",
             cors=[
@@ -191,7 +179,6 @@ class FilesBucket(Construct):
                     id="expire-passport-exports", prefix="exports/", expiration=Duration.days(1)
                 ),
             ],
-            removal_policy=config.removal_policy,
         )
         # Object Created events go straight to EventBridge (the bucket property, not the
         # event_bridge_enabled=True L2 flag, which adds a custom-resource Lambda to manage it).
@@ -202,7 +189,6 @@ class FilesBucket(Construct):
                 event_bridge_enabled=True
             )
         )
-        acknowledge_all(self.bucket, {"HIPAA.Security-S3BucketReplicationEnabled": NO_REPLICATION})
 
 
 class CursorKey(Construct):

@@ -16,7 +16,8 @@ from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from infra.config import StageConfig
-from infra.constructs.nag import NO_REPLICATION, acknowledge_all
+from infra.constructs.buckets import private_bucket
+from infra.constructs.nag import acknowledge_all
 
 OAUTH_SCOPES = ["openid", "email", "profile"]
 
@@ -59,61 +60,44 @@ class WebApp(Construct):
         files_bucket: s3.IBucket,
     ) -> None:
         super().__init__(scope, construct_id)
-        self.logs = s3.Bucket(
+        self.logs = private_bucket(
             self,
             "Logs",
+            config=config,
             # CloudFront standard logs are delivered with ACLs to an SSE-S3 bucket.
             encryption=s3.BucketEncryption.S3_MANAGED,
-            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
             object_ownership=s3.ObjectOwnership.OBJECT_WRITER,
-            enforce_ssl=True,
-            minimum_tls_version=1.2,
-            versioned=True,
             lifecycle_rules=[
                 s3.LifecycleRule(id="expire-web-logs", expiration=config.access_logs_expiration),
                 s3.LifecycleRule(
                     id="expire-noncurrent-web-logs", noncurrent_version_expiration=Duration.days(1)
                 ),
             ],
-            removal_policy=config.removal_policy,
-        )
-        acknowledge_all(
-            self.logs,
-            {
+            acknowledged={
                 "AwsSolutions-S1": "This bucket is itself the log destination (CloudFront, S3 access logs).",
                 "HIPAA.Security-S3BucketLoggingEnabled": "This bucket is itself the log destination.",
                 "HIPAA.Security-S3DefaultEncryptionKMS": (
                     "CloudFront standard logs and S3 access logs can only be delivered to SSE-S3 buckets; "
                     "they hold request metadata, no patient data."
                 ),
-                "HIPAA.Security-S3BucketReplicationEnabled": NO_REPLICATION,
             },
         )
         # The app's files: static, public by nature, but only CloudFront may read them (OAC).
-        self.bucket = s3.Bucket(
+        self.bucket = private_bucket(
             self,
             "Bucket",
+            config=config,
             encryption=s3.BucketEncryption.S3_MANAGED,
-            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
-            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
-            enforce_ssl=True,
-            minimum_tls_version=1.2,
-            versioned=True,
             server_access_logs_bucket=self.logs,
             server_access_logs_prefix="web-bucket/",
             lifecycle_rules=[
                 s3.LifecycleRule(id="expire-old-builds", noncurrent_version_expiration=Duration.days(30)),
             ],
-            removal_policy=config.removal_policy,
-        )
-        acknowledge_all(
-            self.bucket,
-            {
+            acknowledged={
                 "HIPAA.Security-S3DefaultEncryptionKMS": (
                     "The bucket holds the built web app (HTML, JS, CSS, icons), no patient data; SSE-S3 "
                     "lets CloudFront's origin access control read it without a KMS key policy."
                 ),
-                "HIPAA.Security-S3BucketReplicationEnabled": NO_REPLICATION,
             },
         )
 

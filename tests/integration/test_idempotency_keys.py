@@ -91,6 +91,8 @@ def _different(route: str, body: dict[str, Any], api: Api) -> dict[str, Any]:
         return {**body, "note": "another"}
     if route == "/cases/{caseId}/passport":
         return {"email": "someone.else@mail.test"}
+    if route == "/cases/{caseId}/team/invitations":
+        return {**body, "email": "another.colleague@mail.test"}
     return {**body, "name": "Other gallery"}
 
 
@@ -105,9 +107,16 @@ def _connect(api: Api) -> tuple[str, str, dict[str, Any], Any]:
     return "/cases/{caseId}/passport", f"/cases/{case_id}/passport", {"email": "pat@mail.test"}, None
 
 
+def _invitation(api: Api) -> tuple[str, str, dict[str, Any], Any]:
+    case_id = str(api("POST", "/cases", body=CROWN)[1]["caseId"])
+    body = {"email": "colleague@mail.test", "professionalRole": "surgeon"}
+    return "/cases/{caseId}/team/invitations", f"/cases/{case_id}/team/invitations", body, None
+
+
 CASES: dict[str, Callable[[Api], tuple[str, str, dict[str, Any], Any]]] = {
     "/cases/{caseId}/share-links": _share_link,
     "/cases/{caseId}/passport": _connect,
+    "/cases/{caseId}/team/invitations": _invitation,
     "/cases/{caseId}/uploads": _upload,
     "/cases/{caseId}/galleries": _gallery,
     "/lab/planning/blocks": _block,

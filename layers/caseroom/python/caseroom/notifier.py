@@ -32,7 +32,8 @@ from caseroom.settings import get_settings
 MAX_MESSAGE_BYTES = 32 * 1024
 # Posts to many connections run in parallel (one management API call each; boto3 clients are
 # thread-safe): a room of 100 is 100 posts, which one after the other cost 100 round trips.
-POST_WORKERS = 16
+# 10 = botocore's default connection pool per client: more threads would open and drop sockets.
+POST_WORKERS = 10
 
 
 class MessageTooLarge(ValueError):

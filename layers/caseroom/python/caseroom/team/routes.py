@@ -25,7 +25,16 @@ from caseroom.errors import (
     VersionConflict,
 )
 from caseroom.http import current_principal, request_meta
-from caseroom.route_support import CaseIdPath, Cursor, PageSize, ServiceSlot, declares, raises
+from caseroom.route_support import (
+    CaseIdPath,
+    Cursor,
+    IdempotencyKey,
+    PageSize,
+    ServiceSlot,
+    create_once,
+    declares,
+    raises,
+)
 from caseroom.team.logic import TeamService
 from caseroom.team.models import (
     ContactPage,
@@ -69,8 +78,21 @@ def get_team(caseId: CaseIdPath) -> TeamView:
 )
 @declares(Action.TEAM_INVITE)
 @raises(InviteeMissing, ContactNotFound, CannotInviteSelf, AlreadyInvited, AlreadyMember, TeamFull)
-def invite(caseId: CaseIdPath, body: Annotated[InviteRequest, Body()]) -> tuple[InvitationView, int]:
-    return service().invite(_who(), caseId, body, request_meta(router)), 201
+def invite(
+    caseId: CaseIdPath, body: Annotated[InviteRequest, Body()], idempotency_key: IdempotencyKey = None
+) -> tuple[InvitationView, int]:
+    who, meta = _who(), request_meta(router)
+    request = {"caseId": caseId, **body.model_dump(mode="json", by_alias=True)}
+    invited = create_once(
+        "team_invite",
+        who.user_id,
+        idempotency_key,
+        request,
+        InvitationView,
+        lambda: service().invite(who, caseId, body, meta),
+        router.lambda_context,
+    )
+    return invited, 201
 
 
 @router.delete("/cases/<caseId>/team/invitations/<invitationId>", summary="Cancel a pending invitation")
