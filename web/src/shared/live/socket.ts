@@ -10,6 +10,8 @@ type Listener = (message: Record<string, unknown>) => void;
 
 export type LiveState = "connecting" | "open" | "closed";
 
+const HEARTBEAT_MS = 4 * 60 * 1000;
+
 export class LiveChannel {
   private socket: WebSocket | null = null;
   private listeners = new Set<Listener>();
@@ -17,7 +19,7 @@ export class LiveChannel {
   private retry = 0;
   private timer: number | undefined;
   private stopped = false;
-  private state: LiveState = "closed";
+  private heartbeat: number | undefined;
 
   constructor(private readonly url: () => Promise<string | null>) {}
 
@@ -29,6 +31,7 @@ export class LiveChannel {
   stop(): void {
     this.stopped = true;
     clearTimeout(this.timer);
+    clearInterval(this.heartbeat);
     this.socket?.close();
     this.socket = null;
   }
@@ -43,11 +46,6 @@ export class LiveChannel {
     return () => this.stateListeners.delete(listener);
   }
 
-  /** The channel's state now (listeners of onState hear only the changes). */
-  get current(): LiveState {
-    return this.state;
-  }
-
   /** Sends a frame when the socket is open; false when it is not (the caller falls back to HTTPS). */
   send(frame: Record<string, unknown>): boolean {
     if (!this.socket || this.socket.readyState !== WebSocket.OPEN) return false;
@@ -56,7 +54,6 @@ export class LiveChannel {
   }
 
   private emitState(state: LiveState): void {
-    this.state = state;
     this.stateListeners.forEach((listener) => listener(state));
   }
 
@@ -85,6 +82,9 @@ export class LiveChannel {
     this.socket = socket;
     socket.onopen = () => {
       this.retry = 0;
+      // API Gateway closes a connection idle for 10 minutes: ping every 4.
+      clearInterval(this.heartbeat);
+      this.heartbeat = window.setInterval(() => this.send({ action: "ping" }), HEARTBEAT_MS);
       this.emitState("open");
     };
     socket.onmessage = (event) => {
@@ -97,6 +97,7 @@ export class LiveChannel {
     };
     socket.onclose = () => {
       if (this.socket !== socket) return;
+      clearInterval(this.heartbeat);
       this.socket = null;
       this.retryLater();
     };
