@@ -174,6 +174,11 @@ def test_patient_and_clinic_exchange_messages_in_the_patient_room(
     assert_accessible(patient, "patient room (phone)")
     assert_accessible(owner, "patient room (clinic)")
     shoot(patient, screenshot_dir, "phone-patient-room")
+    # In French the room speaks French (labels, tabs) and still passes axe
+    patient.get_by_label("Language").select_option("fr")
+    patient.get_by_label("Message au salon du patient").wait_for()
+    assert patient.get_by_role("tab", name="Salon du patient").count() == 1
+    assert_accessible(patient, "patient room (phone, French)")
 
 
 def test_the_patient_cannot_read_the_team_room(room: dict[str, Any]) -> None:
