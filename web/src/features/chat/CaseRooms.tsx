@@ -102,6 +102,7 @@ export function CaseRooms({
     });
     const offState = channel.onState((state) => {
       if (state === "open") stores.forEach((store) => void store.open());
+      else stores.forEach((store) => store.dropPending());
     });
     stores.forEach((store) => void store.open());
     return () => {
@@ -336,6 +337,9 @@ function MessageItem({
   onDownload: (fileId: string) => void;
 }) {
   const [text, setText] = useState(message.text);
+  useEffect(() => {
+    if (editing) setText(message.text);
+  }, [editing]);
   const deleted = Boolean(message.deletedAt);
   const withinWindow = Date.now() - new Date(message.createdAt).getTime() < EDIT_WINDOW_MS;
   const mentionsMe = (message.mentions ?? []).includes(me.userId);

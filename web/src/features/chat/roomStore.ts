@@ -226,6 +226,13 @@ export class RoomStore {
     });
   }
 
+  /** The socket closed: a send waiting for its reply fails (its draft stays). If the server had
+   * stored it, the resume after the next join brings it. */
+  dropPending(): void {
+    this.pending.forEach(({ reject }) => reject(new ApiError(0, "NETWORK", "")));
+    this.pending.clear();
+  }
+
   typing(): void {
     const now = Date.now();
     if (now - this.lastTyping < TYPING_EVERY_MS) return;
