@@ -310,7 +310,8 @@ FUNCTIONS: tuple[Function, ...] = (
             Grant.TABLE_READ,
             Grant.TABLE_WRITE,
             Grant.FILES_READ_VERSION,
-            Grant.EMAIL_SEND,  # the patient's invitation
+            Grant.EMAIL_SEND,  # the patient's invitation and "something new was shared"
+            Grant.WEBSOCKET_POST,  # the patient's live push of those notices
             Grant.EVENTS_PUT,  # an export request
             Grant.CURSOR_KEY_READ,  # the patient's lists (cases, who saw my records)
         ),
@@ -409,6 +410,8 @@ HTTP_ROUTES: tuple[HttpRoute, ...] = (
     # share links (issue 14): the owner's side, then the guest's (public: no JWT, token inside)
     HttpRoute("POST", "/cases/{caseId}/share-links", "sharing_api"),
     HttpRoute("GET", "/cases/{caseId}/share-links", "sharing_api"),
+    HttpRoute("GET", "/cases/{caseId}/share-links/policy", "sharing_api"),
+    HttpRoute("PUT", "/cases/{caseId}/share-links/policy", "sharing_api"),
     HttpRoute("POST", "/cases/{caseId}/share-links/{linkId}/revoke", "sharing_api"),
     HttpRoute("GET", "/cases/{caseId}/share-links/{linkId}/access-log", "sharing_api"),
     HttpRoute("GET", "/shared", "sharing_api", public=True),
@@ -418,6 +421,7 @@ HTTP_ROUTES: tuple[HttpRoute, ...] = (
     # the Passport (issue 14): the clinician's side, then the patient's
     HttpRoute("POST", "/cases/{caseId}/passport", "passport_api"),
     HttpRoute("GET", "/cases/{caseId}/passport", "passport_api"),
+    HttpRoute("DELETE", "/cases/{caseId}/passport", "passport_api"),
     HttpRoute("PUT", "/cases/{caseId}/passport/galleries/{galleryId}", "passport_api"),
     HttpRoute("DELETE", "/cases/{caseId}/passport/galleries/{galleryId}", "passport_api"),
     HttpRoute("GET", "/me/passport/cases", "passport_api"),

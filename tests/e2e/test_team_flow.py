@@ -29,7 +29,7 @@ def test_invite_accept_share_and_remove_through_the_runtime(base_url: str) -> No
     # Then the runtime's mailbox holds the email, with the link and without patient data
     mailbox = Client(base_url).call("GET", "/_local/mailbox.json")[1]["messages"]
     mail = next(m for m in mailbox if colleague_email in m["to"] and "case team" in m["subject"])
-    assert f"/team-requests/{invitation['invitationId']}" in mail["body"]
+    assert f"/#/team-requests/{invitation['invitationId']}" in mail["body"]
     assert "Maria" not in mail["body"]
     # ...the pending colleague sees nothing of the case, only the request
     assert colleague.call("GET", case_path)[0] == 404

@@ -69,6 +69,10 @@ VERIFIED_PATIENT = replace(PATIENT, email_verified=True)
 OTHER_PATIENT = Principal(
     user_id="u-patient-kim", email="kim@mail.test", name="Kim Lee", role=Role.PATIENT, email_verified=True
 )
+# A verified patient connected to another case (of the same clinician), never to the world's.
+ANOTHER_CASES_PATIENT = Principal(
+    user_id="u-patient-lee", email="lee@mail.test", name="Lee Park", role=Role.PATIENT, email_verified=True
+)
 CONNECT_ROUTE = "POST /cases/{caseId}/passport"
 
 # What each caller holds, named by the test (never computed by the policy under test).
@@ -115,6 +119,10 @@ CALLERS: dict[str, tuple[Principal | None, frozenset[Relationship]]] = {
     ),
     "unconnected patient": (
         OTHER_PATIENT,
+        frozenset({Relationship.ANYONE, Relationship.SIGNED_IN, Relationship.PATIENT}),
+    ),
+    "patient of another case": (
+        ANOTHER_CASES_PATIENT,
         frozenset({Relationship.ANYONE, Relationship.SIGNED_IN, Relationship.PATIENT}),
     ),
     "no token": (None, frozenset({Relationship.ANYONE})),
@@ -234,6 +242,15 @@ def build_world(
     if route_key != CONNECT_ROUTE:
         path = f"/cases/{world.case_id}/passport"
         _ok(api("POST", "/cases/{caseId}/passport", path, who=CLINICIAN, body={"email": PATIENT.email}), 201)
+    if "{caseId}" in route_key or route_key.startswith("GET /me/passport/"):
+        other_case = _ok(api("POST", "/cases", who=CLINICIAN, body=CROWN), 201)["caseId"]
+        body = {"email": ANOTHER_CASES_PATIENT.email}
+        path = f"/cases/{other_case}/passport"
+        _ok(api("POST", "/cases/{caseId}/passport", path, who=CLINICIAN, body=body), 201)
+    if "/share-links" in route_key:  # the owner lets active members make links
+        path = f"/cases/{world.case_id}/share-links/policy"
+        body = {"membersMayCreate": True}
+        _ok(api("PUT", "/cases/{caseId}/share-links/policy", path, who=CLINICIAN, body=body))
     if "{caseId}" in route_key or route_key in TEAM_ACCOUNT_ROUTES:
         _team(api, world)
     uploader = CALLERS[made_by][0]
@@ -466,6 +483,8 @@ REQUESTS: dict[str, Request] = {
     "POST /webhooks/{endpointId}/deliveries/{deliveryId}/redeliver": Request(),
     "POST /cases/{caseId}/share-links": Request(body=lambda w: {"galleryIds": ["rx"], "note": "For Dr. Lee"}),
     "GET /cases/{caseId}/share-links": Request(),
+    "GET /cases/{caseId}/share-links/policy": Request(),
+    "PUT /cases/{caseId}/share-links/policy": Request(body=lambda w: {"membersMayCreate": False}),
     "POST /cases/{caseId}/share-links/{linkId}/revoke": Request(),
     "GET /cases/{caseId}/share-links/{linkId}/access-log": Request(),
     "GET /shared": Request(),
@@ -474,6 +493,7 @@ REQUESTS: dict[str, Request] = {
     "POST /shared/email-code/confirm": Request(body=lambda w: {"challengeId": "0" * 32, "code": "123456"}),
     CONNECT_ROUTE: Request(body=lambda w: {"email": PATIENT.email}),
     "GET /cases/{caseId}/passport": Request(),
+    "DELETE /cases/{caseId}/passport": Request(),
     "PUT /cases/{caseId}/passport/galleries/{galleryId}": Request(),
     "DELETE /cases/{caseId}/passport/galleries/{galleryId}": Request(),
     "GET /me/passport/cases": Request(),
@@ -599,6 +619,10 @@ def _held(caller: str, made_by: str, route_key: str) -> frozenset[Relationship]:
         held.add(Relationship.UPLOADER)
     if route_key == CONNECT_ROUTE:  # that world has no patient connected yet
         held.discard(Relationship.CONNECTED_PATIENT)
+    if "/share-links" in route_key and Relationship.MEMBER in held:  # the world's policy allows it
+        held.add(Relationship.LINK_MAKER)
+    if "{linkId}" in route_key and caller == "owner":  # the owner made the world's links
+        held.add(Relationship.LINK_CREATOR)
     if "{messageId}" in route_key and caller == "owner":  # the world's message is the owner's
         held.add(Relationship.AUTHOR)
     return frozenset(held)

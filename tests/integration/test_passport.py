@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from caseroom.auth import Principal, Role
 from caseroom.files.logic import FIXED_GALLERIES
 from tests.conftest import CLINICIAN, CLINICIAN_2, LAB_TECH, PATIENT
 from tests.integration.test_access_matrix import (
@@ -198,3 +199,101 @@ def test_an_export_retried_with_its_idempotency_key_is_asked_once(api: Api) -> N
     assert first[0] == 202 and again == first
     other = _ok(api("POST", route, path, who=VERIFIED_PATIENT), 202)
     assert other["exportId"] != first[1]["exportId"]
+
+
+def _disconnect(api: Api, case_id: str, who: Any = CLINICIAN) -> tuple[int, Any]:
+    return api("DELETE", "/cases/{caseId}/passport", f"/cases/{case_id}/passport", who=who)
+
+
+def _sent_to(address: str) -> list[Any]:
+    from moto.core import DEFAULT_ACCOUNT_ID
+    from moto.ses.models import ses_backends
+
+    sent = ses_backends[DEFAULT_ACCOUNT_ID]["us-east-1"].sent_messages
+    return [m for m in sent if address in m.destinations.get("ToAddresses", [])]
+
+
+def _feed(api: Api, who: Any = VERIFIED_PATIENT) -> list[dict[str, Any]]:
+    return list(_ok(api("GET", "/me/notifications", who=who))["items"])
+
+
+def test_disconnecting_ends_the_patients_access_at_once_and_is_audited(api: Api) -> None:
+    # Given a connected patient with a shared photo and an export under way, on an archived case
+    world = build_world(api, "GET /cases/{caseId}/files/{fileId}")  # connected to PATIENT
+    route = "/me/passport/cases/{caseId}/exports"
+    export = _ok(api("POST", route, f"/me/passport/cases/{world.case_id}/exports", who=VERIFIED_PATIENT), 202)
+    _ok(api("POST", "/cases/{caseId}/archive", f"/cases/{world.case_id}/archive", body={"version": 1}))
+    _ok(_download(api, world.case_id, world.file_id))  # archive does not end access
+    # When someone other than the owner tries to disconnect: refused, nothing changes
+    assert _disconnect(api, world.case_id, who=LAB_TECH)[0] == 403
+    assert _disconnect(api, world.case_id, who=VERIFIED_PATIENT)[0] == 403
+    assert _disconnect(api, world.case_id, who=CLINICIAN_2)[0] == 404
+    _ok(_my_case(api, world.case_id))
+    # When the owner disconnects the patient
+    done = _ok(_disconnect(api, world.case_id))
+    assert done["caseId"] == world.case_id and done["disconnectedAt"]
+    # Then every patient route on that case answers as for a case they never had
+    export_path = f"/me/passport/cases/{world.case_id}/exports/{export['exportId']}"
+    for status, body in (
+        _my_case(api, world.case_id),
+        _download(api, world.case_id, world.file_id),
+        api("GET", route + "/{exportId}", export_path, who=VERIFIED_PATIENT),
+        api("POST", route, f"/me/passport/cases/{world.case_id}/exports", who=VERIFIED_PATIENT),
+        api(
+            "GET",
+            "/me/passport/cases/{caseId}/access-log",
+            f"/me/passport/cases/{world.case_id}/access-log",
+            who=VERIFIED_PATIENT,
+        ),
+    ):
+        assert (status, body["code"]) == (404, "CASE_NOT_FOUND")
+    # ...the case is gone from their Passport, and their feed never named it
+    assert _ok(api("GET", "/me/passport/cases", who=VERIFIED_PATIENT))["items"] == []
+    assert world.case_id not in str(_feed(api))
+    # ...the clinic sees no connection, a second disconnect is 404, and the act is audited
+    status, body = api("GET", "/cases/{caseId}/passport", f"/cases/{world.case_id}/passport")
+    assert (status, body["code"]) == (404, "PATIENT_NOT_CONNECTED")
+    status, body = _disconnect(api, world.case_id)
+    assert (status, body["code"]) == (404, "PATIENT_NOT_CONNECTED")
+    audit = _ok(api("GET", "/cases/{caseId}/audit", f"/cases/{world.case_id}/audit", who=CLINICIAN))
+    assert "passport.disconnect" in [r["action"] for r in audit["items"]]
+    # When the clinic connects the patient again, it starts afresh (Initial Documentation only)
+    again = _ok(_connect(api, world.case_id), 201)
+    assert again["sharedGalleries"] == ["initial-documentation"] and again["version"] == 1
+    _ok(_download(api, world.case_id, world.file_id))
+
+
+def test_the_patient_is_told_when_connected_and_when_something_new_is_shared(api: Api) -> None:
+    from dataclasses import replace
+
+    noa = Principal(user_id="u-patient-noa", email="noa@mail.test", name="Noa Levi", role=Role.PATIENT)
+    verified_noa = replace(noa, email_verified=True)
+    # Given a case with a photo; Noa's address has had no mail and her feed is empty
+    case_id = _new_case(api)
+    photo = _available_photo(api, case_id, CLINICIAN)
+    _move(api, case_id, photo, "smile-design")
+    assert _sent_to(noa.email) == [] and _feed(api, verified_noa) == []
+    # When the clinic connects her
+    _ok(_connect(api, case_id, noa.email), 201)
+    # Then the invitation is emailed and the news is in her feed
+    assert len(_sent_to(noa.email)) == 1
+    assert [n["kind"] for n in _feed(api, verified_noa)] == ["PassportConnected"]
+    # When the clinic shares Smile Design
+    share = "/cases/{caseId}/passport/galleries/{galleryId}"
+    path = f"/cases/{case_id}/passport/galleries/smile-design"
+    _ok(api("PUT", share, path))
+    # Then one more email and one more notice, neither naming the case, patient, gallery or file
+    mails = _sent_to(noa.email)
+    assert len(mails) == 2
+    feed = _feed(api, verified_noa)
+    assert sorted(n["kind"] for n in feed) == ["PassportConnected", "PassportShared"]
+    for text in (mails[-1].body, str(feed)):
+        for secret in (case_id, "Maria", "smile.png", "Smile Design", "smile-design", "Crown"):
+            assert secret not in text, (secret, text)
+    assert "/passport" in mails[-1].body
+    # When the same gallery is shared again (nothing new) or a gallery is unshared: no notice
+    _ok(api("PUT", share, path))
+    _ok(api("DELETE", share, path))
+    assert len(_sent_to(noa.email)) == 2 and len(_feed(api, verified_noa)) == 2
+    # ...and the notices are the verified address's: the unverified account and others see none
+    assert _feed(api, noa) == [] and _feed(api, OTHER_PATIENT) == []

@@ -102,6 +102,39 @@ def test_the_24_hour_boundary(
             assert result[1]["code"] == code
 
 
+def test_a_request_that_straddles_the_expiry_is_judged_by_when_it_arrived(
+    api: Api, clock: FixedClock
+) -> None:
+    from datetime import datetime, timedelta
+
+    from caseroom.sharing import routes as sharing_routes
+    from caseroom.sharing.logic import ShareService
+
+    class Ticking:
+        """Each reading is 300 ms after the last: a slow request crosses the boundary inside."""
+
+        def __init__(self, start: datetime) -> None:
+            self.at = start
+
+        def now(self) -> datetime:
+            self.at += timedelta(milliseconds=300)
+            return self.at
+
+    world = build_world(api, "GET /cases/{caseId}/files/{fileId}")
+    link = _create(api, world.case_id)
+    expires = datetime.fromisoformat(link["expiresAt"].replace("Z", "+00:00"))
+    # Given a request arriving 400 ms before the link expires, whose later readings are past it
+    sharing_routes.use_service(ShareService(clock=Ticking(expires - timedelta(milliseconds=700))))
+    # Then it is served as a whole (not refused half way as an unknown case)
+    status, body = _download(api, link["token"], world.file_id)
+    assert status == 200, body
+    # ...and one arriving after the expiry is refused as expired
+    sharing_routes.use_service(ShareService(clock=Ticking(expires)))
+    status, body = _download(api, link["token"], world.file_id)
+    assert (status, body["code"]) == (410, "SHARE_LINK_EXPIRED")
+    sharing_routes.use_service(ShareService(clock=clock))
+
+
 def test_a_link_cannot_live_longer_than_24_hours(api: Api) -> None:
     world = build_world(api)
     path = f"/cases/{world.case_id}/share-links"
@@ -245,3 +278,101 @@ def test_the_owner_is_told_an_hour_before_a_link_expires_unless_revoked(api: Api
         assert not on_expiry_timer({"caseId": world.case_id, "linkId": revoked["linkId"]}, clock)
     # Then the owner is told once, about the link still alive
     assert _owner_notices(api) == [("ShareLinkExpiring", kept["linkId"])]
+
+
+def test_active_members_make_links_only_when_the_owner_allows_and_revoke_their_own(api: Api) -> None:
+    from tests.conftest import PENDING_COLLEAGUE, REMOVED_COLLEAGUE, SURGEON
+
+    # Given a case whose team has an active member (and a pending and a removed one)
+    world = build_world(api, "GET /cases/{caseId}/team")
+    links = "/cases/{caseId}/share-links"
+    path = f"/cases/{world.case_id}/share-links"
+    policy_route = "/cases/{caseId}/share-links/policy"
+    policy_path = f"/cases/{world.case_id}/share-links/policy"
+    owners = _create(api, world.case_id)
+    # When the policy is as it starts: members may not create links
+    assert _ok(api("GET", policy_route, policy_path, who=SURGEON))["membersMayCreate"] is False
+    status, body = api("POST", links, path, who=SURGEON, body={})
+    assert (status, body["code"]) == (403, "ROLE_NOT_ALLOWED")
+    # ...and only the owner changes the policy
+    allow = {"membersMayCreate": True}
+    status, body = api("PUT", policy_route, policy_path, who=SURGEON, body=allow)
+    assert (status, body["code"]) == (403, "ROLE_NOT_ALLOWED")
+    assert _ok(api("PUT", policy_route, policy_path, who=CLINICIAN, body=allow))["membersMayCreate"] is True
+    # Then the active member creates a link; pending and removed colleagues still cannot
+    made = _ok(api("POST", links, path, who=SURGEON, body={"galleryIds": ["initial-documentation"]}), 201)
+    assert made["createdBy"] == SURGEON.user_id
+    for who in (PENDING_COLLEAGUE, REMOVED_COLLEAGUE):
+        status, body = api("POST", links, path, who=who, body={})
+        assert (status, body["code"]) == (404, "CASE_NOT_FOUND")
+    # ...the member lists only their own links; the owner lists every link
+    mine = _ok(api("GET", links, path, who=SURGEON))["items"]
+    assert [link["linkId"] for link in mine] == [made["linkId"]]
+    assert {link["linkId"] for link in _ok(api("GET", links, path))["items"]} == {
+        made["linkId"],
+        owners["linkId"],
+    }
+    # ...the member reads their link's log, but not the owner's link's, nor revokes it
+    log = "/cases/{caseId}/share-links/{linkId}/access-log"
+    revoke = "/cases/{caseId}/share-links/{linkId}/revoke"
+    for route in (log, revoke):
+        method = "GET" if route == log else "POST"
+        theirs = route.format(caseId=world.case_id, linkId=owners["linkId"])
+        status, body = api(method, route, theirs, who=SURGEON)
+        assert (status, body["code"]) == (403, "ROLE_NOT_ALLOWED"), route
+    _ok(api("GET", log, log.format(caseId=world.case_id, linkId=made["linkId"]), who=SURGEON))
+    # When the owner stops members making links, the member still revokes their own link
+    _ok(api("PUT", policy_route, policy_path, who=CLINICIAN, body={"membersMayCreate": False}))
+    assert api("POST", links, path, who=SURGEON, body={})[0] == 403
+    revoked = _ok(
+        api("POST", revoke, revoke.format(caseId=world.case_id, linkId=made["linkId"]), who=SURGEON)
+    )
+    assert revoked["state"] == "revoked"
+    status, body = _guest(api, made["token"])
+    assert (status, body["code"]) == (410, "SHARE_LINK_REVOKED")
+    # ...and the owner revokes any link, a member's included
+    second = _ok(api("POST", links, path, who=CLINICIAN, body={}), 201)
+    _ok(api("POST", revoke, revoke.format(caseId=world.case_id, linkId=second["linkId"])))
+    # ...while the lab, which is not a member, neither reads nor sets the policy, nor makes links
+    assert api("GET", policy_route, policy_path, who=LAB_TECH)[0] == 403
+    assert api("PUT", policy_route, policy_path, who=LAB_TECH, body=allow)[0] == 403
+    assert api("POST", links, path, who=LAB_TECH, body={})[0] == 403
+
+
+def test_bad_input_on_the_owner_side_has_stable_codes_and_echoes_nothing(api: Api) -> None:
+    world = build_world(api)
+    policy = "/cases/{caseId}/share-links/policy"
+    path = policy.format(caseId=world.case_id)
+    # Not a JSON boolean, an unknown key, no body: 422, and the value sent is not echoed
+    for body in ({"membersMayCreate": "yes-please"}, {"membersMayCreate": 1}, {"everyone": True}, {}):
+        status, answer = api("PUT", policy, path, body=body)
+        assert (status, answer["code"]) == (422, "VALIDATION_FAILED"), body
+        assert "yes-please" not in str(answer) and "everyone" not in str(answer)
+    status, answer = api(
+        "POST",
+        "/cases/{caseId}/share-links",
+        f"/cases/{world.case_id}/share-links",
+        body={"showPatientName": "yes"},
+    )
+    assert (status, answer["code"]) == (422, "VALIDATION_FAILED")
+    # Unknown, malformed and another case's link ids under my case: 404 SHARE_LINK_NOT_FOUND
+    other_case = _ok(
+        api(
+            "POST",
+            "/cases",
+            body={"patientName": "Ana Ruiz", "rxDescription": "Crown", "teeth": ["11"], "caseType": "crown"},
+        ),
+        201,
+    )["caseId"]
+    theirs = _create(api, other_case)["linkId"]
+    revoke = "/cases/{caseId}/share-links/{linkId}/revoke"
+    for link_id in ("0" * 16, "not-a-link-id", theirs):
+        status, answer = api("POST", revoke, revoke.format(caseId=world.case_id, linkId=link_id))
+        assert (status, answer["code"]) == (404, "SHARE_LINK_NOT_FOUND"), link_id
+        assert link_id not in str(answer)
+    # A case I do not own: 404 CASE_NOT_FOUND, the same as a case that does not exist
+    for case_id in (world.case_id, "ZZZZ-ZZZZ-ZZZZ"):
+        status, answer = api(
+            "PUT", policy, policy.format(caseId=case_id), who=CLINICIAN_2, body={"membersMayCreate": True}
+        )
+        assert (status, answer["code"]) == (404, "CASE_NOT_FOUND")

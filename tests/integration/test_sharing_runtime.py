@@ -139,3 +139,15 @@ def test_patient_and_guest_get_exactly_what_they_are_given(runtime: LocalRuntime
     log = clinic.call("GET", f"/cases/{case_id}/share-links/{created['linkId']}/access-log")["items"]
     assert [e["action"] for e in log][:2] == ["refused-expired", "refused-expired"]
     assert {"opened", "downloaded"} <= {e["action"] for e in log}
+
+    # The patient was told of the connection and of Smile Design, without the case's id
+    patient = signed_in(runtime, "patient")  # a fresh token at the moved time
+    feed = patient.call("GET", "/me/notifications")["items"]
+    assert sorted(n["kind"] for n in feed) == ["PassportConnected", "PassportShared"]
+    assert case_id not in json.dumps(feed)
+    # The clinic disconnects the patient: the case is gone from the Passport at once
+    clinic.call("DELETE", f"/cases/{case_id}/passport")
+    assert case_id not in [c["caseId"] for c in patient.call("GET", "/me/passport/cases")["items"]]
+    with pytest.raises(ApiError) as gone:
+        patient.call("GET", f"/me/passport/cases/{case_id}/files/{initial}/download")
+    assert (gone.value.status, gone.value.code) == (404, "CASE_NOT_FOUND")

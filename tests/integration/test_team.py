@@ -98,7 +98,7 @@ def test_invite_email_request_accept_then_the_member_sees_the_case(call: Call, c
         True,
     )
     mail = next(m for m in sent_emails() if m["to"] == ["sam@surgery.test"])
-    assert f"/team-requests/{invitation['invitationId']}" in mail["body"]
+    assert f"/#/team-requests/{invitation['invitationId']}" in mail["body"]
     assert "Maria" not in mail["body"] and "Maria" not in mail["subject"]  # no patient data by email
     # ...a pending member still sees nothing of the case
     assert get_case(call, case_id, SURGEON)[0] == 404

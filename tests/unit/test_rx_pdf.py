@@ -29,7 +29,7 @@ import zxingcpp
 from caseroom import rx_pdf
 from caseroom.rx_pdf import RxDocument
 
-CASE_URL = "https://app.caseroom.example/cases/7KQ2-M9XD-4RT0"
+CASE_URL = "https://app.caseroom.example/#/cases/7KQ2-M9XD-4RT0"
 
 NAMES = {
     "latin": "Ștefan Łukasz Đorđe Ñúñez Øystein Gößling Ådne Čapek Ğülşen Ếnh",

@@ -11,6 +11,12 @@ import { NewCase } from "../features/cases/NewCase";
 import { LabQueue } from "../features/lab/LabQueue";
 import { Notifications, unreadCount } from "../features/notifications/Notifications";
 import { CaseScreen } from "./CaseScreen";
+import { PrintConfirmation } from "../features/cases/PrintConfirmation";
+import { LabPlanning } from "../features/planning/LabPlanning";
+import { Settings } from "../features/settings/Settings";
+import { WebhookDeliveries } from "../features/settings/Webhooks";
+import { Network } from "../features/team/Network";
+import { TeamRequests } from "../features/team/TeamRequests";
 import { PatientRoom } from "../features/chat/PatientRoom";
 
 function useRerenderOn(subscribe: (listener: () => void) => () => void): void {
@@ -91,6 +97,27 @@ export function App() {
     case "notFound":
       screen = <ScreenTitle>{t("app.notFound")}</ScreenTitle>;
       break;
+    case "shared":
+      screen = <CaseList key={`shared-${live.tick}`} shared />;
+      break;
+    case "teamRequests":
+      screen = <TeamRequests invitationId={route.invitationId} />;
+      break;
+    case "network":
+      screen = <Network />;
+      break;
+    case "settings":
+      screen = <Settings webhooks={me.role === "clinician"} />;
+      break;
+    case "webhook":
+      screen = <WebhookDeliveries endpointId={route.endpointId} />;
+      break;
+    case "labPlanning":
+      screen = <LabPlanning />;
+      break;
+    case "casePrint":
+      screen = <PrintConfirmation caseId={route.caseId} />;
+      break;
     case "patientRoom":
       screen = <PatientRoom caseId={route.caseId} me={me} channel={channel} />;
   }
@@ -114,6 +141,29 @@ export function App() {
                 </li>
               </>
             )}
+            {isLab && (
+              <li>
+                <a href={href({ name: "labPlanning" })}>{t("nav.planning")}</a>
+              </li>
+            )}
+            {me.role === "clinician" && (
+              <li>
+                <a href={href({ name: "shared" })}>{t("nav.shared")}</a>
+              </li>
+            )}
+            {(isLab || me.role === "clinician") && (
+              <>
+                <li>
+                  <a href={href({ name: "teamRequests" })}>{t("nav.requests")}</a>
+                </li>
+                <li>
+                  <a href={href({ name: "network" })}>{t("nav.network")}</a>
+                </li>
+              </>
+            )}
+            <li>
+              <a href={href({ name: "settings" })}>{t("nav.settings")}</a>
+            </li>
             <li>
               <a href={href({ name: "notifications" })} data-testid="bell">
                 {t("nav.notifications")} <span class="badge" aria-label={t("nav.unread", { count: unread })}>{unread}</span>

@@ -6,6 +6,9 @@ import { useAsync } from "../shared/ui/hooks";
 import { AuditTrail, CaseDetails, Timeline } from "../features/cases/CaseDetails";
 import { FilesPanel } from "../features/files/FilesPanel";
 import { StatusMover } from "../features/lab/StatusMover";
+import { PlanningPanel } from "../features/planning/PlanningPanel";
+import { TeamPanel } from "../features/team/TeamPanel";
+import { href } from "../shared/router";
 import { CaseRooms } from "../features/chat/CaseRooms";
 import type { LiveChannel } from "../shared/live/socket";
 
@@ -24,11 +27,16 @@ export function CaseScreen({ caseId, me, refreshKey, channel }: { caseId: string
         <CaseDetails view={data} canEdit={data.ownerId === me.userId} onChanged={view.reload} />
         {isLab && <StatusMover view={data} onMoved={view.reload} />}
         <FilesPanel caseId={caseId} refreshKey={refreshKey} />
+        <PlanningPanel view={data} me={me} onChanged={view.reload} />
+        <TeamPanel view={data} me={me} onChanged={view.reload} />
         <Timeline caseId={caseId} version={data.version + refreshKey} />
-        {!isLab && <AuditTrail caseId={caseId} version={data.version + refreshKey} />}
+        {data.ownerId === me.userId && <AuditTrail caseId={caseId} version={data.version + refreshKey} />}
       </div>
       {channel && <CaseRooms caseId={data.caseId} me={me} channel={channel} />}
       <p class="muted">{t("case.lab")}: {data.labId}</p>
+      <p class="no-print">
+        <a href={href({ name: "casePrint", caseId })}>{t("print.link")}</a>
+      </p>
     </div>
   );
 }

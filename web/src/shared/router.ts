@@ -10,6 +10,13 @@ export type Route =
   | { name: "labQueue" }
   | { name: "notifications" }
   | { name: "notFound" }
+  | { name: "shared" }
+  | { name: "teamRequests"; invitationId?: string }
+  | { name: "network" }
+  | { name: "settings" }
+  | { name: "webhook"; endpointId: string }
+  | { name: "labPlanning" }
+  | { name: "casePrint"; caseId: string }
   | { name: "patientRoom"; caseId: string };
 
 export function parse(hash: string): Route {
@@ -23,6 +30,14 @@ export function parse(hash: string): Route {
   if (head === "cases" && parts.length === 1) return { name: "cases" };
   if (head === "cases" && second === "new" && parts.length === 2) return { name: "newCase" };
   if (head === "cases" && second && parts.length === 2) return { name: "case", caseId: second };
+  if (head === "shared" && parts.length === 1) return { name: "shared" };
+  if (head === "team-requests" && parts.length <= 2) return { name: "teamRequests", invitationId: second };
+  if (head === "network" && parts.length === 1) return { name: "network" };
+  if (head === "settings" && parts.length === 1) return { name: "settings" };
+  if (head === "settings" && second === "webhooks" && parts[2] && parts.length === 3)
+    return { name: "webhook", endpointId: parts[2] };
+  if (head === "lab" && second === "planning" && parts.length === 2) return { name: "labPlanning" };
+  if (head === "cases" && second && parts[2] === "print" && parts.length === 3) return { name: "casePrint", caseId: second };
   if (head === "passport" && second === "cases" && parts.length === 4 && parts[2] && parts[3] === "room") return { name: "patientRoom", caseId: parts[2] };
   return { name: "notFound" };
 }
@@ -43,6 +58,20 @@ export function href(route: Route): string {
       return "#/notifications";
     case "notFound":
       return "#/";
+    case "shared":
+      return "#/shared";
+    case "teamRequests":
+      return route.invitationId ? `#/team-requests/${encodeURIComponent(route.invitationId)}` : "#/team-requests";
+    case "network":
+      return "#/network";
+    case "settings":
+      return "#/settings";
+    case "webhook":
+      return `#/settings/webhooks/${encodeURIComponent(route.endpointId)}`;
+    case "labPlanning":
+      return "#/lab/planning";
+    case "casePrint":
+      return `#/cases/${encodeURIComponent(route.caseId)}/print`;
     case "patientRoom":
       return `#/passport/cases/${encodeURIComponent(route.caseId)}/room`;
   }

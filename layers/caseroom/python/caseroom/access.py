@@ -104,6 +104,8 @@ class Action(StrEnum):
     SHARE_LINK_LIST = "share_link.list"
     SHARE_LINK_REVOKE = "share_link.revoke"
     SHARE_LINK_LOG_READ = "share_link.log.read"
+    SHARE_LINK_POLICY_READ = "share_link.policy.read"
+    SHARE_LINK_POLICY_SET = "share_link.policy.set"
     SHARED_EMAIL_CODE_SEND = "shared.email_code.send"
     SHARED_EMAIL_CODE_VERIFY = "shared.email_code.verify"
     SHARED_VIEW = "shared.view"
@@ -112,6 +114,7 @@ class Action(StrEnum):
     PASSPORT_CONNECT = "passport.connect"
     PASSPORT_READ = "passport.read"
     PASSPORT_SHARE = "passport.share"
+    PASSPORT_DISCONNECT = "passport.disconnect"
     PATIENT_CASE_LIST = "patient.case.list"
     PATIENT_CASE_READ = "patient.case.read"
     PATIENT_FILE_DOWNLOAD = "patient.file.download"
@@ -170,6 +173,11 @@ class Relationship(StrEnum):
     # Team-Up: an active member of the case's team (a consistent read of their membership item;
     # pending, declined, cancelled, removed and departed members hold nothing)
     MEMBER = "active member"
+    # an active member while the owner lets members create share links (the case's share-link
+    # policy, a consistent read made only for active members)
+    LINK_MAKER = "link-making member"
+    # the owner or an active member who created the share link the request names
+    LINK_CREATOR = "link's creator"
     # to a webhook endpoint
     ENDPOINT_OWNER = "endpoint owner"
     # --- outside the care team: patients and guests (issue 14) -----------------------------
@@ -283,10 +291,14 @@ _CORE_RIGHTS: Mapping[Action, Rule] = {
     # A guest or a connected patient never gets a row above: not the case, its timeline, Rx,
     # members, audit, uploads or other galleries. Their rows are limited to galleries: the
     # relationship is held on a file only when its gallery is one the link / the patient was given.
-    Action.SHARE_LINK_CREATE: _rule(Scope.CASE, _OWNER),
-    Action.SHARE_LINK_LIST: _rule(Scope.CASE, _OWNER),
-    Action.SHARE_LINK_REVOKE: _rule(Scope.CASE, _OWNER),
-    Action.SHARE_LINK_LOG_READ: _rule(Scope.CASE, _OWNER),
+    # The owner makes links, or an active member when the owner allows it (the policy); a
+    # member lists, revokes and reads the log of the links they made, the owner of any link.
+    Action.SHARE_LINK_CREATE: _rule(Scope.CASE, _OWNER, Relationship.LINK_MAKER),
+    Action.SHARE_LINK_LIST: _rule(Scope.CASE, _OWNER, _MEMBER),
+    Action.SHARE_LINK_REVOKE: _rule(Scope.CASE, _OWNER, Relationship.LINK_CREATOR),
+    Action.SHARE_LINK_LOG_READ: _rule(Scope.CASE, _OWNER, Relationship.LINK_CREATOR),
+    Action.SHARE_LINK_POLICY_READ: _rule(Scope.CASE, _OWNER, _MEMBER),
+    Action.SHARE_LINK_POLICY_SET: _rule(Scope.CASE, _OWNER),
     Action.SHARED_EMAIL_CODE_SEND: _rule(Scope.LINK, Relationship.LINK_HOLDER),
     Action.SHARED_EMAIL_CODE_VERIFY: _rule(Scope.LINK, Relationship.LINK_HOLDER),
     Action.SHARED_VIEW: _rule(Scope.LINK, Relationship.GUEST),
@@ -294,6 +306,7 @@ _CORE_RIGHTS: Mapping[Action, Rule] = {
     Action.PASSPORT_CONNECT: _rule(Scope.CASE, _OWNER),
     Action.PASSPORT_READ: _rule(Scope.CASE, _OWNER),
     Action.PASSPORT_SHARE: _rule(Scope.CASE, _OWNER),
+    Action.PASSPORT_DISCONNECT: _rule(Scope.CASE, _OWNER),
     Action.PATIENT_CASE_LIST: _rule(Scope.ACCOUNT, Relationship.PATIENT),
     Action.PATIENT_CASE_READ: _rule(Scope.CASE, Relationship.CONNECTED_PATIENT),
     Action.PATIENT_FILE_DOWNLOAD: _rule(Scope.CASE, Relationship.CONNECTED_PATIENT),
@@ -378,9 +391,9 @@ GALLERY_LIMITED: frozenset[Relationship] = frozenset({Relationship.CONNECTED_PAT
 class Resource:
     """What inside a case a request names, where the decision depends on it."""
 
-    kind: str  # "file", "upload", "gallery", "planning-session", "message"
+    kind: str  # "file", "upload", "gallery", "planning-session", "share-link", "message"
     resource_id: str
-    created_by: str | None = None  # uploader of a file or pending upload
+    created_by: str | None = None  # uploader of a file or pending upload; creator of a share link
     gallery_id: str | None = None  # for rows limited to some galleries (patients, guests)
 
 
@@ -446,11 +459,13 @@ def relationships(
     resource: Resource | None = None,
     grant: Grant | None = None,
     membership: Member | None = None,
+    members_make_links: bool = False,
 ) -> frozenset[Relationship]:
     """Every relationship `who` holds to `case` (and to `resource` inside it). `grant` is the
     consistent read of a patient connection or share link (read_grant) for those callers;
     `membership` the caller's active-membership item of this case as a consistent read found it
-    (None when there is none: never invited, pending, declined, removed or departed)."""
+    (None when there is none: never invited, pending, declined, removed or departed);
+    `members_make_links` the case's share-link policy (a consistent read, made for members)."""
     found: set[Relationship] = set()
     if who.role is Role.CLINICIAN and who.user_id == case.owner_id:
         found.add(_OWNER)
@@ -477,15 +492,21 @@ def relationships(
         and who.role in MEMBER_ROLES
     ):
         found.add(_MEMBER)
+        if members_make_links:
+            found.add(Relationship.LINK_MAKER)
     # Resource relationships count only for someone who sees the case: an uploader who lost
-    # access to the case has lost access to their uploads too.
+    # access to the case has lost access to their uploads too (a member their links).
     if (
         found & (_BOTH | {_MEMBER})
         and resource is not None
         and resource.kind != "message"
         and resource.created_by == who.user_id
     ):
-        found.add(_UPLOADER)
+        if resource.kind == "share-link":
+            if found & {_OWNER, _MEMBER}:
+                found.add(Relationship.LINK_CREATOR)
+        else:
+            found.add(_UPLOADER)
     # The author of a chat message, while they still see the case (a removed member is not).
     if (
         found & (_BOTH | {_MEMBER, Relationship.CONNECTED_PATIENT})
@@ -526,6 +547,8 @@ class Gate:
     _grants: dict[str, Grant | None] = field(default_factory=dict, compare=False, repr=False)
     # The caller's membership per case id, read once per request (consistent GetItem).
     _memberships: dict[str, Member | None] = field(default_factory=dict, compare=False, repr=False)
+    # The case's share-link policy, read once per request for an active member only.
+    _link_policies: dict[str, bool] = field(default_factory=dict, compare=False, repr=False)
 
     def grant(self, case: Case) -> Grant | None:
         """The patient's or guest's grant on `case`, read (consistently) once per request."""
@@ -541,7 +564,13 @@ class Gate:
             return direct
         if case.case_id not in self._memberships:
             self._memberships[case.case_id] = team_dal.get_member(case.case_id, self.who.user_id)
-        return relationships(self.who, case, resource, self.grant(case), self._memberships[case.case_id])
+        membership = self._memberships[case.case_id]
+        if membership is not None and case.case_id not in self._link_policies:
+            from caseroom.sharing import dal as sharing_dal
+
+            self._link_policies[case.case_id] = sharing_dal.get_policy(case.case_id).members_may_create
+        makes_links = self._link_policies.get(case.case_id, False)
+        return relationships(self.who, case, resource, self.grant(case), membership, makes_links)
 
     relationships = held
 

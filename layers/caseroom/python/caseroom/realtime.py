@@ -115,6 +115,14 @@ def user_audience(user_id: str) -> str:
     return f"USER#{user_id}"
 
 
+def patient_audience(email: str) -> str:
+    """A patient's feed and pushes, by their (verified) address: the clinic that shares with a
+    patient knows the address, not the account (which may not exist yet). Hashed: no email in keys."""
+    import hashlib
+
+    return "PATIENT#" + hashlib.sha256(email.strip().lower().encode()).hexdigest()
+
+
 def lab_audience(lab_id: str) -> str:
     return f"LAB#{lab_id}"
 
@@ -132,6 +140,8 @@ def audiences_of(who: Principal) -> list[str]:
     audiences = [user_audience(who.user_id)]
     if who.role is Role.LAB and who.lab_id:
         audiences.append(lab_audience(who.lab_id))
+    if who.role is Role.PATIENT and who.email_verified and who.email:
+        audiences.append(patient_audience(who.email))
     return audiences
 
 

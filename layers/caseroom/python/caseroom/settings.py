@@ -45,8 +45,8 @@ class Settings:
     cursor_key_secret_arn: str = ""
     cursor_key_file: str = ""
     cursor_key: str = ""
-    # The web app: the Rx script's QR code links to {app_url}/cases/{caseId}; emails (Team-Up
-    # invitations) link into it.
+    # The web app (hash routes): the Rx script's QR code links to {app_url}/#/cases/{caseId};
+    # emails (Team-Up invitations) link into it (/#/team-requests/{invitationId}).
     app_url: str = "https://app.caseroom.example"
     # Only the local runtime sets this: every boto3 client then talks to moto on 127.0.0.1.
     aws_endpoint_url: str | None = None

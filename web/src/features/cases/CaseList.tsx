@@ -16,9 +16,9 @@ const COLUMNS: { sort: Sort; title: MessageKey }[] = [
   { sort: "dueDate", title: "col.dueDate" },
 ];
 
-/** The clinician's cases: most in need of attention first; any column header sorts; archived
- * toggle; "Load more" follows nextCursor. */
-export function CaseList() {
+/** The clinician's cases (or, with `shared`, the cases shared with them through a team): most in
+ * need of attention first; any column header sorts; archived toggle; "Load more" follows nextCursor. */
+export function CaseList({ shared = false }: { shared?: boolean }) {
   const [sort, setSort] = useState<Sort>("attention");
   const [order, setOrder] = useState<Order>("asc");
   const [archived, setArchived] = useState(false);
@@ -32,7 +32,9 @@ export function CaseList() {
     setError(undefined);
     try {
       const page = must(
-        await api.GET("/cases", { params: { query: { sort, order, archived, limit: 25, cursor: after ?? undefined } } }),
+        await api.GET(shared ? "/shared/cases" : "/cases", {
+          params: { query: { sort, order, archived, limit: 25, cursor: after ?? undefined } },
+        }),
       );
       setItems((previous) => (replace ? page.items : [...previous, ...page.items]));
       setCursor(page.nextCursor ?? null);
@@ -46,7 +48,9 @@ export function CaseList() {
   useEffect(() => {
     void load(null, true);
     // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [sort, order, archived]);
+  }, [sort, order, archived, shared]);
+
+  const title: MessageKey = shared ? "shared.title" : "cases.title";
 
   const sortBy = (column: Sort) => {
     if (column === sort) setOrder(order === "asc" ? "desc" : "asc");
@@ -59,10 +63,12 @@ export function CaseList() {
   return (
     <section>
       <div class="row between">
-        <ScreenTitle>{t("cases.title")}</ScreenTitle>
-        <a class="button" href={href({ name: "newCase" })}>
-          {t("nav.newCase")}
-        </a>
+        <ScreenTitle>{t(title)}</ScreenTitle>
+        {!shared && (
+          <a class="button" href={href({ name: "newCase" })}>
+            {t("nav.newCase")}
+          </a>
+        )}
       </div>
       <label class="check">
         <input type="checkbox" checked={archived} onChange={(e) => setArchived(e.currentTarget.checked)} />
@@ -71,7 +77,7 @@ export function CaseList() {
       {error && <ErrorBox error={error} />}
       <div class="table-wrap">
         <table class="cases">
-          <caption class="visually-hidden">{t("cases.title")}</caption>
+          <caption class="visually-hidden">{t(title)}</caption>
           <thead>
             <tr>
               {COLUMNS.map((column) => (
@@ -106,7 +112,7 @@ export function CaseList() {
           </tbody>
         </table>
       </div>
-      {!loading && items.length === 0 && !error && <p>{t("cases.empty")}</p>}
+      {!loading && items.length === 0 && !error && <p>{t(shared ? "shared.empty" : "cases.empty")}</p>}
       {loading && <Loading />}
       {cursor && !loading && (
         <button type="button" class="button secondary" onClick={() => load(cursor, false)}>

@@ -38,8 +38,25 @@ const apiOrigin: Middleware = {
   },
 };
 
+// A read answered 500/502/503/504 (API Gateway's answer to a throttled or timed-out Lambda, e.g.
+// during a burst of cold starts) is tried again twice, after 1 s and 3 s. Only GETs: a write
+// is never repeated behind the user's back (writes that may be retried carry Idempotency-Key).
+const RETRY_DELAYS_MS = [1000, 3000];
+const retryReads: Middleware = {
+  async onResponse({ request, response }) {
+    if (request.method !== "GET" || ![500, 502, 503, 504].includes(response.status)) return response;
+    let latest = response;
+    for (const delay of RETRY_DELAYS_MS) {
+      await new Promise((resolve) => setTimeout(resolve, delay));
+      latest = await fetch(new Request(request));
+      if (![500, 502, 503, 504].includes(latest.status)) break;
+    }
+    return latest;
+  },
+};
+
 export const api = createClient<paths>({ baseUrl: "" });
-api.use(apiOrigin, auth);
+api.use(apiOrigin, auth, retryReads);
 
 /** The error contract: {code, message, ...}; anything else becomes a generic error. */
 export class ApiError extends Error {

@@ -1,3 +1,5 @@
+import { enTeam } from "./team.en";
+
 export const en = {
   "app.name": "CaseRoom",
   "app.skip": "Skip to content",
@@ -125,6 +127,7 @@ export const en = {
   "v.video": "Video",
   "v.pdf": "PDF",
   "v.other": "Other",
+  ...enTeam,
   // the room (features/chat)
   "chat.title": "Room",
   "chat.rooms": "Rooms of this case",

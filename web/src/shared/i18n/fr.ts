@@ -1,4 +1,5 @@
 import type { Messages } from "./en";
+import { frTeam } from "./team.fr";
 
 export const fr: Messages = {
   "app.name": "CaseRoom",
@@ -127,6 +128,7 @@ export const fr: Messages = {
   "v.video": "Vidéo",
   "v.pdf": "PDF",
   "v.other": "Autre",
+  ...frTeam,
   // the room (features/chat)
   "chat.title": "Salon",
   "chat.rooms": "Salons de ce dossier",

@@ -86,3 +86,33 @@ export function formatBytes(bytes: number): string {
   }
   return `${new Intl.NumberFormat(formatLocale(), { maximumFractionDigits: unit ? 1 : 0 }).format(value)} ${units[unit]}`;
 }
+
+/** An instant with its weekday and zone, in `zone` (default: the user's), e.g. "Tue 1 Dec 2026, 14:00 CET". */
+export function formatInstant(iso: string | null | undefined, zone?: string): string {
+  if (!iso) return "—";
+  const date = new Date(iso);
+  if (Number.isNaN(date.getTime())) return iso;
+  return new Intl.DateTimeFormat(formatLocale(), {
+    weekday: "short",
+    day: "numeric",
+    month: "short",
+    year: "numeric",
+    hour: "2-digit",
+    minute: "2-digit",
+    timeZoneName: "short",
+    timeZone: zone ?? timeZone(),
+  }).format(date);
+}
+
+/** The calendar day of an instant in the user's zone, as YYYY-MM-DD (to group by day). */
+export function localDayKey(iso: string): string {
+  const parts = new Intl.DateTimeFormat("en-CA", { year: "numeric", month: "2-digit", day: "2-digit", timeZone: timeZone() }).format(new Date(iso));
+  return parts;
+}
+
+/** The hour 0-23 in the user's zone that a UTC hour falls on today (for the digest hour). */
+export function localHourOfUtc(hourUtc: number): string {
+  const date = new Date();
+  date.setUTCHours(hourUtc, 0, 0, 0);
+  return new Intl.DateTimeFormat(formatLocale(), { hour: "2-digit", minute: "2-digit", timeZoneName: "short" }).format(date);
+}

@@ -35,6 +35,8 @@ from caseroom.paging import PageRequest
 def feed_audience(who: Principal) -> str:
     if who.role is Role.LAB and who.lab_id:
         return realtime.lab_audience(who.lab_id)
+    if who.role is Role.PATIENT and who.email_verified and who.email:
+        return realtime.patient_audience(who.email)  # what clinics sent to the verified address
     return realtime.user_audience(who.user_id)
 
 

@@ -46,6 +46,9 @@ class NoticeKind(StrEnum):
     # To the owner of a share link (feed and pushes: caseroom.sharing.notices)
     SHARE_LINK_FIRST_OPENED = "ShareLinkFirstOpened"
     SHARE_LINK_EXPIRING = "ShareLinkExpiring"
+    # To a patient (feed by their verified address, and an email: caseroom.passport.notices)
+    PASSPORT_CONNECTED = "PassportConnected"
+    PASSPORT_SHARED = "PassportShared"
     # The room (chat): a message while you were not in the room, or one that mentions you
     CHAT_MESSAGE = "ChatMessage"
     CHAT_MENTION = "ChatMention"

@@ -117,6 +117,9 @@ def title(kind: NoticeKind, case: Case | None, case_id: str) -> str:
         NoticeKind.WEBHOOK_ENDPOINT_DISABLED: "A webhook endpoint was disabled",
         NoticeKind.SHARE_LINK_FIRST_OPENED: f"A share link of case {case_id} was opened for the first time",
         NoticeKind.SHARE_LINK_EXPIRING: f"A share link of case {case_id} expires within the hour",
+        # A patient's notices name no case (a disconnected case leaves nothing in their lists)
+        NoticeKind.PASSPORT_CONNECTED: "A clinic added your treatment records to your Passport",
+        NoticeKind.PASSPORT_SHARED: "Your clinic shared new records with you",
     }[kind]
 
 

@@ -6,7 +6,7 @@ Key design (single table):
 Access patterns: a patient's relationship is a consistent GetItem of the connection (the email it
 names must be the caller's verified one); a patient's cases are one consistent Query of their
 index partition (the address is hashed: no email in a key), each re-checked on the connection.
-Both items are written (and would be removed) in one transaction.
+Both items are written, and removed (the clinic disconnects the patient), in one transaction.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import hashlib
 from typing import Any
 
 from caseroom import dynamo, paging, stored
-from caseroom.errors import PatientAlreadyConnected, VersionConflict
+from caseroom.errors import PatientAlreadyConnected, PatientNotConnected, VersionConflict
 from caseroom.passport.records import PatientConnection
 
 
@@ -91,6 +91,37 @@ def replace(connection: PatientConnection, expected_version: int, also: list[dic
     try:
         dynamo.transact([action, *also])
     except dynamo.ConditionFailed as exc:
+        raise VersionConflict("The sharing changed meanwhile; reload and try again.") from exc
+
+
+def disconnect(connection: PatientConnection, also: list[dict[str, Any]]) -> None:
+    """Deletes the connection (as read: same version) and the patient's index entry, together."""
+    table = dynamo.table_name()
+    try:
+        dynamo.transact(
+            [
+                {
+                    "Delete": {
+                        "TableName": table,
+                        "Key": _key(connection.case_id),
+                        "ConditionExpression": "version = :v",
+                        "ExpressionAttributeValues": {":v": {"N": str(connection.version)}},
+                    }
+                },
+                {
+                    "Delete": {
+                        "TableName": table,
+                        "Key": dynamo.key(
+                            _patient_pk(connection.patient_email), f"CASE#{connection.case_id}"
+                        ),
+                    }
+                },
+                *also,
+            ]
+        )
+    except dynamo.ConditionFailed as exc:
+        if get_connection(connection.case_id) is None:
+            raise PatientNotConnected() from exc
         raise VersionConflict("The sharing changed meanwhile; reload and try again.") from exc
 
 

@@ -6,6 +6,13 @@ galleries are shared and unshared by the owner. The patient's relationship to th
 (CONNECTED_PATIENT, limited to the shared galleries) comes from a consistent read of the
 connection in caseroom.access; the case's status or archive never enters into it, so the
 patient keeps access for as long as the records are kept.
+
+The one thing that ends it is the clinic's explicit act: the owner disconnects the patient. The
+connection and the patient's index entry are deleted in one transaction with its audit record,
+so the patient's next request (a consistent read of the connection) finds nothing: 404 on the
+case, and the case is gone from their list. Download links minted before live out their minutes
+(<= 15). The patient's notices never named the case. Connecting again starts afresh (Initial
+Documentation only).
 """
 
 from __future__ import annotations
@@ -32,11 +39,12 @@ from caseroom.files import storage
 from caseroom.files.logic import DOWNLOAD_LINK_SECONDS, FIXED_GALLERIES, content_disposition
 from caseroom.files.records import FileStatus
 from caseroom.paging import PageRequest
-from caseroom.passport import dal, export
+from caseroom.passport import dal, export, notices
 from caseroom.passport.models import (
     ConnectedPassport,
     ConnectPatient,
     ExportView,
+    PassportDisconnected,
     PassportView,
     PatientCasePage,
     PatientCaseSummary,
@@ -109,7 +117,7 @@ class PassportService:
         )
         record = self._record(who, meta, Action.PASSPORT_CONNECT, case.case_id, "passport", case.case_id)
         dal.connect(connection, also=[audit_store.audit_put_action(record)])
-        send_invitation(connection.patient_email, who.name)
+        notices.connected(connection, self.clock)
         return ConnectedPassport(
             **_view(connection).model_dump(), now_shared_files=_available_files(case.case_id, AUTO_SHARED)
         )
@@ -148,7 +156,17 @@ class PassportService:
             at=iso(self.clock.now()),
         )
         dal.replace(updated, connection.version, also=[audit_store.audit_put_action(record)])
+        if shared:
+            notices.shared(updated, self.clock)
         return _view(updated)
+
+    def disconnect(self, who: Principal, case_id: str, meta: RequestMeta) -> PassportDisconnected:
+        """Ends the patient's access to this case at once (see the module's docstring)."""
+        case = authorized_case(who, case_id, meta, Action.PASSPORT_DISCONNECT, self.clock)
+        connection = self._connection(case.case_id)
+        record = self._record(who, meta, Action.PASSPORT_DISCONNECT, case.case_id, "passport", case.case_id)
+        dal.disconnect(connection, also=[audit_store.audit_put_action(record)])
+        return PassportDisconnected(case_id=case.case_id, disconnected_at=record.at)
 
     # --- the patient's side -------------------------------------------------------------------
 
@@ -329,14 +347,3 @@ def _export_view(job: export.PassportExport) -> ExportView:
         file_count=job.file_count,
         size_bytes=job.size_bytes,
     )
-
-
-def send_invitation(to: str, clinic_name: str) -> None:
-    from caseroom.notifications.service import send
-    from caseroom.notifications.templates import Email
-
-    text = (
-        f"{clinic_name} has shared records of your treatment with you on CaseRoom.\n"
-        "Sign in (or create a patient account) with this email address to see them in your Passport."
-    )
-    send(Email(to=to, subject="Your treatment records on CaseRoom", text=text, html=f"<p>{text}</p>"))

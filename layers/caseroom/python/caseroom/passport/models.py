@@ -29,6 +29,13 @@ class ConnectedPassport(PassportView):
     )
 
 
+class PassportDisconnected(View):
+    case_id: str = Field(alias="caseId")
+    disconnected_at: str = Field(
+        alias="disconnectedAt", description="From now on the patient sees nothing of this case"
+    )
+
+
 class PatientCaseSummary(View):
     case_id: str = Field(alias="caseId")
     clinic_name: str = Field(alias="clinicName")

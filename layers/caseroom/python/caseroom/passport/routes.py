@@ -24,6 +24,7 @@ from caseroom.passport.models import (
     ConnectedPassport,
     ConnectPatient,
     ExportView,
+    PassportDisconnected,
     PassportView,
     PatientCasePage,
     PatientCaseView,
@@ -85,6 +86,16 @@ def connect(
 @raises(PatientNotConnected)
 def read(caseId: CaseIdPath) -> PassportView:
     return service().read(_who(), caseId, request_meta(router))
+
+
+@router.delete(
+    "/cases/<caseId>/passport",
+    summary="Disconnect the patient: their access to this case ends at once (audited)",
+)
+@declares(Action.PASSPORT_DISCONNECT)
+@raises(PatientNotConnected, VersionConflict)
+def disconnect(caseId: CaseIdPath) -> PassportDisconnected:
+    return service().disconnect(_who(), caseId, request_meta(router))
 
 
 @router.put("/cases/<caseId>/passport/galleries/<galleryId>", summary="Share a gallery with the patient")

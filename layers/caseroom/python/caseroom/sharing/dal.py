@@ -2,6 +2,7 @@
 
 Key design (single table):
   link            pk=CASE#<caseId>        sk=SHARELINK#<linkId>      (the owner lists a case's links)
+  policy          pk=CASE#<caseId>        sk=SHAREPOLICY             (may active members create links)
   token entry     pk=SHARETOKEN#<sha256>  sk=TOKEN                   -> caseId, linkId (never the token)
   email challenge pk=SHARELINK#<linkId>   sk=CHALLENGE#<challengeId>
   guest session   pk=SHARELINK#<linkId>   sk=SESSION#<sha256 of the session token>
@@ -19,7 +20,14 @@ from typing import Any
 
 from caseroom import dynamo, paging, stored
 from caseroom.errors import VersionConflict
-from caseroom.sharing.records import EmailChallenge, GuestSession, LinkAccess, ShareLink, TokenEntry
+from caseroom.sharing.records import (
+    EmailChallenge,
+    GuestSession,
+    LinkAccess,
+    ShareLink,
+    SharePolicy,
+    TokenEntry,
+)
 
 # Links, their token entries and logs stay this long after expiry: the owner still reads the
 # log, and a late guest gets 410 (not 404) until then.
@@ -67,6 +75,22 @@ def create_link(link: ShareLink, ttl: int, also: list[dict[str, Any]]) -> None:
         ]
         + also
     )
+
+
+def _policy_key(case_id: str) -> dict[str, Any]:
+    return dynamo.key(f"CASE#{case_id}", "SHAREPOLICY")
+
+
+def get_policy(case_id: str) -> SharePolicy:
+    """The case's share-link policy (a consistent read: it decides what members may do)."""
+    values = _get(_policy_key(case_id))
+    return stored.from_values(SharePolicy, values) if values else SharePolicy(case_id=case_id)
+
+
+def put_policy(policy: SharePolicy, also: list[dict[str, Any]]) -> None:
+    values = {"pk": f"CASE#{policy.case_id}", "sk": "SHAREPOLICY", "kind": "share-policy"}
+    values.update(stored.to_values(policy))
+    dynamo.transact([{"Put": {"TableName": dynamo.table_name(), "Item": dynamo.to_item(values)}}, *also])
 
 
 def get_link(case_id: str, link_id: str) -> ShareLink | None:

@@ -19,12 +19,12 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from caseroom import audit_store
-from caseroom.access import Action, Gate, Resource, authorized_case
+from caseroom.access import Action, Gate, Resource, allows, authorized_case, visible_case
 from caseroom.audit import AuditRecord, Outcome, RequestMeta, user_record
 from caseroom.auth import Principal, Role
 from caseroom.cases import dal as cases_dal
 from caseroom.cases.records import Case
-from caseroom.clock import Clock, SystemClock, iso
+from caseroom.clock import Clock, FixedClock, SystemClock, iso
 from caseroom.errors import (
     EmailCodeInvalid,
     EmailCodeNotRequired,
@@ -53,14 +53,16 @@ from caseroom.sharing.models import (
     LinkAccessPage,
     LinkAccessView,
     RequestEmailCode,
+    SetSharePolicy,
     SharedCase,
     SharedDownload,
     SharedFile,
     SharedGallery,
     ShareLinkPage,
     ShareLinkView,
+    SharePolicyView,
 )
-from caseroom.sharing.records import EmailChallenge, GuestSession, LinkAccess, ShareLink
+from caseroom.sharing.records import EmailChallenge, GuestSession, LinkAccess, ShareLink, SharePolicy
 
 TOKEN_BYTES = 32  # 256 bits (>= 128 asked)
 EMAIL_CODE_SECONDS = 5 * 60
@@ -164,9 +166,18 @@ class ShareService:
     def list_links(
         self, who: Principal, case_id: str, limit: int, cursor: str | None, meta: RequestMeta
     ) -> ShareLinkPage:
-        case = authorized_case(who, case_id, meta, Action.SHARE_LINK_LIST, self.clock)
+        """The owner sees every link of the case; an active member the links they made (a page
+        may then be short: follow nextCursor)."""
+        gate = Gate(who, meta, self.clock)
+        case = visible_case(gate, case_id, Action.SHARE_LINK_LIST)
+        gate.require(Action.SHARE_LINK_LIST, case)
         links, next_cursor = dal.list_links(case.case_id, PageRequest(who, meta, limit, cursor, self._now()))
-        return ShareLinkPage(items=[self._view(link) for link in links], next_cursor=next_cursor)
+        shown = [
+            self._view(link)
+            for link in links
+            if allows(Action.SHARE_LINK_LOG_READ, gate.held(case, _link_resource(link)))
+        ]
+        return ShareLinkPage(items=shown, next_cursor=next_cursor)
 
     def _owned_link(self, case: Case, link_id: str) -> ShareLink:
         link = dal.get_link(case.case_id, link_id) if _plausible_link_id(link_id) else None
@@ -174,11 +185,20 @@ class ShareService:
             raise ShareLinkNotFound()
         return link
 
+    def _link_allowed(
+        self, who: Principal, case_id: str, link_id: str, meta: RequestMeta, action: Action
+    ) -> tuple[Case, ShareLink]:
+        """The link if the caller may act on it: the owner on any, its creator on their own."""
+        gate = Gate(who, meta, self.clock)
+        case = visible_case(gate, case_id, action)
+        link = self._owned_link(case, link_id)
+        gate.require(action, case, _link_resource(link))
+        return case, link
+
     def revoke(self, who: Principal, case_id: str, link_id: str, meta: RequestMeta) -> ShareLinkView:
         """Revoked at once: the next guest request reads the link consistently and gets 410.
         Revoking a revoked link changes nothing."""
-        case = authorized_case(who, case_id, meta, Action.SHARE_LINK_REVOKE, self.clock)
-        link = self._owned_link(case, link_id)
+        case, link = self._link_allowed(who, case_id, link_id, meta, Action.SHARE_LINK_REVOKE)
         now = iso(self._now())
         record = self._audit(who, meta, Action.SHARE_LINK_REVOKE, case.case_id, "share-link", link.link_id)
         if dal.mark(
@@ -193,11 +213,32 @@ class ShareService:
             link = self._owned_link(case, link_id)
         return self._view(link)
 
+    def policy(self, who: Principal, case_id: str, meta: RequestMeta) -> SharePolicyView:
+        case = authorized_case(who, case_id, meta, Action.SHARE_LINK_POLICY_READ, self.clock)
+        return _policy_view(dal.get_policy(case.case_id))
+
+    def set_policy(
+        self, who: Principal, case_id: str, request: SetSharePolicy, meta: RequestMeta
+    ) -> SharePolicyView:
+        """The owner lets active members create share links, or stops it. Links members made
+        before stay as they are (their creators and the owner may revoke them)."""
+        case = authorized_case(who, case_id, meta, Action.SHARE_LINK_POLICY_SET, self.clock)
+        policy = SharePolicy(
+            case_id=case.case_id,
+            members_may_create=request.members_may_create,
+            updated_by=who.user_id,
+            updated_at=iso(self._now()),
+        )
+        record = self._audit(
+            who, meta, Action.SHARE_LINK_POLICY_SET, case.case_id, "share-policy", case.case_id
+        )
+        dal.put_policy(policy, also=[audit_store.audit_put_action(record)])
+        return _policy_view(policy)
+
     def access_log(
         self, who: Principal, case_id: str, link_id: str, limit: int, cursor: str | None, meta: RequestMeta
     ) -> LinkAccessPage:
-        case = authorized_case(who, case_id, meta, Action.SHARE_LINK_LOG_READ, self.clock)
-        link = self._owned_link(case, link_id)
+        _, link = self._link_allowed(who, case_id, link_id, meta, Action.SHARE_LINK_LOG_READ)
         entries, next_cursor = dal.list_log(link.link_id, PageRequest(who, meta, limit, cursor, self._now()))
         return LinkAccessPage(
             items=[
@@ -238,9 +279,9 @@ class ShareService:
         )
         return entry
 
-    def _link_for(self, token: str | None, meta: RequestMeta) -> ShareLink:
-        """The live link a token opens: 401 without a token, 404 for an unknown one (counted per
-        address; 429 past the limit), 410 once it expired or was revoked."""
+    def _link_for(self, token: str | None, meta: RequestMeta, at: datetime) -> ShareLink:
+        """The live link a token opens at `at`: 401 without a token, 404 for an unknown one
+        (counted per address; 429 past the limit), 410 once it expired or was revoked."""
         if not token:
             raise Unauthenticated("A share link token is required (X-Share-Token).")
         minute, _ = self._minute()
@@ -253,7 +294,7 @@ class ShareService:
         link = dal.get_link(entry.case_id, entry.link_id) if entry else None
         if link is None or not hmac.compare_digest(link.token_hash, digest):
             raise self._refuse_unknown(meta)
-        state = link_state(link, iso(self._now()))
+        state = link_state(link, iso(at))
         if state != "active":
             dal.append_log(self._log(link, meta, f"refused-{state}"), self._retention(link))
             raise ShareLinkRevoked() if state == "revoked" else ShareLinkExpired()
@@ -262,10 +303,13 @@ class ShareService:
     def _guest(
         self, token: str | None, session: str | None, meta: RequestMeta, action: Action
     ) -> tuple[ShareLink, Gate, Case, GuestSession | None]:
-        link = self._link_for(token, meta)
+        # One instant decides the whole request: a request that straddles the link's expiry is
+        # judged by when it arrived (410 here, or served), never half and half.
+        at = self._now()
+        link = self._link_for(token, meta, at)
         session_hash = token_hash(session) if session else None
         found = dal.get_session(link.link_id, session_hash) if session_hash else None
-        if found is not None and found.expires_at <= iso(self._now()):
+        if found is not None and found.expires_at <= iso(at):
             found = None
         guest = Principal(
             user_id=f"guest:{link.link_id}",
@@ -275,7 +319,7 @@ class ShareService:
             share_link_id=link.link_id,
             share_session=session_hash if found else None,
         )
-        gate = Gate(guest, meta, self.clock)
+        gate = Gate(guest, meta, FixedClock(at))
         case = gate.visible(action, cases_dal.get_case(link.case_id), link.case_id)
         return link, gate, case, found
 
@@ -411,6 +455,16 @@ class ShareService:
             self._log(link, meta, "email-code-confirmed", guest_email=challenge.email), self._retention(link)
         )
         return GuestSessionView(session=session, expires_at=link.expires_at)
+
+
+def _link_resource(link: ShareLink) -> Resource:
+    return Resource("share-link", link.link_id, created_by=link.created_by)
+
+
+def _policy_view(policy: SharePolicy) -> SharePolicyView:
+    return SharePolicyView(
+        case_id=policy.case_id, members_may_create=policy.members_may_create, updated_at=policy.updated_at
+    )
 
 
 def _code_hash(challenge_id: str, code: str) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StringConstraints
 
 from caseroom.files.models import GalleryId
 
@@ -50,8 +50,8 @@ class CreateShareLink(StrictModel):
         description="At most 24 hours; a link is never extended (issue a new one)",
     )
     note: Note | None = None
-    show_patient_name: bool = Field(default=False, alias="showPatientName")
-    require_email_code: bool = Field(
+    show_patient_name: StrictBool = Field(default=False, alias="showPatientName")
+    require_email_code: StrictBool = Field(
         default=False,
         alias="requireEmailCode",
         description="The guest confirms an email address with a one-time code before the view opens",
@@ -146,3 +146,16 @@ class GuestSessionView(View):
         description="Send as the X-Share-Session header with the token; lives as long as the link"
     )
     expires_at: str = Field(alias="expiresAt")
+
+
+class SetSharePolicy(StrictModel):
+    members_may_create: StrictBool = Field(
+        alias="membersMayCreate",
+        description="Active members of the case's team may create share links (and revoke their own)",
+    )
+
+
+class SharePolicyView(View):
+    case_id: str = Field(alias="caseId")
+    members_may_create: bool = Field(alias="membersMayCreate")
+    updated_at: str | None = Field(default=None, alias="updatedAt")

@@ -63,3 +63,13 @@ class LinkAccess:
     request_id: str
     file_id: str | None = None
     guest_email: str | None = None
+
+
+@dataclass
+class SharePolicy:
+    """The case owner's setting for share links (one per case; absent: members may not create)."""
+
+    case_id: str
+    members_may_create: bool = False
+    updated_by: str | None = None
+    updated_at: str | None = None

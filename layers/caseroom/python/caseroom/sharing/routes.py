@@ -44,10 +44,12 @@ from caseroom.sharing.models import (
     GuestSessionView,
     LinkAccessPage,
     RequestEmailCode,
+    SetSharePolicy,
     SharedCase,
     SharedDownload,
     ShareLinkPage,
     ShareLinkView,
+    SharePolicyView,
 )
 
 router = Router()
@@ -113,7 +115,28 @@ def list_links(caseId: CaseIdPath, limit: PageSize = 25, cursor: Cursor = None) 
     return service().list_links(_who(), caseId, limit, cursor, request_meta(router))
 
 
-@router.post("/cases/<caseId>/share-links/<linkId>/revoke", summary="Revoke a share link, at once")
+@router.get(
+    "/cases/<caseId>/share-links/policy",
+    summary="Whether active members of the case's team may create share links",
+)
+@declares(Action.SHARE_LINK_POLICY_READ)
+def read_policy(caseId: CaseIdPath) -> SharePolicyView:
+    return service().policy(_who(), caseId, request_meta(router))
+
+
+@router.put(
+    "/cases/<caseId>/share-links/policy",
+    summary="The owner lets active members create share links (and revoke their own), or stops it",
+)
+@declares(Action.SHARE_LINK_POLICY_SET)
+def set_policy(caseId: CaseIdPath, body: Annotated[SetSharePolicy, Body()]) -> SharePolicyView:
+    return service().set_policy(_who(), caseId, body, request_meta(router))
+
+
+@router.post(
+    "/cases/<caseId>/share-links/<linkId>/revoke",
+    summary="Revoke a share link, at once (the owner any link, a member the links they made)",
+)
 @declares(Action.SHARE_LINK_REVOKE)
 @raises(ShareLinkNotFound)
 def revoke_link(caseId: CaseIdPath, linkId: LinkIdPath) -> ShareLinkView:

@@ -554,10 +554,12 @@ def _member_view(member: Member) -> MemberView:
 
 def invitation_link(invitation: Invitation) -> str:
     """Where the email sends the invitee: their Team-Up requests, which they reach after signing
-    in or signing up with the invited address (the invitation waits for that address)."""
+    in or signing up with the invited address (the invitation waits for that address). The web
+    app routes by the URL's hash (`/#/team-requests/<id>`), so the link works on any static host
+    (CloudFront, the local gateway) with no server-side rewrite."""
     from caseroom.settings import get_settings
 
-    return f"{get_settings().app_url.rstrip('/')}/team-requests/{invitation.invitation_id}"
+    return f"{get_settings().app_url.rstrip('/')}/#/team-requests/{invitation.invitation_id}"
 
 
 def _send_invitation_email(invitation: Invitation, case: Case) -> bool:
