@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.browser.test_webapp import WAIT_MS, assert_accessible, shoot, signed_in_page
 from tests.e2e.test_cases_flow import Client, sign_in
@@ -52,7 +53,7 @@ def _message(page: Any, text: str) -> Any:
 
 
 def _send(page: Any, room_name: str, text: str) -> None:
-    box = page.get_by_label(room_name)
+    box = page.get_by_test_id("rooms").get_by_label(room_name)
     box.fill(text)
     box.press("Enter")
 
@@ -67,15 +68,17 @@ def test_two_clinicians_exchange_messages_live_in_the_team_room(
     # Then it arrives on the owner's open page over the WebSocket, newest at the bottom, and the
     # colleague's draft is cleared once the server accepted it
     _message(owner, "Margins look short on 11").wait_for()
-    assert colleague.get_by_label("Message to the team").input_value() == ""
+    expect(colleague.get_by_test_id("rooms").get_by_label("Message to the team")).to_have_value(
+        "", timeout=WAIT_MS
+    )
     # When the owner replies to it and mentions the colleague
     reply_button = f"Reply to {room['colleague_name']}"
     _message(owner, "Margins look short on 11").get_by_role("button", name=reply_button).click()
-    owner.get_by_label("Mention a member").select_option(room["member_id"])
-    box = owner.get_by_label("Message to the team")
+    owner.get_by_test_id("rooms").get_by_label("Mention a member").select_option(room["member_id"])
+    box = owner.get_by_test_id("rooms").get_by_label("Message to the team")
     assert f"@{room['colleague_name']}" in box.input_value()
     box.type("agreed, rescan please")
-    owner.get_by_role("button", name="Send").click()
+    owner.get_by_test_id("rooms").get_by_role("button", name="Send", exact=True).click()
     # Then the colleague sees the reply, quoting the message and saying it mentions them
     reply = _message(colleague, "agreed, rescan please")
     reply.wait_for()
@@ -94,25 +97,25 @@ def test_typing_edit_and_delete_reach_the_other_member(room: dict[str, Any]) -> 
     mine.wait_for()
     _message(colleague, "Shade A3").wait_for()
     # When the owner starts typing, the colleague sees the indicator
-    owner.get_by_label("Message to the team").type("x")
+    owner.get_by_test_id("rooms").get_by_label("Message to the team").type("x")
     colleague.wait_for_selector(f"[data-testid=typing]:has-text('{room['owner_name']} is typing')")
-    owner.get_by_label("Message to the team").fill("")
+    owner.get_by_test_id("rooms").get_by_label("Message to the team").fill("")
     # When the owner edits it within the window
-    mine.get_by_role("button", name="Edit").click()
-    owner.get_by_label("Edit your message").fill("Shade A2")
-    owner.get_by_role("button", name="Save").click()
+    mine.get_by_role("button", name="Edit", exact=True).click()
+    owner.get_by_test_id("rooms").get_by_label("Edit your message").fill("Shade A2")
+    owner.get_by_test_id("rooms").get_by_role("button", name="Save", exact=True).click()
     # Then the colleague's page shows the new text, marked edited
     edited = _message(colleague, "Shade A2")
     edited.wait_for()
     assert "(edited)" in edited.inner_text()
     # When the owner deletes it, the colleague sees it deleted, its text gone
-    _message(owner, "Shade A2").get_by_role("button", name="Delete").click()
+    _message(owner, "Shade A2").get_by_role("button", name="Delete", exact=True).click()
     _message(colleague, "Shade A2").wait_for(state="detached")
     assert colleague.locator("[data-testid=messages] [data-testid=deleted]").count() >= 1
     # A colleague's message offers no edit or delete to the owner
     theirs = _message(owner, "Margins look short on 11").first  # (the owner's reply quotes it)
-    assert theirs.get_by_role("button", name="Edit").count() == 0
-    assert theirs.get_by_role("button", name="Delete").count() == 0
+    assert theirs.get_by_role("button", name="Edit", exact=True).count() == 0
+    assert theirs.get_by_role("button", name="Delete", exact=True).count() == 0
 
 
 def test_too_long_a_message_shows_the_error_by_its_code_and_keeps_the_draft(room: dict[str, Any]) -> None:
@@ -125,11 +128,11 @@ def test_too_long_a_message_shows_the_error_by_its_code_and_keeps_the_draft(room
     alert.wait_for()
     assert "too long" in alert.inner_text()
     assert "ZZZZ" not in alert.inner_text()
-    assert owner.get_by_label("Message to the team").input_value() == text
+    assert owner.get_by_test_id("rooms").get_by_label("Message to the team").input_value() == text
     # ...and nothing was posted
     assert _message(owner, "ZZZZ").count() == 0
     alert.get_by_role("button", name="Dismiss").click()
-    owner.get_by_label("Message to the team").fill("")
+    owner.get_by_test_id("rooms").get_by_label("Message to the team").fill("")
     assert_accessible(owner, "team room")
 
 
@@ -145,7 +148,7 @@ def test_unread_badge_of_the_other_room_counts_live(room: dict[str, Any]) -> Non
     assert status == 201
     # Then the badge counts it live; opening the tab shows it and clears the badge
     colleague.wait_for_selector("[data-testid=unread-patient]:has-text('1')")
-    colleague.get_by_role("tab", name="Patient room").click()
+    colleague.get_by_test_id("rooms").get_by_role("tab", name="Patient room").click()
     _message(colleague, "Your plan is ready").wait_for()
     colleague.wait_for_selector("[data-testid=unread-patient]:has-text('0')")
 
@@ -154,7 +157,7 @@ def test_patient_and_clinic_exchange_messages_in_the_patient_room(
     browser: Any, base_url: str, room: dict[str, Any], screenshot_dir: Path
 ) -> None:
     owner = room["owner"]
-    owner.get_by_role("tab", name="Patient room").click()
+    owner.get_by_test_id("rooms").get_by_role("tab", name="Patient room").click()
     # Given the patient on a phone opens the chat with the clinic in the Passport
     patient = signed_in_page(browser, base_url, "patient", viewport=PHONE, is_mobile=True, has_touch=True)
     patient.goto(f"{base_url}/#/passport/cases/{room['case_id']}/room")
@@ -176,8 +179,8 @@ def test_patient_and_clinic_exchange_messages_in_the_patient_room(
     shoot(patient, screenshot_dir, "phone-patient-room")
     # In French the room speaks French (labels, tabs) and still passes axe
     patient.get_by_label("Language").select_option("fr")
-    patient.get_by_label("Message au salon du patient").wait_for()
-    assert patient.get_by_role("tab", name="Salon du patient").count() == 1
+    patient.get_by_test_id("rooms").get_by_label("Message au salon du patient").wait_for()
+    assert patient.get_by_test_id("rooms").get_by_role("tab", name="Salon du patient").count() == 1
     assert_accessible(patient, "patient room (phone, French)")
 
 
