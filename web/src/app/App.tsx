@@ -17,6 +17,7 @@ import { Settings } from "../features/settings/Settings";
 import { WebhookDeliveries } from "../features/settings/Webhooks";
 import { Network } from "../features/team/Network";
 import { TeamRequests } from "../features/team/TeamRequests";
+import { PatientRoom } from "../features/chat/PatientRoom";
 
 function useRerenderOn(subscribe: (listener: () => void) => () => void): void {
   const [, setTick] = useState(0);
@@ -88,7 +89,7 @@ export function App() {
       screen = <NewCase />;
       break;
     case "case":
-      screen = <CaseScreen caseId={route.caseId} me={me} refreshKey={live.tick} />;
+      screen = <CaseScreen caseId={route.caseId} me={me} refreshKey={live.tick} channel={channel} />;
       break;
     case "notifications":
       screen = <Notifications refreshKey={live.tick} onRead={() => setUnread(0)} />;
@@ -116,6 +117,9 @@ export function App() {
       break;
     case "casePrint":
       screen = <PrintConfirmation caseId={route.caseId} />;
+      break;
+    case "patientRoom":
+      screen = <PatientRoom caseId={route.caseId} me={me} channel={channel} />;
   }
 
   return (

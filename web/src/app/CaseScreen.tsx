@@ -1,4 +1,4 @@
-// The case page, composed here (app layer) from three features: cases, files and lab.
+// The case page, composed here (app layer) from the features: cases, files, lab and the room (chat).
 import { api, must, type Me } from "../shared/api/client";
 import { t } from "../shared/i18n";
 import { ErrorBox, Loading, ScreenTitle } from "../shared/ui/components";
@@ -9,8 +9,10 @@ import { StatusMover } from "../features/lab/StatusMover";
 import { PlanningPanel } from "../features/planning/PlanningPanel";
 import { TeamPanel } from "../features/team/TeamPanel";
 import { href } from "../shared/router";
+import { CaseRooms } from "../features/chat/CaseRooms";
+import type { LiveChannel } from "../shared/live/socket";
 
-export function CaseScreen({ caseId, me, refreshKey }: { caseId: string; me: Me; refreshKey: number }) {
+export function CaseScreen({ caseId, me, refreshKey, channel }: { caseId: string; me: Me; refreshKey: number; channel?: LiveChannel }) {
   const view = useAsync(async () => must(await api.GET("/cases/{caseId}", { params: { path: { caseId } } })), [caseId, refreshKey]);
   if (view.error) return <ErrorBox error={view.error} />;
   if (!view.data) return <Loading />;
@@ -30,6 +32,7 @@ export function CaseScreen({ caseId, me, refreshKey }: { caseId: string; me: Me;
         <Timeline caseId={caseId} version={data.version + refreshKey} />
         {data.ownerId === me.userId && <AuditTrail caseId={caseId} version={data.version + refreshKey} />}
       </div>
+      {channel && <CaseRooms caseId={data.caseId} me={me} channel={channel} />}
       <p class="muted">{t("case.lab")}: {data.labId}</p>
       <p class="no-print">
         <a href={href({ name: "casePrint", caseId })}>{t("print.link")}</a>

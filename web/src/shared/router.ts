@@ -16,7 +16,8 @@ export type Route =
   | { name: "settings" }
   | { name: "webhook"; endpointId: string }
   | { name: "labPlanning" }
-  | { name: "casePrint"; caseId: string };
+  | { name: "casePrint"; caseId: string }
+  | { name: "patientRoom"; caseId: string };
 
 export function parse(hash: string): Route {
   const path = hash.replace(/^#/, "") || "/";
@@ -37,6 +38,7 @@ export function parse(hash: string): Route {
     return { name: "webhook", endpointId: parts[2] };
   if (head === "lab" && second === "planning" && parts.length === 2) return { name: "labPlanning" };
   if (head === "cases" && second && parts[2] === "print" && parts.length === 3) return { name: "casePrint", caseId: second };
+  if (head === "passport" && second === "cases" && parts.length === 4 && parts[2] && parts[3] === "room") return { name: "patientRoom", caseId: parts[2] };
   return { name: "notFound" };
 }
 
@@ -70,6 +72,8 @@ export function href(route: Route): string {
       return "#/lab/planning";
     case "casePrint":
       return `#/cases/${encodeURIComponent(route.caseId)}/print`;
+    case "patientRoom":
+      return `#/passport/cases/${encodeURIComponent(route.caseId)}/room`;
   }
 }
 

@@ -10,6 +10,8 @@ type Listener = (message: Record<string, unknown>) => void;
 
 export type LiveState = "connecting" | "open" | "closed";
 
+const HEARTBEAT_MS = 4 * 60 * 1000;
+
 export class LiveChannel {
   private socket: WebSocket | null = null;
   private listeners = new Set<Listener>();
@@ -17,6 +19,7 @@ export class LiveChannel {
   private retry = 0;
   private timer: number | undefined;
   private stopped = false;
+  private heartbeat: number | undefined;
 
   constructor(private readonly url: () => Promise<string | null>) {}
 
@@ -28,6 +31,7 @@ export class LiveChannel {
   stop(): void {
     this.stopped = true;
     clearTimeout(this.timer);
+    clearInterval(this.heartbeat);
     this.socket?.close();
     this.socket = null;
   }
@@ -40,6 +44,13 @@ export class LiveChannel {
   onState(listener: (state: LiveState) => void): () => void {
     this.stateListeners.add(listener);
     return () => this.stateListeners.delete(listener);
+  }
+
+  /** Sends a frame when the socket is open; false when it is not (the caller falls back to HTTPS). */
+  send(frame: Record<string, unknown>): boolean {
+    if (!this.socket || this.socket.readyState !== WebSocket.OPEN) return false;
+    this.socket.send(JSON.stringify(frame));
+    return true;
   }
 
   private emitState(state: LiveState): void {
@@ -71,6 +82,9 @@ export class LiveChannel {
     this.socket = socket;
     socket.onopen = () => {
       this.retry = 0;
+      // API Gateway closes a connection idle for 10 minutes: ping every 4.
+      clearInterval(this.heartbeat);
+      this.heartbeat = window.setInterval(() => this.send({ action: "ping" }), HEARTBEAT_MS);
       this.emitState("open");
     };
     socket.onmessage = (event) => {
@@ -83,6 +97,7 @@ export class LiveChannel {
     };
     socket.onclose = () => {
       if (this.socket !== socket) return;
+      clearInterval(this.heartbeat);
       this.socket = null;
       this.retryLater();
     };
