@@ -471,3 +471,21 @@ def _case_audit(case_id: str) -> list[tuple[str, str]]:
         ExpressionAttributeValues={":pk": {"S": f"AUDIT#CASE#{case_id}"}},
     )["Items"]
     return [(v["action"], v.get("objectId", "")) for v in map(dynamo.from_item, items)]
+
+
+def test_disconnecting_the_patient_closes_their_room_connections_and_only_theirs(
+    api: Api, chat: ws.Connections, world: World
+) -> None:
+    owner, surgeon, patient = (ws.connect(api, who) for who in (CLINICIAN, SURGEON, VERIFIED_PATIENT))
+    for connection_id in (owner, surgeon, patient):
+        joined = ws.frame(connection_id, {"action": "join", "caseId": world.case_id, "room": "patient"})
+        assert joined["type"] == "joined", joined
+    # When the clinic disconnects the patient
+    _ok(api("DELETE", "/cases/{caseId}/passport", f"/cases/{world.case_id}/passport"))
+    # Then the server closed the patient's connection (the clinic side stays) and forgot it
+    assert chat.deleted == [patient]
+    assert realtime.connection(patient, 0) is None
+    # ...and the next message in the patient room reaches the clinic side only
+    chat.posts.clear()
+    _ok(send(api, world, CLINICIAN, room="patient", text="After"), 201)
+    assert sorted(target for target, _ in chat.posts) == sorted([owner, surgeon])

@@ -375,5 +375,18 @@ def close_member_connections(case_id: str, user_id: str, now: datetime) -> int:
     return notifier.close_connections(connections)
 
 
+def close_patient_connections(case_id: str, owner_id: str, now: datetime) -> int:
+    """Closes the patient's connections to the case's patient room (one Query): every
+    connection there that is neither the owner's nor an active member's (a consistent read per
+    other user). Called when the clinic disconnects the patient, so no push reaches them after."""
+    from caseroom.team import dal as team_dal
+
+    members = realtime.members_of(realtime.room_audience(case_id, Room.PATIENT.value), int(now.timestamp()))
+    clinic_side: dict[str, bool] = {}
+    for user_id in set(members.values()):
+        clinic_side[user_id] = user_id == owner_id or team_dal.get_member(case_id, user_id) is not None
+    return notifier.close_connections([cid for cid, user_id in members.items() if not clinic_side[user_id]])
+
+
 def _parse(value: str) -> datetime:
     return datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(UTC)

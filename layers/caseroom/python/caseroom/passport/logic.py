@@ -166,6 +166,11 @@ class PassportService:
         connection = self._connection(case.case_id)
         record = self._record(who, meta, Action.PASSPORT_DISCONNECT, case.case_id, "passport", case.case_id)
         dal.disconnect(connection, also=[audit_store.audit_put_action(record)])
+        # Effective at once on the live side too: the patient's sockets in the patient room close
+        # (their next frame would be refused anyway: every frame re-checks the connection).
+        from caseroom.chat.logic import close_patient_connections
+
+        close_patient_connections(case.case_id, case.owner_id, self.clock.now())
         return PassportDisconnected(case_id=case.case_id, disconnected_at=record.at)
 
     # --- the patient's side -------------------------------------------------------------------
