@@ -117,7 +117,7 @@ def main() -> int:
             pages = {
                 "sign-in screen (/)": base_url + "/",
                 # The token is in the fragment: the page moves it out of the address bar at once.
-                "guest share-link page (#/shared/<token>)": _guest_link(base_url, folder),
+                "guest share-link page (#/guest/<token>)": _guest_link(base_url, folder),
             }
             reports = {
                 name: _lighthouse(url, folder / f"{i}.json") for i, (name, url) in enumerate(pages.items())
