@@ -36,6 +36,8 @@ def security_headers(storage_origin: str) -> dict[str, str]:
             "style-src 'self'",
             "img-src 'self' data: blob:",
             f"connect-src 'self' ws://127.0.0.1:* {storage_origin}",
+            # PDF previews: the app fetches the file and frames it as a blob: URL.
+            "frame-src blob:",
             "worker-src 'self'",
             "manifest-src 'self'",
             "frame-ancestors 'none'",

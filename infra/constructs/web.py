@@ -37,6 +37,8 @@ def content_security_policy(files_bucket: s3.IBucket, hosted_ui: str) -> str:
             "style-src 'self'",
             f"img-src 'self' data: blob: {files}",
             f"connect-src 'self' {api_hosts} {files} {hosted_ui}",
+            # PDF previews: the app fetches the file and frames it as a blob: URL.
+            "frame-src blob:",
             "worker-src 'self'",
             "manifest-src 'self'",
             "frame-ancestors 'none'",

@@ -77,6 +77,7 @@ def test_every_response_carries_a_strict_csp_and_security_headers(template: Temp
     ):
         assert directive in csp
     assert "object-src 'none'" in csp and "base-uri 'none'" in csp
+    assert "frame-src blob:" in csp  # PDF previews only: fetched, then framed as blob: URLs
     assert (
         "unsafe-inline" not in csp
         and "unsafe-eval" not in csp

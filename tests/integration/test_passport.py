@@ -92,6 +92,8 @@ def test_the_invitation_is_emailed(api: Api) -> None:
     message = ses_backends[DEFAULT_ACCOUNT_ID]["us-east-1"].sent_messages[-1]
     assert message.destinations["ToAddresses"] == [PATIENT.email]
     assert CLINICIAN.name in message.body and case_id not in message.body
+    # And its link opens the web app's Passport screen (a hash route, not an API path)
+    assert '<a href="https://app.caseroom.example/#/passport">' in message.body
 
 
 def test_one_patient_account_holds_cases_of_several_clinics(api: Api) -> None:

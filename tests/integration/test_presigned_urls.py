@@ -39,7 +39,8 @@ __all__ = ["call"]
 
 ROOT = Path(__file__).resolve().parents[2]
 REGION = "us-east-1"
-NOT_PRESIGNED = {"EndpointView", "EndpointCreated", "CreateEndpointRequest"}  # webhook targets
+# Webhook targets, and a created share link's url (the web app's guest page, not storage).
+NOT_PRESIGNED = {"EndpointView", "EndpointCreated", "CreateEndpointRequest", "CreatedShareLink"}
 
 
 def _refs(node: Any) -> list[str]:

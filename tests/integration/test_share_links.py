@@ -49,6 +49,8 @@ def test_a_guest_sees_the_chosen_galleries_and_downloads_within_them(api: Api) -
     # When the owner shares Initial Documentation only, without the patient's name
     link = _create(api, world.case_id, galleryIds=["initial-documentation"], note="For Dr. Lee")
     assert link["state"] == "active" and len(link["token"]) == 43
+    # (the link to hand over is the web app's guest page, the token after `#`: never sent to a server)
+    assert link["url"] == f"https://app.caseroom.example/#/guest/{link['token']}"
     assert link["expiresAt"] == "2026-11-03T09:00:00.000Z"  # 24 h from creation by default
     # Then the guest sees that gallery and its file, never the patient's name, Rx or the other gallery
     view = _ok(_guest(api, link["token"]))

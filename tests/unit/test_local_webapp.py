@@ -44,6 +44,8 @@ def test_index_assets_and_service_worker_are_served_with_a_strict_csp(dist: Path
                 "script-src 'self'" in csp
                 and "connect-src 'self' ws://127.0.0.1:* http://127.0.0.1:5000" in csp
             )
+            # (frames only for PDF previews, which the app fetches and frames as blob: URLs)
+            assert "frame-src blob:" in csp and "object-src 'none'" in csp
             assert index.headers["Cache-Control"] == "no-cache"
             assert asset.status == 200 and "immutable" in asset.headers["Cache-Control"]
             assert asset.headers["Content-Type"].startswith("text/javascript")

@@ -10,6 +10,8 @@ import { CaseList } from "../features/cases/CaseList";
 import { NewCase } from "../features/cases/NewCase";
 import { LabQueue } from "../features/lab/LabQueue";
 import { Notifications, unreadCount } from "../features/notifications/Notifications";
+import { PassportCase, PassportCases } from "../features/passport/PassportScreens";
+import { GuestView } from "../features/sharing/GuestView";
 import { CaseScreen } from "./CaseScreen";
 import { PrintConfirmation } from "../features/cases/PrintConfirmation";
 import { LabPlanning } from "../features/planning/LabPlanning";
@@ -64,6 +66,8 @@ export function App() {
     };
   }, [me, channel]);
 
+  // A share link's guest has no account: the page needs no sign-in (the link's token authorizes).
+  if (route.name === "guest") return <Shell><GuestView tokenFromAddress={route.token} /></Shell>;
   if (!token) {
     return (
       <Shell>
@@ -75,12 +79,13 @@ export function App() {
   if (!me) return <Shell><Loading /></Shell>;
 
   const isLab = me.role === "lab";
-  const home = isLab ? <LabQueue refreshKey={live.tick} /> : <CaseList />;
+  const isPatient = me.role === "patient";
+  const home = isLab ? <LabQueue refreshKey={live.tick} /> : isPatient ? <PassportCases /> : <CaseList />;
   let screen;
   switch (route.name) {
     case "signIn":
     case "cases":
-      screen = route.name === "cases" && !isLab ? <CaseList key={live.tick} /> : home;
+      screen = route.name === "cases" && !isLab && !isPatient ? <CaseList key={live.tick} /> : home;
       break;
     case "labQueue":
       screen = <LabQueue refreshKey={live.tick} />;
@@ -93,6 +98,12 @@ export function App() {
       break;
     case "notifications":
       screen = <Notifications refreshKey={live.tick} onRead={() => setUnread(0)} />;
+      break;
+    case "passport":
+      screen = <PassportCases />;
+      break;
+    case "passportCase":
+      screen = <PassportCase caseId={route.caseId} />;
       break;
     case "notFound":
       screen = <ScreenTitle>{t("app.notFound")}</ScreenTitle>;
@@ -127,7 +138,11 @@ export function App() {
       nav={
         <nav aria-label={t("nav.main")}>
           <ul class="plain row">
-            {isLab ? (
+            {isPatient ? (
+              <li>
+                <a href={href({ name: "passport" })}>{t("nav.passport")}</a>
+              </li>
+            ) : isLab ? (
               <li>
                 <a href={href({ name: "labQueue" })}>{t("nav.queue")}</a>
               </li>

@@ -11,6 +11,7 @@ import { TeamPanel } from "../features/team/TeamPanel";
 import { href } from "../shared/router";
 import { CaseRooms } from "../features/chat/CaseRooms";
 import type { LiveChannel } from "../shared/live/socket";
+import { SharingPanel } from "../features/sharing/SharingPanel";
 
 export function CaseScreen({ caseId, me, refreshKey, channel }: { caseId: string; me: Me; refreshKey: number; channel?: LiveChannel }) {
   const view = useAsync(async () => must(await api.GET("/cases/{caseId}", { params: { path: { caseId } } })), [caseId, refreshKey]);
@@ -27,6 +28,7 @@ export function CaseScreen({ caseId, me, refreshKey, channel }: { caseId: string
         <CaseDetails view={data} canEdit={data.ownerId === me.userId} onChanged={view.reload} />
         {isLab && <StatusMover view={data} onMoved={view.reload} />}
         <FilesPanel caseId={caseId} refreshKey={refreshKey} />
+        {data.ownerId === me.userId && <SharingPanel caseId={caseId} />}
         <PlanningPanel view={data} me={me} onChanged={view.reload} />
         <TeamPanel view={data} me={me} onChanged={view.reload} />
         <Timeline caseId={caseId} version={data.version + refreshKey} />

@@ -17,7 +17,10 @@ export type Route =
   | { name: "webhook"; endpointId: string }
   | { name: "labPlanning" }
   | { name: "casePrint"; caseId: string }
-  | { name: "patientRoom"; caseId: string };
+  | { name: "patientRoom"; caseId: string }
+  | { name: "passport" }
+  | { name: "passportCase"; caseId: string }
+  | { name: "guest"; token?: string };
 
 export function parse(hash: string): Route {
   const path = hash.replace(/^#/, "") || "/";
@@ -39,6 +42,10 @@ export function parse(hash: string): Route {
   if (head === "lab" && second === "planning" && parts.length === 2) return { name: "labPlanning" };
   if (head === "cases" && second && parts[2] === "print" && parts.length === 3) return { name: "casePrint", caseId: second };
   if (head === "passport" && second === "cases" && parts.length === 4 && parts[2] && parts[3] === "room") return { name: "patientRoom", caseId: parts[2] };
+  if (head === "passport" && parts.length === 1) return { name: "passport" };
+  if (head === "passport" && second && parts.length === 2) return { name: "passportCase", caseId: second };
+  // A share link: #/guest/<token> (the token stays in the fragment, which no browser sends).
+  if (head === "guest" && parts.length <= 2) return second ? { name: "guest", token: second } : { name: "guest" };
   return { name: "notFound" };
 }
 
@@ -74,6 +81,12 @@ export function href(route: Route): string {
       return `#/cases/${encodeURIComponent(route.caseId)}/print`;
     case "patientRoom":
       return `#/passport/cases/${encodeURIComponent(route.caseId)}/room`;
+    case "passport":
+      return "#/passport";
+    case "passportCase":
+      return `#/passport/${encodeURIComponent(route.caseId)}`;
+    case "guest":
+      return "#/guest"; // never with the token: only the link the clinician hands over carries it
   }
 }
 

@@ -45,8 +45,8 @@ class Settings:
     cursor_key_secret_arn: str = ""
     cursor_key_file: str = ""
     cursor_key: str = ""
-    # The web app (hash routes): the Rx script's QR code links to {app_url}/#/cases/{caseId};
-    # emails (Team-Up invitations) link into it (/#/team-requests/{invitationId}).
+    # The web app (hash routes): the Rx script's QR code ({app_url}/#/cases/{caseId}), share
+    # links and emails (Team-Up invitations, the Passport) link into it through app_link.
     app_url: str = "https://app.caseroom.example"
     # Only the local runtime sets this: every boto3 client then talks to moto on 127.0.0.1.
     aws_endpoint_url: str | None = None
@@ -93,3 +93,10 @@ def _parse_bool(key: str, raw: str) -> bool:
 @cache
 def get_settings() -> Settings:
     return Settings.from_environment()
+
+
+def app_link(route: str) -> str:
+    """A link to one screen of the web app. Its screens are hash routes (`/#/cases/ID`): the
+    fragment never reaches a server, so a path can't collide with the API's on the shared
+    origin, and what follows `#` (a share link's token) stays out of every access log."""
+    return f"{get_settings().app_url.rstrip('/')}/#/{route.lstrip('/')}"

@@ -1,6 +1,7 @@
 import { useEffect, useState } from "preact/hooks";
 import { api, must, type FileKind } from "../../shared/api/client";
 import { formatBytes, formatDateTime, label, t } from "../../shared/i18n";
+import { FileActions } from "../../shared/preview/Preview";
 import { ErrorBox, Loading } from "../../shared/ui/components";
 import { useAsync } from "../../shared/ui/hooks";
 import { guessKind, Interrupted, uploadFile } from "./upload";
@@ -17,7 +18,6 @@ export function FilesPanel({ caseId, refreshKey }: { caseId: string; refreshKey:
   const [transfers, setTransfers] = useState<Transfer[]>([]);
   const [tick, setTick] = useState(0);
   const [dragging, setDragging] = useState(false);
-  const [error, setError] = useState<Error>();
   const files = useAsync(
     async () => must(await api.GET("/cases/{caseId}/galleries/{galleryId}/files", { params: { path: { caseId, galleryId } } })),
     [caseId, galleryId, tick, refreshKey],
@@ -60,18 +60,7 @@ export function FilesPanel({ caseId, refreshKey }: { caseId: string; refreshKey:
     setTick((n) => n + 1);
   };
 
-  const download = async (fileId: string) => {
-    try {
-      const link = must(await api.GET("/cases/{caseId}/files/{fileId}/download", { params: { path: { caseId, fileId } } }));
-      const anchor = document.createElement("a");
-      anchor.href = link.url;
-      anchor.download = link.fileName;
-      anchor.rel = "noopener";
-      anchor.click();
-    } catch (caught) {
-      setError(caught as Error);
-    }
-  };
+  const getLink = async (fileId: string) => must(await api.GET("/cases/{caseId}/files/{fileId}/download", { params: { path: { caseId, fileId } } }));
 
   return (
     <section class="card" aria-labelledby="files-title">
@@ -153,7 +142,6 @@ export function FilesPanel({ caseId, refreshKey }: { caseId: string; refreshKey:
           </li>
         ))}
       </ul>
-      {error && <ErrorBox error={error} />}
       {files.loading && !files.data && <Loading />}
       {files.error && <ErrorBox error={files.error} />}
       {files.data && files.data.items.length === 0 && <p class="muted">{t("files.empty")}</p>}
@@ -164,11 +152,7 @@ export function FilesPanel({ caseId, refreshKey }: { caseId: string; refreshKey:
             <span class="muted">
               {label(file.kind)} · {formatBytes(file.sizeBytes)} · {file.status} · {formatDateTime(file.createdAt)}
             </span>{" "}
-            {file.status === "available" && (
-              <button type="button" class="button small secondary" aria-label={t("files.download", { name: file.fileName })} onClick={() => download(file.fileId)}>
-                ⤓
-              </button>
-            )}
+            {file.status === "available" && <FileActions file={file} getLink={getLink} />}
           </li>
         ))}
       </ul>

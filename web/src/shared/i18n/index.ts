@@ -46,6 +46,12 @@ export function label(value: string): string {
   return key in CATALOGS[current] ? CATALOGS[current][key] : value;
 }
 
+/** An audit action (file.read, shared.view...) said in words; an unknown one as it is. */
+export function actionLabel(action: string): string {
+  const key = `act.${action}` as MessageKey;
+  return key in CATALOGS[current] ? CATALOGS[current][key] : action;
+}
+
 /** The user's own variant of the chosen language (en-GB, fr-CA...) for dates and numbers. */
 function formatLocale(): string {
   return navigator.languages.find((tag) => tag.toLowerCase().startsWith(current)) ?? current;

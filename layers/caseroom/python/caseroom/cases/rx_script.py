@@ -11,7 +11,7 @@ from caseroom.cases.records import Case, RxScriptDocument
 from caseroom.clock import Clock, SystemClock, iso
 from caseroom.events import DomainEvent
 from caseroom.observability import logger
-from caseroom.settings import get_settings
+from caseroom.settings import app_link
 
 
 def rx_document(
@@ -30,7 +30,7 @@ def rx_document(
     (the clinic's and the lab's records, Rx fields not modelled yet): each prints when given."""
     return rx_pdf.RxDocument(
         case_id=case.case_id,
-        case_url=f"{get_settings().app_url.rstrip('/')}/#/cases/{case.case_id}",
+        case_url=app_link(f"cases/{case.case_id}"),
         patient_name=case.patient_name,
         clinician_name=case.owner_name,
         case_type=case.case_type.value,

@@ -15,11 +15,12 @@ from caseroom.notifications.kinds import NoticeKind
 from caseroom.notifications.service import Recipient, deliver, send
 from caseroom.notifications.templates import Paragraph
 from caseroom.passport.records import PatientConnection
-from caseroom.settings import get_settings
+from caseroom.settings import app_link
 
 
 def passport_url() -> str:
-    return f"{get_settings().app_url.rstrip('/')}/passport"
+    """The Passport screen of the web app (a hash route: `/passport` would be an API path)."""
+    return app_link("passport")
 
 
 def _tell(connection: PatientConnection, kind: NoticeKind, source: str, clock: Clock) -> None:

@@ -43,6 +43,7 @@ from caseroom.files import storage
 from caseroom.files.logic import DOWNLOAD_LINK_SECONDS, FIXED_GALLERIES, content_disposition
 from caseroom.files.records import CaseFile, FileStatus
 from caseroom.paging import PageRequest
+from caseroom.settings import app_link
 from caseroom.sharing import dal, notices
 from caseroom.sharing.models import (
     ConfirmEmailCode,
@@ -170,7 +171,7 @@ class ShareService:
         record = self._audit(who, meta, Action.SHARE_LINK_CREATE, case.case_id, "share-link", link.link_id)
         dal.create_link(link, self._retention(link), also=[audit_store.audit_put_action(record)])
         notices.schedule_expiry_warning(link)
-        return CreatedShareLink(**self._view(link).model_dump(), token=token)
+        return CreatedShareLink(**self._view(link).model_dump(), token=token, url=app_link(f"guest/{token}"))
 
     def list_links(
         self, who: Principal, case_id: str, limit: int, cursor: str | None, meta: RequestMeta

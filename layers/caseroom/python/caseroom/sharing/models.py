@@ -75,6 +75,10 @@ class ShareLinkView(View):
 
 class CreatedShareLink(ShareLinkView):
     token: str = Field(description="Shown once, never stored: the guest sends it as the X-Share-Token header")
+    url: str = Field(
+        description="The link to hand the guest: the web app's share-link page with the token after `#`,"
+        " which browsers never send to a server (the page sends it as X-Share-Token)"
+    )
 
 
 class ShareLinkPage(View):

@@ -557,9 +557,9 @@ def invitation_link(invitation: Invitation) -> str:
     in or signing up with the invited address (the invitation waits for that address). The web
     app routes by the URL's hash (`/#/team-requests/<id>`), so the link works on any static host
     (CloudFront, the local gateway) with no server-side rewrite."""
-    from caseroom.settings import get_settings
+    from caseroom.settings import app_link
 
-    return f"{get_settings().app_url.rstrip('/')}/#/team-requests/{invitation.invitation_id}"
+    return app_link(f"team-requests/{invitation.invitation_id}")
 
 
 def _send_invitation_email(invitation: Invitation, case: Case) -> bool:
