@@ -489,3 +489,26 @@ def test_disconnecting_the_patient_closes_their_room_connections_and_only_theirs
     chat.posts.clear()
     _ok(send(api, world, CLINICIAN, room="patient", text="After"), 201)
     assert sorted(target for target, _ in chat.posts) == sorted([owner, surgeon])
+
+
+def test_a_frame_that_loses_the_bucket_race_is_not_rate_limited_but_a_flood_is(
+    api: Api, chat: ws.Connections, clock: FixedClock
+) -> None:
+    from caseroom.chat.socket import BURST, RateLimited, _spend_token
+
+    connection_id = ws.connect(api, CLINICIAN)
+    found = realtime.connection(connection_id, 0)
+    assert found is not None
+    stale = found[1]  # what two frames of one connection read before either spent
+    now_ms = int(clock.now().timestamp() * 1000)
+    # When two frames spend with the same read (parallel sandboxes), both pass: the loser re-reads
+    _spend_token(connection_id, stale, now_ms)
+    _spend_token(connection_id, stale, now_ms)
+    # ...and the bucket holds what two spends left
+    after = realtime.connection(connection_id, 0)
+    assert after is not None and float(after[1]["bucketTokens"]) == pytest.approx(BURST - 2)
+    # But a flood at one instant still ends at the burst
+    for _ in range(int(BURST) - 2):
+        _spend_token(connection_id, realtime.connection(connection_id, 0)[1], now_ms)  # type: ignore[index]
+    with pytest.raises(RateLimited):
+        _spend_token(connection_id, stale, now_ms)

@@ -111,28 +111,41 @@ def _validated(action: str, document: dict[str, Any]) -> _Frame:
         raise ValidationFailed(details=details) from exc
 
 
+SPEND_ATTEMPTS = 3  # a lost race re-reads the bucket; three losses in a row are a real flood
+
+
 def _spend_token(connection_id: str, values: dict[str, Any], now_ms: int) -> None:
     """The connection's token bucket: RATE_PER_SECOND refill, BURST capacity; RateLimited when empty.
-    One conditional write: two frames racing for the same token cannot both spend it."""
-    last = int(values.get("bucketAt", 0))
-    stored = float(values.get("bucketTokens", BURST))
-    tokens = min(BURST, stored + max(0, now_ms - last) / 1000 * RATE_PER_SECOND) if last else BURST
-    if tokens < 1:
-        raise RateLimited()
-    condition = "bucketAt = :last" if last else "attribute_not_exists(bucketAt)"
-    request: dict[str, Any] = {
-        "TableName": dynamo.table_name(),
-        "Key": dynamo.key(realtime.connection_pk(connection_id), realtime.CONNECTION_SK),
-        "UpdateExpression": "SET bucketTokens = :t, bucketAt = :now",
-        "ConditionExpression": f"attribute_exists(pk) AND {condition}",
-        "ExpressionAttributeValues": {":t": {"N": f"{tokens - 1:.3f}"}, ":now": {"N": str(now_ms)}},
-    }
-    if last:
-        request["ExpressionAttributeValues"][":last"] = {"N": str(last)}
-    try:
-        dynamo.update(request)
-    except dynamo.ConditionFailed as exc:
-        raise RateLimited() from exc
+    A conditional write, so two frames racing for the same token cannot both spend it; the one
+    that loses the race reads the bucket again and tries once more (frames of one connection run
+    in parallel sandboxes: losing a race is not being over the limit)."""
+    for attempt in range(SPEND_ATTEMPTS):
+        last = int(values.get("bucketAt", 0))
+        stored = float(values.get("bucketTokens", BURST))
+        tokens = min(BURST, stored + max(0, now_ms - last) / 1000 * RATE_PER_SECOND) if last else BURST
+        if tokens < 1:
+            raise RateLimited()
+        condition = "bucketAt = :last" if last else "attribute_not_exists(bucketAt)"
+        request: dict[str, Any] = {
+            "TableName": dynamo.table_name(),
+            "Key": dynamo.key(realtime.connection_pk(connection_id), realtime.CONNECTION_SK),
+            "UpdateExpression": "SET bucketTokens = :t, bucketAt = :now",
+            "ConditionExpression": f"attribute_exists(pk) AND {condition}",
+            "ExpressionAttributeValues": {
+                ":t": {"N": f"{tokens - 1:.3f}"},
+                ":now": {"N": str(max(now_ms, last))},
+            },
+        }
+        if last:
+            request["ExpressionAttributeValues"][":last"] = {"N": str(last)}
+        try:
+            dynamo.update(request)
+            return
+        except dynamo.ConditionFailed as exc:
+            found = realtime.connection(connection_id, now_ms // 1000)
+            if found is None or attempt == SPEND_ATTEMPTS - 1:
+                raise RateLimited() from exc
+            values = found[1]
 
 
 def handle(
