@@ -27,8 +27,9 @@ ROOT = Path(__file__).resolve().parents[2]
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 200
 
 
-# A guest's request for an email code: a retry is a resend (a new code), by design.
-NOT_REPLAYED = {"/shared/email-code"}
+# A guest's request for an email code: a retry is a resend (a new code), by design. A WebSocket
+# ticket is single-use: a retry must get a fresh one, never the one a first attempt may have used.
+NOT_REPLAYED = {"/shared/email-code", "/realtime/tickets"}
 
 
 def creating_posts() -> set[str]:
@@ -91,6 +92,8 @@ def _different(route: str, body: dict[str, Any], api: Api) -> dict[str, Any]:
         return {**body, "note": "another"}
     if route == "/cases/{caseId}/passport":
         return {"email": "someone.else@mail.test"}
+    if route == "/cases/{caseId}/rooms/{room}/messages":
+        return {"text": "Another message"}
     if route == "/cases/{caseId}/team/invitations":
         return {**body, "email": "another.colleague@mail.test"}
     return {**body, "name": "Other gallery"}
@@ -113,10 +116,17 @@ def _invitation(api: Api) -> tuple[str, str, dict[str, Any], Any]:
     return "/cases/{caseId}/team/invitations", f"/cases/{case_id}/team/invitations", body, None
 
 
+def _message(api: Api) -> tuple[str, str, dict[str, Any], Any]:
+    case_id = str(api("POST", "/cases", body=CROWN)[1]["caseId"])
+    body = {"text": "Margins look short on 11"}
+    return "/cases/{caseId}/rooms/{room}/messages", f"/cases/{case_id}/rooms/team/messages", body, None
+
+
 CASES: dict[str, Callable[[Api], tuple[str, str, dict[str, Any], Any]]] = {
     "/cases/{caseId}/share-links": _share_link,
     "/cases/{caseId}/passport": _connect,
     "/cases/{caseId}/team/invitations": _invitation,
+    "/cases/{caseId}/rooms/{room}/messages": _message,
     "/cases/{caseId}/uploads": _upload,
     "/cases/{caseId}/galleries": _gallery,
     "/lab/planning/blocks": _block,

@@ -18,7 +18,9 @@ import pytest
 
 import functions.realtime.handler as realtime_handler
 from caseroom import dynamo, notifier
-from caseroom.clock import FixedClock, SystemClock
+from caseroom.chat import routes as chat_routes
+from caseroom.chat.logic import ChatService
+from caseroom.clock import FixedClock
 from caseroom.notifications import routes as notification_routes
 from caseroom.notifications import service as notification_service
 from caseroom.notifications.api import NotificationService
@@ -51,8 +53,10 @@ def runtime() -> Iterator[LocalRuntime]:
         sender.use_clock(clock)
         notification_service.use_clock(clock)
         webhook_routes.use_service(WebhookService(clock=clock))
-        # $connect verifies tokens against its own clock: the same injected one
-        realtime_handler._clock = clock  # type: ignore[assignment]
+        # $connect redeems tickets against its own clock, and chat_api issues them with the
+        # chat service's: both the same injected one
+        realtime_handler.use_clock(clock)
+        chat_routes.use_service(ChatService(clock=clock))
         notification_routes.use_service(NotificationService(clock=clock))
         sender.use_random(lambda low, high: high)  # the longest backoff: deterministic timings
         yield started
@@ -60,7 +64,8 @@ def runtime() -> Iterator[LocalRuntime]:
     sender.use_random(None)
     webhook_routes.use_service(None)
     notification_routes.use_service(None)
-    realtime_handler._clock = SystemClock()
+    realtime_handler.use_clock(None)
+    chat_routes.use_service(None)
     notification_service.use_clock(None)
 
 

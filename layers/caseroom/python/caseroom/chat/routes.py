@@ -26,7 +26,16 @@ from caseroom.errors import (
     ReplyToNotFound,
 )
 from caseroom.http import current_principal, request_meta
-from caseroom.route_support import CaseIdPath, Cursor, PageSize, ServiceSlot, declares, raises
+from caseroom.route_support import (
+    CaseIdPath,
+    Cursor,
+    IdempotencyKey,
+    PageSize,
+    ServiceSlot,
+    create_once,
+    declares,
+    raises,
+)
 
 router = Router()
 
@@ -84,8 +93,24 @@ def history(
 )
 @declares(Action.CHAT_POST)
 @raises(MessageTooLong, MessageEmpty, ReplyToNotFound, AttachmentNotFound, MentionNotMember)
-def send(caseId: CaseIdPath, room: RoomPath, body: Annotated[SendMessage, Body()]) -> tuple[MessageView, int]:
-    return service().send(_who(), caseId, room, body, request_meta(router)), 201
+def send(
+    caseId: CaseIdPath,
+    room: RoomPath,
+    body: Annotated[SendMessage, Body()],
+    idempotency_key: IdempotencyKey = None,
+) -> tuple[MessageView, int]:
+    who, meta = _who(), request_meta(router)
+    request = {"caseId": caseId, "room": room, **body.model_dump(mode="json", by_alias=True)}
+    sent = create_once(
+        "chat_send",
+        who.user_id,
+        idempotency_key,
+        request,
+        MessageView,
+        lambda: service().send(who, caseId, room, body, meta),
+        router.lambda_context,
+    )
+    return sent, 201
 
 
 @router.patch(
