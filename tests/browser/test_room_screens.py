@@ -104,7 +104,9 @@ def test_typing_edit_and_delete_reach_the_other_member(room: dict[str, Any]) -> 
     mine.get_by_role("button", name="Edit", exact=True).click()
     owner.get_by_test_id("rooms").get_by_label("Edit your message").fill("Shade A2")
     owner.get_by_test_id("rooms").get_by_role("button", name="Save", exact=True).click()
-    # Then the colleague's page shows the new text, marked edited
+    # Then the server accepted it (the owner's page shows the answer)...
+    _message(owner, "Shade A2").wait_for()
+    # ...and the colleague's page shows the new text, marked edited
     edited = _message(colleague, "Shade A2")
     edited.wait_for()
     assert "(edited)" in edited.inner_text()

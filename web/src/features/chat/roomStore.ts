@@ -10,6 +10,11 @@ import type { LiveChannel } from "../../shared/live/socket";
 
 export type RoomName = Schemas["Room"];
 export type Message = Schemas["MessageView"];
+/** Which of two copies of a message is newer: a delete follows an edit, an edit the sending. */
+function version(message: Message): string {
+  return message.deletedAt ?? message.editedAt ?? message.createdAt;
+}
+
 export type Draft = { text: string; replyTo?: string; attachments: string[]; mentions: string[] };
 
 /** A message may be edited or deleted by its author this long after it was sent (the server decides). */
@@ -69,8 +74,10 @@ export class RoomStore {
   }
 
   private upsert(message: Message): boolean {
-    const known = this.messages.has(message.messageId);
-    this.messages.set(message.messageId, message);
+    const known = this.messages.get(message.messageId);
+    // A history page fetched before an edit or delete may arrive after its push: never let an
+    // older version of a message replace a newer one.
+    if (!known || version(message) >= version(known)) this.messages.set(message.messageId, message);
     this.typists.delete(message.authorId);
     return !known;
   }
