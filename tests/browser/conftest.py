@@ -19,12 +19,23 @@ CHROMIUM = os.environ.get("CASEROOM_CHROMIUM", "/usr/bin/chromium")
 SCREENSHOT_DIR_ENV = "CASEROOM_SCREENSHOT_DIR"
 
 
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+    report = yield
+    if report.when == "call" and report.failed:
+        runtime = item.module.__dict__.get("_RUNTIME") if item.module else None
+        if runtime is not None:  # the runtime's console around the failure, to tell why in CI
+            report.sections.append(("runtime console (last 60 lines)", "\n".join(runtime.recent_lines(60))))
+    return report
+
+
 @pytest.fixture(scope="module")
-def base_url() -> Iterator[str]:
+def base_url(request: pytest.FixtureRequest) -> Iterator[str]:
     if not (REPO_ROOT / "web" / "dist" / "index.html").is_file():
         pytest.fail("web/dist is not built: run `make setup` (npm ci + vite build in web/)")
     # Multipart above 5 MiB, so the resumed-upload test stays small.
     runtime = start_runtime_process(extra_args=("--multipart-threshold-mb", "5"))
+    request.module._RUNTIME = runtime
     try:
         url = runtime.wait_for_line(r"API base URL\s+(http://127\.0\.0\.1:\d+)", STARTUP_TIMEOUT_S)[1]
         runtime.wait_for_line(r"^Ready\.$", STARTUP_TIMEOUT_S)

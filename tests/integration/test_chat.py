@@ -344,6 +344,10 @@ def test_unread_counts_per_member_and_room(
 def test_the_author_edits_and_deletes_within_the_window_and_the_original_is_kept(
     api: Api, chat: ws.Connections, world: World, clock: FixedClock
 ) -> None:
+    # Given the owner and the lab in the room
+    watchers = [ws.connect(api, who) for who in (CLINICIAN, LAB_TECH)]
+    for connection_id in watchers:
+        ws.frame(connection_id, {"action": "join", "caseId": world.case_id, "room": "team"})
     message_id = _ok(send(api, world, SURGEON, text="Margin at 0.5 mm"), 201)["messageId"]
     path = MESSAGE.format(caseId=world.case_id, room="team", messageId=message_id)
     # Someone else cannot edit it
@@ -354,6 +358,14 @@ def test_the_author_edits_and_deletes_within_the_window_and_the_original_is_kept
     assert edited["text"] == "Margin at 0.4 mm" and edited["editedAt"]
     deleted = _ok(api("DELETE", MESSAGE, path, who=SURGEON))
     assert deleted["text"] == "" and deleted["deletedAt"]
+    # Every connection in the room was pushed the send, the edit and the delete, in that order
+    for connection_id in watchers:
+        pushed = [(p["type"], p["message"]["text"]) for p in chat.to(connection_id)]
+        assert pushed == [
+            ("message", "Margin at 0.5 mm"),
+            ("message.edited", "Margin at 0.4 mm"),
+            ("message.deleted", ""),
+        ]
     [shown] = _ok(history(api, world, CLINICIAN))["items"]
     assert shown["deletedAt"] and shown["text"] == ""
     # The originals stay (insert-only revisions next to the audit records)

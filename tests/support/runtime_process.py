@@ -47,6 +47,18 @@ class RuntimeProcess:
                 return found
         raise AssertionError(f"no line matching {pattern!r}; output so far:\n" + "\n".join(self.lines[-40:]))
 
+    def recent_lines(self, count: int) -> list[str]:
+        """The last `count` console lines so far (what a failed test shows of the runtime)."""
+        while True:
+            try:
+                line = self._queue.get_nowait()
+            except queue.Empty:
+                break
+            if line is not None:
+                self.lines.append(line)
+        del self.lines[:-1000]  # bounded: a module's runtime prints a line per request
+        return self.lines[-count:]
+
 
 def start_runtime_process(
     port: int = 0, extra_args: tuple[str, ...] = (), data_dir: Path | None = None

@@ -19,6 +19,8 @@ export type Draft = { text: string; replyTo?: string; attachments: string[]; men
 
 /** A message may be edited or deleted by its author this long after it was sent (the server decides). */
 export const EDIT_WINDOW_MS = 15 * 60 * 1000;
+/** How far this device's clock may be from the server's when judging that window. */
+const CLOCK_SKEW_MS = 5 * 60 * 1000;
 const PAGE = 30;
 const TYPING_SHOWN_MS = 5000;
 const TYPING_EVERY_MS = 3000;
@@ -141,28 +143,41 @@ export class RoomStore {
     this.changed();
   }
 
-  /** After a (re)join: everything after the last message seen, oldest first, page by page. */
-  async resume(): Promise<void> {
-    let after = this.lastId();
-    if (!after) {
+  /** Keeps what a page brought; the messages of others it adds are unread unless the room is on screen. */
+  private take(items: Message[]): void {
+    let fresh = 0;
+    for (const message of items) if (this.upsert(message) && message.authorId !== this.myId) fresh += 1;
+    if (!this.active) this.unread += fresh;
+  }
+
+  /** After a (re)join: everything after the last message seen, oldest first, page by page. A
+   * push is lost with a dropped socket, and an edit or delete changes a message already seen, so
+   * the messages still inside the edit window are fetched again too. */
+  async resume(now = Date.now()): Promise<void> {
+    if (!this.lastId()) {
       // Nothing seen yet: whatever arrived before the join is the newest page.
       this.loaded = false;
       return this.open(false);
     }
+    const settledBefore = now - EDIT_WINDOW_MS - CLOCK_SKEW_MS;
+    let after = this.list().filter((message) => Date.parse(message.createdAt) < settledBefore).pop()?.messageId;
     let cursor: string | undefined;
     try {
+      if (!after) {
+        // Every message seen may still change: the newest page holds them (and any new ones).
+        const page = must(await api.GET("/cases/{caseId}/rooms/{room}/messages", { params: { ...this.path(), query: { limit: 100 } } }));
+        this.take(page.items);
+        after = this.lastId();
+      }
       for (;;) {
         const page = must(
           await api.GET("/cases/{caseId}/rooms/{room}/messages", {
             params: { ...this.path(), query: { after, limit: 100, ...(cursor ? { cursor } : {}) } },
           }),
         );
-        let fresh = 0;
-        for (const message of page.items) if (this.upsert(message) && message.authorId !== this.myId) fresh += 1;
-        if (!this.active) this.unread += fresh;
+        this.take(page.items);
         if (!page.nextCursor) break;
         cursor = page.nextCursor;
-        after = this.lastId() ?? after;
       }
     } catch (caught) {
       this.fail(caught);
