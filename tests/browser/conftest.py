@@ -23,7 +23,7 @@ SCREENSHOT_DIR_ENV = "CASEROOM_SCREENSHOT_DIR"
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
     report = yield
     if report.when == "call" and report.failed:
-        runtime = item.module.__dict__.get("_RUNTIME") if item.module else None
+        runtime = getattr(getattr(item, "module", None), "_RUNTIME", None)
         if runtime is not None:  # the runtime's console around the failure, to tell why in CI
             report.sections.append(("runtime console (last 60 lines)", "\n".join(runtime.recent_lines(60))))
     return report
