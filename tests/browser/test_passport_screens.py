@@ -291,6 +291,57 @@ def test_a_link_with_an_email_code_and_a_revoked_link(
     assert [e for e in errors if not expected.match(e)] == []
 
 
+def test_a_member_makes_links_once_allowed_and_the_owner_disconnects_the_patient(
+    browser: Any, base_url: str, screenshot_dir: Path
+) -> None:
+    from tests.e2e.test_cases_flow import sign_in
+    from tests.e2e.test_chat_flow import _team_case
+
+    owner_api, member_api = sign_in(base_url, "clinician"), sign_in(base_url, "clinician2")
+    patient_api = sign_in(base_url, "patient")
+    case_id, _ = _team_case(owner_api, member_api)
+    assert owner_api.call("POST", f"/cases/{case_id}/passport", {"email": PATIENT_EMAIL})[0] == 201
+    owner = signed_in_page(browser, base_url, "clinician", viewport={"width": 1280, "height": 900})
+    member = signed_in_page(browser, base_url, "clinician2", viewport={"width": 1280, "height": 900})
+    for page in (owner, member):
+        page.goto(f"{base_url}/#/cases/{case_id}")
+        page.click("[data-testid='sharing-toggle']")
+    # Given a member, who may not create links until the owner allows it (and has no Passport panel)
+    member.wait_for_selector("[data-testid='links-not-allowed']")
+    assert member.locator("[data-testid='passport-panel']").count() == 0
+    assert member.locator("[data-testid='share-policy']").count() == 0
+    # When the owner allows members to create links
+    owner.check("input[name='members-may-create']")
+    expect_policy = owner_api.call("GET", f"/cases/{case_id}/share-links/policy")
+    for _ in range(EVENTUAL_S * 10):
+        if expect_policy[1].get("membersMayCreate"):
+            break
+        time.sleep(0.1)
+        expect_policy = owner_api.call("GET", f"/cases/{case_id}/share-links/policy")
+    assert expect_policy[1]["membersMayCreate"] is True
+    # Then the member, reloading, creates a link and sees it in their list
+    member.reload()
+    member.click("[data-testid='sharing-toggle']")
+    member.click("[data-testid='share-links'] button[type='submit']")
+    url = member.wait_for_selector("[data-testid='share-url']")
+    assert url is not None and "/#/guest/" in (url.input_value() or "")
+    member.wait_for_selector("[data-testid='share-links'] li.link-row[data-state='active']")
+    assert_accessible(member, "member's share links")
+    # When the owner disconnects the patient, confirming first
+    owner.click("[data-testid='disconnect-patient']")
+    confirm = owner.wait_for_selector("[data-testid='disconnect-confirm']")
+    assert confirm is not None and PATIENT_EMAIL in confirm.inner_text()
+    assert_accessible(owner, "disconnect the patient")
+    shoot(owner, screenshot_dir, "disconnect-patient")
+    owner.click("[data-testid='disconnect-confirm'] button:has-text('Disconnect now')")
+    # Then the panel offers to connect a patient again, and the patient's access has ended
+    owner.wait_for_selector("[data-testid='connect-warning']")
+    status, _ = patient_api.call("GET", f"/me/passport/cases/{case_id}")
+    assert status in (403, 404)
+    for page in (owner, member):
+        page.context.close()
+
+
 def test_the_guest_link_before_and_after_expiry(
     browser: Any, base_url: str, world: dict[str, Any], screenshot_dir: Path
 ) -> None:

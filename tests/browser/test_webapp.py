@@ -98,6 +98,40 @@ def test_clinician_opens_a_case_on_the_tooth_chart(flow: dict[str, Any], screens
     flow["case_id"] = case_id
 
 
+def test_a_new_case_whose_answer_is_lost_is_created_once(browser: Any, base_url: str) -> None:
+    from tests.e2e.test_cases_flow import sign_in
+
+    page = signed_in_page(browser, base_url, "clinician")
+    keys: list[str] = []
+
+    def lose_the_first_answer(route: Any) -> None:
+        if route.request.method != "POST":
+            route.continue_()
+            return
+        keys.append(route.request.headers.get("idempotency-key", ""))
+        if len(keys) == 1:
+            route.fetch()  # the server creates the case...
+            route.abort("connectionreset")  # ...and its answer is lost on the way back
+        else:
+            route.continue_()
+
+    page.route(re.compile(r"/cases$"), lose_the_first_answer)
+    # When the clinician opens a case and the connection drops before the answer arrives
+    page.click("nav >> text=New case")
+    page.fill("label:has-text('Patient name') >> input", "Lost Answer Patient")
+    page.fill("label:has-text('Prescription') >> textarea", "Night guard")
+    page.click("button[data-fdi='16']")
+    page.click("button[type='submit']")
+    # Then the app sent it again with the same Idempotency-Key and shows the case it made
+    page.wait_for_selector("h1:has-text('Lost Answer Patient')")
+    assert len(keys) == 2 and keys[0] and keys[0] == keys[1]
+    # ...and there is one such case, not two
+    status, listed = sign_in(base_url, "clinician").call("GET", "/cases?limit=50")
+    assert status == 200
+    assert [c["patientName"] for c in listed["items"]].count("Lost Answer Patient") == 1
+    page.context.close()
+
+
 def test_clinician_uploads_a_photo_with_progress(
     flow: dict[str, Any], tmp_path: Path, screenshot_dir: Path
 ) -> None:

@@ -28,7 +28,7 @@ export function CaseScreen({ caseId, me, refreshKey, channel }: { caseId: string
         <CaseDetails view={data} canEdit={data.ownerId === me.userId} onChanged={view.reload} />
         {isLab && <StatusMover view={data} onMoved={view.reload} />}
         <FilesPanel caseId={caseId} refreshKey={refreshKey} />
-        {data.ownerId === me.userId && <SharingPanel caseId={caseId} />}
+        {!isLab && <SharingPanel caseId={caseId} owner={data.ownerId === me.userId} />}
         <PlanningPanel view={data} me={me} onChanged={view.reload} />
         <TeamPanel view={data} me={me} onChanged={view.reload} />
         <Timeline caseId={caseId} version={data.version + refreshKey} />

@@ -109,7 +109,7 @@ function ExportPanel({ caseId }: { caseId: string }) {
   const start = async () => {
     setError(undefined);
     try {
-      setJob(must(await api.POST("/me/passport/cases/{caseId}/exports", { params: { path: { caseId }, header: { "idempotency-key": crypto.randomUUID() } } })));
+      setJob(must(await api.POST("/me/passport/cases/{caseId}/exports", { params: { path: { caseId } } })));
     } catch (caught) {
       setError(caught as Error);
     }

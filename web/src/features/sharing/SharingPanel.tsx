@@ -1,6 +1,7 @@
-// The clinician's sharing on a case: connect the patient's Passport (saying first what that
-// shares), choose the galleries the patient sees, and share links for guests: create (the URL
-// is shown once), revoke, and each link's access log.
+// Sharing on a case. The owner connects (and disconnects) the patient's Passport, saying first
+// what connecting shares, chooses the galleries the patient sees, lets team members make share
+// links or not, and makes links for guests: create (the URL is shown once), revoke, each link's
+// access log. An active member sees the links they made, and makes some when the owner allows it.
 import { useEffect, useState } from "preact/hooks";
 import { api, must, type Schemas } from "../../shared/api/client";
 import { formatDateTime, t } from "../../shared/i18n";
@@ -12,7 +13,7 @@ type Link = Schemas["ShareLinkView"];
 type Created = Schemas["CreatedShareLink"];
 const AUTO_SHARED = "initial-documentation";
 
-export function SharingPanel({ caseId }: { caseId: string }) {
+export function SharingPanel({ caseId, owner }: { caseId: string; owner: boolean }) {
   // Opened on demand: the case page's first load stays the files, details and timeline.
   const [open, setOpen] = useState(false);
   return (
@@ -24,20 +25,53 @@ export function SharingPanel({ caseId }: { caseId: string }) {
         </button>
       </div>
       <p class="muted">{t("share.what")}</p>
-      <div id="sharing-body">{open && <SharingBody caseId={caseId} />}</div>
+      <div id="sharing-body">{open && <SharingBody caseId={caseId} owner={owner} />}</div>
     </section>
   );
 }
 
-function SharingBody({ caseId }: { caseId: string }) {
+function SharingBody({ caseId, owner }: { caseId: string; owner: boolean }) {
   const galleries = useAsync(async () => must(await api.GET("/cases/{caseId}/galleries", { params: { path: { caseId } } })).items, [caseId]);
+  const policy = useAsync(async () => must(await api.GET("/cases/{caseId}/share-links/policy", { params: { path: { caseId } } })), [caseId]);
   if (galleries.error) return <ErrorBox error={galleries.error} />;
-  if (!galleries.data) return <Loading />;
+  if (policy.error) return <ErrorBox error={policy.error} />;
+  if (!galleries.data || !policy.data) return <Loading />;
   return (
     <>
-      <PatientPassport caseId={caseId} galleries={galleries.data} />
-      <ShareLinks caseId={caseId} galleries={galleries.data} />
+      {owner && <PatientPassport caseId={caseId} galleries={galleries.data} />}
+      {owner && <SharePolicy caseId={caseId} membersMayCreate={policy.data.membersMayCreate} />}
+      <ShareLinks caseId={caseId} galleries={galleries.data} canCreate={owner || policy.data.membersMayCreate} />
     </>
+  );
+}
+
+/** The owner's choice: may active members of the team create share links (and revoke their own)? */
+function SharePolicy({ caseId, membersMayCreate }: { caseId: string; membersMayCreate: boolean }) {
+  const [allowed, setAllowed] = useState(membersMayCreate);
+  const [error, setError] = useState<Error>();
+  const [busy, setBusy] = useState(false);
+  const change = async (wanted: boolean) => {
+    setBusy(true);
+    setError(undefined);
+    setAllowed(wanted); // shown at once; put back if the server refuses
+    try {
+      setAllowed(must(await api.PUT("/cases/{caseId}/share-links/policy", { params: { path: { caseId } }, body: { membersMayCreate: wanted } })).membersMayCreate);
+    } catch (caught) {
+      setAllowed(!wanted);
+      setError(caught as Error);
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <div class="stack" data-testid="share-policy">
+      {error && <ErrorBox error={error} />}
+      <label class="check">
+        <input type="checkbox" name="members-may-create" checked={allowed} disabled={busy} onChange={(e) => void change(e.currentTarget.checked)} />
+        {t("share.membersMayCreate")}
+      </label>
+      <p class="muted">{t("share.membersMayCreateWhat")}</p>
+    </div>
   );
 }
 
@@ -60,7 +94,7 @@ function PatientPassport({ caseId, galleries }: { caseId: string; galleries: Gal
     setBusy(true);
     setError(undefined);
     try {
-      const connected = must(await api.POST("/cases/{caseId}/passport", { params: { path: { caseId }, header: { "idempotency-key": crypto.randomUUID() } }, body: { email } }));
+      const connected = must(await api.POST("/cases/{caseId}/passport", { params: { path: { caseId } }, body: { email } }));
       setJustShared(connected.nowSharedFiles.map((file) => file.fileName));
       passport.reload();
     } catch (caught) {
@@ -77,6 +111,21 @@ function PatientPassport({ caseId, galleries }: { caseId: string; galleries: Gal
       passport.reload();
     } catch (caught) {
       setError(caught as Error);
+    }
+  };
+  const [confirming, setConfirming] = useState(false);
+  const disconnect = async () => {
+    setBusy(true);
+    setError(undefined);
+    try {
+      must(await api.DELETE("/cases/{caseId}/passport", { params: { path: { caseId } } }));
+      setConfirming(false);
+      setJustShared(undefined);
+      passport.reload();
+    } catch (caught) {
+      setError(caught as Error);
+    } finally {
+      setBusy(false);
     }
   };
   const available = (initial.data ?? []).filter((file) => file.status === "available");
@@ -124,6 +173,24 @@ function PatientPassport({ caseId, galleries }: { caseId: string; galleries: Gal
               );
             })}
           </fieldset>
+          {!confirming && (
+            <button type="button" class="button small secondary" data-testid="disconnect-patient" onClick={() => setConfirming(true)}>
+              {t("share.disconnect")}
+            </button>
+          )}
+          {confirming && (
+            <div class="alert warn stack" role="alertdialog" aria-labelledby="disconnect-question" data-testid="disconnect-confirm">
+              <p id="disconnect-question">{t("share.disconnectWhat", { email: passport.data.patientEmail })}</p>
+              <div class="row">
+                <button type="button" class="button small" disabled={busy} onClick={() => void disconnect()}>
+                  {t("share.disconnectConfirm")}
+                </button>
+                <button type="button" class="button small secondary" onClick={() => setConfirming(false)}>
+                  {t("case.cancel")}
+                </button>
+              </div>
+            </div>
+          )}
         </>
       )}
     </div>
@@ -132,7 +199,7 @@ function PatientPassport({ caseId, galleries }: { caseId: string; galleries: Gal
 
 const LIFETIMES_H = [1, 4, 12, 24];
 
-function ShareLinks({ caseId, galleries }: { caseId: string; galleries: Gallery[] }) {
+function ShareLinks({ caseId, galleries, canCreate }: { caseId: string; galleries: Gallery[]; canCreate: boolean }) {
   const links = useAsync(async () => must(await api.GET("/cases/{caseId}/share-links", { params: { path: { caseId } } })), [caseId]);
   const [chosen, setChosen] = useState<string[]>([]);
   const [hours, setHours] = useState(24);
@@ -153,7 +220,7 @@ function ShareLinks({ caseId, galleries }: { caseId: string; galleries: Gallery[
         showPatientName: showName,
         requireEmailCode: needCode,
       };
-      setCreated(must(await api.POST("/cases/{caseId}/share-links", { params: { path: { caseId }, header: { "idempotency-key": crypto.randomUUID() } }, body })));
+      setCreated(must(await api.POST("/cases/{caseId}/share-links", { params: { path: { caseId } }, body })));
       setNote("");
       links.reload();
     } catch (caught) {
@@ -175,6 +242,8 @@ function ShareLinks({ caseId, galleries }: { caseId: string; galleries: Gallery[
       <h3>{t("share.links")}</h3>
       <p class="muted">{t("share.linksWhat")}</p>
       {error && <ErrorBox error={error} />}
+      {!canCreate && <p class="muted" data-testid="links-not-allowed">{t("share.membersMayNot")}</p>}
+      {canCreate && (
       <form onSubmit={create} class="stack">
         <fieldset>
           <legend>{t("share.galleries")}</legend>
@@ -223,6 +292,7 @@ function ShareLinks({ caseId, galleries }: { caseId: string; galleries: Gallery[
           {t("share.create")}
         </button>
       </form>
+      )}
       {created && <CreatedLink link={created} />}
       {links.error && <ErrorBox error={links.error} />}
       <ul class="plain stack">

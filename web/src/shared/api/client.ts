@@ -5,6 +5,7 @@ import createClient, { type Middleware } from "openapi-fetch";
 import type { components, paths } from "./schema";
 import { getToken, signOut } from "../auth/session";
 import { appConfig } from "../config";
+import { IDEMPOTENT_WRITES } from "./idempotent.gen";
 
 export type Schemas = components["schemas"];
 export type CaseSummary = Schemas["CaseSummary"];
@@ -55,8 +56,58 @@ const retryReads: Middleware = {
   },
 };
 
+// A write that takes an Idempotency-Key (the list comes from openapi.json) gets one unless the
+// caller chose it (a form keeps one for its lifetime, so a double submit makes one case). Such a
+// write is sent again with the same key, so the server applies it once, when its answer was lost
+// (a dropped connection), was a gateway 5xx, or said the first attempt is still in progress.
+const RETRIED_WRITE_STATUSES = [502, 503, 504];
+const sent = new Map<string, Request>();
+async function again(id: string, answer: () => Promise<Response>): Promise<Response | undefined> {
+  const original = sent.get(id);
+  sent.delete(id);
+  if (!original) return undefined;
+  let latest: Response | undefined;
+  for (const delay of RETRY_DELAYS_MS) {
+    await new Promise((resolve) => setTimeout(resolve, delay));
+    try {
+      latest = await fetch(original.clone());
+    } catch {
+      continue; // still no connection
+    }
+    if (!(await worthRepeating(latest))) return latest;
+  }
+  return latest ?? answer();
+}
+async function worthRepeating(response: Response): Promise<boolean> {
+  if (RETRIED_WRITE_STATUSES.includes(response.status)) return true;
+  if (response.status !== 409) return false;
+  const body = (await response.clone().json().catch(() => ({}))) as { code?: unknown };
+  return body.code === "REQUEST_IN_PROGRESS";
+}
+const idempotentWrites: Middleware = {
+  onRequest({ request, schemaPath, id }) {
+    if (!IDEMPOTENT_WRITES.has(`${request.method} ${schemaPath}`)) return request;
+    if (!request.headers.has("Idempotency-Key")) request.headers.set("Idempotency-Key", crypto.randomUUID());
+    sent.set(id, request.clone());
+    return request;
+  },
+  async onResponse({ response, id }) {
+    if (!sent.has(id)) return response;
+    if (!(await worthRepeating(response))) {
+      sent.delete(id);
+      return response;
+    }
+    return again(id, async () => response);
+  },
+  async onError({ error, id }) {
+    if (!sent.has(id)) return error instanceof Error ? error : new Error(String(error));
+    const answer = await again(id, () => Promise.reject(error));
+    return answer ?? (error instanceof Error ? error : new Error(String(error)));
+  },
+};
+
 export const api = createClient<paths>({ baseUrl: "" });
-api.use(apiOrigin, auth, retryReads);
+api.use(apiOrigin, auth, retryReads, idempotentWrites);
 
 /** The error contract: {code, message, ...}; anything else becomes a generic error. */
 export class ApiError extends Error {
