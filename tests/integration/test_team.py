@@ -377,3 +377,32 @@ def test_the_shared_list_follows_the_case_when_its_owner_archives_it(call: Call)
     # Then the member finds it among their archived shared cases
     archived_list = call("GET", "/shared/cases", who=SURGEON, query={"archived": "true"})[1]["items"]
     assert [c["caseId"] for c in archived_list] == [case_id]
+
+
+def test_an_invitation_stands_when_its_email_cannot_be_sent(
+    call: Call, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from botocore.exceptions import ClientError
+
+    from caseroom.notifications import mailer
+
+    class RefusingSes:
+        def send_email(self, **_: Any) -> None:
+            raise ClientError({"Error": {"Code": "MessageRejected", "Message": "no"}}, "SendEmail")
+
+    case_id = new_case(call)
+    # Given SES refuses the message
+    real_client = mailer.aws.client
+    monkeypatch.setattr(
+        mailer.aws,
+        "client",
+        lambda service, **kw: RefusingSes() if service == "ses" else real_client(service, **kw),
+    )
+    # When Ana invites a colleague
+    status, invitation = invite(call, case_id, "sam@surgery.test", "surgeon")
+    # Then the invitation is made and says its email was not sent; the colleague still finds it
+    assert status == 201, invitation
+    assert (invitation["status"], invitation["emailSent"]) == ("pending", False)
+    monkeypatch.undo()
+    status, requests = call("GET", "/me/team-requests", who=SURGEON)
+    assert [r["invitationId"] for r in requests["items"]] == [invitation["invitationId"]]

@@ -24,7 +24,7 @@ from caseroom.cases.records import Case
 from caseroom.cases.statuses import ATTENTION_OF, Attention, CaseStatus
 from caseroom.clock import Clock, SystemClock
 from caseroom.events import DomainEvent, EventType, is_system_actor
-from caseroom.notifications import store, templates
+from caseroom.notifications import mailer, store, templates
 from caseroom.notifications.kinds import DEFAULT_DIGEST_HOUR_UTC, EmailMode, NoticeKind, effective_mode
 from caseroom.notifications.templates import CalendarPart, Email, PlanningDetails
 from caseroom.settings import get_settings
@@ -287,26 +287,11 @@ def _email_once(email: Email, source: str, user_id: str, case_id: str, clock: Cl
 
 
 def send(email: Email) -> None:
-    from caseroom import aws
-
+    """Raises mailer.EmailNotSent when SES does not take it."""
     if email.calendar is not None:
-        aws.client("ses").send_raw_email(
-            Source=get_settings().email_from,
-            Destinations=[email.to],
-            RawMessage={"Data": mime_message(email, get_settings().email_from)},
-        )
-        return
-    aws.client("ses").send_email(
-        Source=get_settings().email_from,
-        Destination={"ToAddresses": [email.to]},
-        Message={
-            "Subject": {"Data": email.subject, "Charset": "UTF-8"},
-            "Body": {
-                "Text": {"Data": email.text, "Charset": "UTF-8"},
-                "Html": {"Data": email.html, "Charset": "UTF-8"},
-            },
-        },
-    )
+        mailer.send_raw(email.to, mime_message(email, get_settings().email_from))
+    else:
+        mailer.send_simple(email.to, email.subject, email.text, email.html)
 
 
 def mime_message(email: Email, sender: str) -> bytes:

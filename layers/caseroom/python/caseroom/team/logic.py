@@ -565,7 +565,7 @@ def invitation_link(invitation: Invitation) -> str:
 def _send_invitation_email(invitation: Invitation, case: Case) -> bool:
     """After the commit: the invitation exists and shows among the invitee's Team-Up requests
     whether or not the email goes out, so a failure is logged and reported, never raised."""
-    from caseroom.notifications import service, templates
+    from caseroom.notifications import mailer, service, templates
 
     email = templates.render(
         to=invitation.email,
@@ -584,7 +584,7 @@ def _send_invitation_email(invitation: Invitation, case: Case) -> bool:
     )
     try:
         service.send(email)
-    except Exception as exc:  # noqa: BLE001 - reported to the caller as emailSent=false and logged
-        logger.warning("invitation email not sent", extra={"error": type(exc).__name__})
+    except mailer.EmailNotSent as failure:  # the invitation stands: the caller is told emailSent=false
+        logger.warning("invitation email not sent", extra={"error": str(failure)})
         return False
     return True
