@@ -506,7 +506,8 @@ def test_disconnecting_the_patient_closes_their_room_connections_and_only_theirs
 def test_a_frame_that_loses_the_bucket_race_is_not_rate_limited_but_a_flood_is(
     api: Api, chat: ws.Connections, clock: FixedClock
 ) -> None:
-    from caseroom.chat.socket import BURST, RateLimited, _spend_token
+    from caseroom.chat.socket import BURST, _spend_token
+    from caseroom.errors import RateLimited
 
     connection_id = ws.connect(api, CLINICIAN)
     found = realtime.connection(connection_id, 0)
@@ -524,3 +525,24 @@ def test_a_frame_that_loses_the_bucket_race_is_not_rate_limited_but_a_flood_is(
         _spend_token(connection_id, realtime.connection(connection_id, 0)[1], now_ms)  # type: ignore[index]
     with pytest.raises(RateLimited):
         _spend_token(connection_id, stale, now_ms)
+
+
+def test_sending_over_https_is_paced_per_user_and_others_are_unaffected(
+    api: Api, chat: ws.Connections, world: World, clock: FixedClock
+) -> None:
+    from caseroom.chat.logic import HTTPS_SEND_BUCKET
+
+    # Given the surgeon sends the whole burst at one instant over HTTPS
+    for n in range(int(HTTPS_SEND_BUCKET.burst)):
+        _ok(send(api, world, SURGEON, text=f"Draft {n}"), 201)
+    # When they send one more at that instant, it is refused with a stable code, stored nowhere
+    status, body = send(api, world, SURGEON, text="One too many")
+    assert (status, body["code"]) == (429, "RATE_LIMITED")
+    assert "One too many" not in json.dumps(body)
+    texts = [m["text"] for m in _ok(history(api, world, CLINICIAN, limit="50"))["items"]]
+    assert "One too many" not in texts and len(texts) == int(HTTPS_SEND_BUCKET.burst)
+    # ...while the owner, at the same instant, still sends
+    _ok(send(api, world, CLINICIAN, text="Owner is fine"), 201)
+    # And a second later the surgeon has tokens again
+    clock.advance(seconds=1)
+    _ok(send(api, world, SURGEON, text="Paced"), 201)

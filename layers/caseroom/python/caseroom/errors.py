@@ -576,7 +576,7 @@ class TooManyConnections(DomainError):
 
 
 class RateLimited(DomainError):
-    code, status, message = "RATE_LIMITED", 429, "Too many messages on this connection: slow down."
+    code, status, message = "RATE_LIMITED", 429, "Too many messages: slow down."
 
 
 class MalformedFrame(DomainError):

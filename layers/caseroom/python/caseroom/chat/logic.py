@@ -16,7 +16,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from caseroom import audit_store, ids, notifier, realtime
+from caseroom import audit_store, ids, notifier, rate_limit, realtime
 from caseroom.access import (
     Action,
     Gate,
@@ -63,6 +63,9 @@ from caseroom.paging import PageRequest
 from caseroom.team import dal as team_dal
 
 UNREAD_CAP = 100
+# A client without a socket sends over HTTPS, at the socket's pace, counted per user (a short
+# queue of drafts written offline may go at once).
+HTTPS_SEND_BUCKET = rate_limit.Bucket(rate_per_second=5.0, burst=10.0)
 EDIT_WINDOW = timedelta(minutes=EDIT_WINDOW_MINUTES)
 
 
@@ -161,6 +164,14 @@ class ChatService:
             realtime.unsubscribe(connection_id, realtime.room_audience(normalized, room.value))
 
     # --- messages -----------------------------------------------------------------------------
+
+    def send_over_https(
+        self, who: Principal, case_id: str, room: Room, request: SendMessage, meta: RequestMeta
+    ) -> MessageView:
+        """send, for a client without a socket: RateLimited past the user's HTTPS pace."""
+        now_ms = int(self.clock.now().timestamp() * 1000)
+        rate_limit.spend_per_user(HTTPS_SEND_BUCKET, "CHAT_HTTPS_SEND", who.user_id, now_ms)
+        return self.send(who, case_id, room, request, meta)
 
     def send(
         self, who: Principal, case_id: str, room: Room, request: SendMessage, meta: RequestMeta

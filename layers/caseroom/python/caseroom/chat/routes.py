@@ -23,6 +23,7 @@ from caseroom.errors import (
     MessageEmpty,
     MessageNotFound,
     MessageTooLong,
+    RateLimited,
     ReplyToNotFound,
 )
 from caseroom.http import current_principal, request_meta
@@ -92,7 +93,7 @@ def history(
     responses={201: {"description": "Sent"}},
 )
 @declares(Action.CHAT_POST)
-@raises(MessageTooLong, MessageEmpty, ReplyToNotFound, AttachmentNotFound, MentionNotMember)
+@raises(MessageTooLong, MessageEmpty, ReplyToNotFound, AttachmentNotFound, MentionNotMember, RateLimited)
 def send(
     caseId: CaseIdPath,
     room: RoomPath,
@@ -107,7 +108,7 @@ def send(
         idempotency_key,
         request,
         MessageView,
-        lambda: service().send(who, caseId, room, body, meta),
+        lambda: service().send_over_https(who, caseId, room, body, meta),
         router.lambda_context,
     )
     return sent, 201

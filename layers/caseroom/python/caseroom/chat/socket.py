@@ -24,7 +24,7 @@ from typing import Any
 
 from pydantic import Field, ValidationError
 
-from caseroom import dynamo, realtime
+from caseroom import dynamo, rate_limit, realtime
 from caseroom.access import Room
 from caseroom.audit import RequestMeta
 from caseroom.cases.models import StrictModel
@@ -34,7 +34,6 @@ from caseroom.clock import Clock
 from caseroom.errors import (
     DomainError,
     MalformedFrame,
-    RateLimited,
     Unauthenticated,
     UnknownAction,
     ValidationFailed,
@@ -42,6 +41,7 @@ from caseroom.errors import (
 
 RATE_PER_SECOND = 5.0
 BURST = 5.0
+CONNECTION_BUCKET = rate_limit.Bucket(rate_per_second=RATE_PER_SECOND, burst=BURST)
 MAX_FRAME_CHARS = 32 * 1024  # API Gateway's frame limit; larger never reaches the function there
 
 
@@ -111,41 +111,16 @@ def _validated(action: str, document: dict[str, Any]) -> _Frame:
         raise ValidationFailed(details=details) from exc
 
 
-SPEND_ATTEMPTS = 3  # a lost race re-reads the bucket; three losses in a row are a real flood
-
-
 def _spend_token(connection_id: str, values: dict[str, Any], now_ms: int) -> None:
-    """The connection's token bucket: RATE_PER_SECOND refill, BURST capacity; RateLimited when empty.
-    A conditional write, so two frames racing for the same token cannot both spend it; the one
-    that loses the race reads the bucket again and tries once more (frames of one connection run
-    in parallel sandboxes: losing a race is not being over the limit)."""
-    for attempt in range(SPEND_ATTEMPTS):
-        last = int(values.get("bucketAt", 0))
-        stored = float(values.get("bucketTokens", BURST))
-        tokens = min(BURST, stored + max(0, now_ms - last) / 1000 * RATE_PER_SECOND) if last else BURST
-        if tokens < 1:
-            raise RateLimited()
-        condition = "bucketAt = :last" if last else "attribute_not_exists(bucketAt)"
-        request: dict[str, Any] = {
-            "TableName": dynamo.table_name(),
-            "Key": dynamo.key(realtime.connection_pk(connection_id), realtime.CONNECTION_SK),
-            "UpdateExpression": "SET bucketTokens = :t, bucketAt = :now",
-            "ConditionExpression": f"attribute_exists(pk) AND {condition}",
-            "ExpressionAttributeValues": {
-                ":t": {"N": f"{tokens - 1:.3f}"},
-                ":now": {"N": str(max(now_ms, last))},
-            },
-        }
-        if last:
-            request["ExpressionAttributeValues"][":last"] = {"N": str(last)}
-        try:
-            dynamo.update(request)
-            return
-        except dynamo.ConditionFailed as exc:
-            found = realtime.connection(connection_id, now_ms // 1000)
-            if found is None or attempt == SPEND_ATTEMPTS - 1:
-                raise RateLimited() from exc
-            values = found[1]
+    """The connection's bucket (on its connection item): RateLimited when it is empty."""
+    rate_limit.spend(
+        CONNECTION_BUCKET,
+        dynamo.key(realtime.connection_pk(connection_id), realtime.CONNECTION_SK),
+        values,
+        now_ms,
+        lambda: (realtime.connection(connection_id, now_ms // 1000) or (None, None))[1],
+        item_must_exist=True,
+    )
 
 
 def handle(
