@@ -488,10 +488,6 @@ class PatientNotConnected(DomainError):
     code, status, message = "PATIENT_NOT_CONNECTED", 404, "No patient is connected to this case."
 
 
-class GalleryNotShared(DomainError):
-    code, status, message = "GALLERY_NOT_SHARED", 403, "This gallery is not shared with you."
-
-
 class ExportNotFound(DomainError):
     code, status, message = "EXPORT_NOT_FOUND", 404, "No such export."
 
