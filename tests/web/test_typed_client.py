@@ -19,7 +19,9 @@ def _typecheck(openapi: dict[str, object], work: Path) -> subprocess.CompletedPr
     # A copy of the app next to a copy of the API document (the generator reads ../openapi.json)
     (work / "openapi.json").write_text(json.dumps(openapi))
     app = work / "web"
-    shutil.copytree(WEB / "src", app / "src", ignore=shutil.ignore_patterns("schema.d.ts"))
+    generated = shutil.ignore_patterns("schema.d.ts", "*.gen.ts")
+    shutil.copytree(WEB / "src", app / "src", ignore=generated)
+    shutil.copytree(WEB / "scripts", app / "scripts")  # gen:api runs scripts/idempotent.mjs too
     for name in ("tsconfig.json", "vite.config.ts", "package.json"):
         shutil.copy(WEB / name, app / name)
     (app / "node_modules").symlink_to(WEB / "node_modules")
