@@ -184,25 +184,27 @@ def remember(connection_id: str, who: Principal, clock: Clock) -> None:
             }
         }
     ]
-    actions += [
-        {
-            "Put": {
-                "TableName": table,
-                "Item": dynamo.to_item(
-                    {
-                        "pk": audience_pk(audience),
-                        "sk": member_sk(connection_id),
-                        "kind": "connection-member",
-                        "connectionId": connection_id,
-                        "userId": who.user_id,
-                        "ttl": expires,
-                    }
-                ),
-            }
-        }
-        for audience in audiences
-    ]
+    actions += [_member_put(table, audience, connection_id, who.user_id, expires) for audience in audiences]
     dynamo.transact(actions)
+
+
+def _member_put(table: str, audience: str, connection_id: str, user_id: str, expires: int) -> dict[str, Any]:
+    """The action that puts a connection among an audience's members (what the fan-out queries)."""
+    return {
+        "Put": {
+            "TableName": table,
+            "Item": dynamo.to_item(
+                {
+                    "pk": audience_pk(audience),
+                    "sk": member_sk(connection_id),
+                    "kind": "connection-member",
+                    "connectionId": connection_id,
+                    "userId": user_id,
+                    "ttl": expires,
+                }
+            ),
+        }
+    }
 
 
 def connection(connection_id: str, now_epoch: int) -> tuple[Principal, dict[str, Any]] | None:
@@ -235,21 +237,7 @@ def subscribe(connection_id: str, audience: str, user_id: str, expires_epoch: in
                         "ExpressionAttributeValues": {":a": {"L": [{"S": audience}]}, ":s": {"S": audience}},
                     }
                 },
-                {
-                    "Put": {
-                        "TableName": table,
-                        "Item": dynamo.to_item(
-                            {
-                                "pk": audience_pk(audience),
-                                "sk": member_sk(connection_id),
-                                "kind": "connection-member",
-                                "connectionId": connection_id,
-                                "userId": user_id,
-                                "ttl": expires_epoch,
-                            }
-                        ),
-                    }
-                },
+                _member_put(table, audience, connection_id, user_id, expires_epoch),
             ]
         )
     except dynamo.ConditionFailed:

@@ -39,20 +39,32 @@ const apiOrigin: Middleware = {
   },
 };
 
-// A read answered 500/502/503/504 (API Gateway's answer to a throttled or timed-out Lambda, e.g.
-// during a burst of cold starts) is tried again twice, after 1 s and 3 s. Only GETs: a write
-// is never repeated behind the user's back (writes that may be retried carry Idempotency-Key).
+// Sends a request again after 1 s and 3 s while `worthRepeating` says so (or the connection is
+// still down); the last answer, or undefined when none came.
 const RETRY_DELAYS_MS = [1000, 3000];
+async function sendAgain(request: Request, worthRepeating: (response: Response) => Promise<boolean>): Promise<Response | undefined> {
+  let latest: Response | undefined;
+  for (const delay of RETRY_DELAYS_MS) {
+    await new Promise((resolve) => setTimeout(resolve, delay));
+    try {
+      latest = await fetch(request.clone());
+    } catch {
+      continue;
+    }
+    if (!(await worthRepeating(latest))) break;
+  }
+  return latest;
+}
+
+// A read answered 500/502/503/504 (API Gateway's answer to a throttled or timed-out Lambda, e.g.
+// during a burst of cold starts) is tried again. A write is never repeated behind the user's
+// back, except those that carry an Idempotency-Key (below).
+const SERVER_ERRORS = [500, 502, 503, 504];
+const serverError = async (response: Response) => SERVER_ERRORS.includes(response.status);
 const retryReads: Middleware = {
   async onResponse({ request, response }) {
-    if (request.method !== "GET" || ![500, 502, 503, 504].includes(response.status)) return response;
-    let latest = response;
-    for (const delay of RETRY_DELAYS_MS) {
-      await new Promise((resolve) => setTimeout(resolve, delay));
-      latest = await fetch(new Request(request));
-      if (![500, 502, 503, 504].includes(latest.status)) break;
-    }
-    return latest;
+    if (request.method !== "GET" || !(await serverError(response))) return response;
+    return (await sendAgain(new Request(request), serverError)) ?? response;
   },
 };
 
@@ -61,47 +73,30 @@ const retryReads: Middleware = {
 // write is sent again with the same key, so the server applies it once, when its answer was lost
 // (a dropped connection), was a gateway 5xx, or said the first attempt is still in progress.
 const RETRIED_WRITE_STATUSES = [502, 503, 504];
-const sent = new Map<string, Request>();
-async function again(id: string, answer: () => Promise<Response>): Promise<Response | undefined> {
-  const original = sent.get(id);
-  sent.delete(id);
-  if (!original) return undefined;
-  let latest: Response | undefined;
-  for (const delay of RETRY_DELAYS_MS) {
-    await new Promise((resolve) => setTimeout(resolve, delay));
-    try {
-      latest = await fetch(original.clone());
-    } catch {
-      continue; // still no connection
-    }
-    if (!(await worthRepeating(latest))) return latest;
-  }
-  return latest ?? answer();
-}
-async function worthRepeating(response: Response): Promise<boolean> {
+async function writeWorthRepeating(response: Response): Promise<boolean> {
   if (RETRIED_WRITE_STATUSES.includes(response.status)) return true;
   if (response.status !== 409) return false;
   const body = (await response.clone().json().catch(() => ({}))) as { code?: unknown };
   return body.code === "REQUEST_IN_PROGRESS";
 }
+const sentWrites = new Map<string, Request>(); // request id -> a copy to send again (body intact)
 const idempotentWrites: Middleware = {
   onRequest({ request, schemaPath, id }) {
     if (!IDEMPOTENT_WRITES.has(`${request.method} ${schemaPath}`)) return request;
     if (!request.headers.has("Idempotency-Key")) request.headers.set("Idempotency-Key", crypto.randomUUID());
-    sent.set(id, request.clone());
+    sentWrites.set(id, request.clone());
     return request;
   },
   async onResponse({ response, id }) {
-    if (!sent.has(id)) return response;
-    if (!(await worthRepeating(response))) {
-      sent.delete(id);
-      return response;
-    }
-    return again(id, async () => response);
+    const copy = sentWrites.get(id);
+    sentWrites.delete(id);
+    if (!copy || !(await writeWorthRepeating(response))) return response;
+    return (await sendAgain(copy, writeWorthRepeating)) ?? response;
   },
   async onError({ error, id }) {
-    if (!sent.has(id)) return error instanceof Error ? error : new Error(String(error));
-    const answer = await again(id, () => Promise.reject(error));
+    const copy = sentWrites.get(id);
+    sentWrites.delete(id);
+    const answer = copy ? await sendAgain(copy, writeWorthRepeating) : undefined;
     return answer ?? (error instanceof Error ? error : new Error(String(error)));
   },
 };
